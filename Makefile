@@ -1,0 +1,84 @@
+# One entry point for people and CI: `make run`, `make test`, `make bench`, `make lint`.
+# Every target installs what it is missing, so a fresh machine needs only this file.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The users' environment must be readable by every hub user's Unix account. On
+# these machines the default python3 lives in root's private home, so build from
+# Debian's own interpreter into a system-wide folder when we are root.
+BASE_PYTHON ?= $(shell test -x /usr/bin/python3.11 && echo /usr/bin/python3.11 || command -v python3)
+ifeq ($(shell id -u),0)
+VENV ?= /opt/kynangso/venv
+else
+VENV ?= $(CURDIR)/.venv
+endif
+PY := $(VENV)/bin/python
+export PATH := $(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+SOURCES := $(shell find kynangso sandbox assessments reports -type f -not -path '*/__pycache__/*' 2>/dev/null) pyproject.toml
+PYTEST_ARGS ?=
+
+.PHONY: help run test bench lint lock install system-deps browser-deps clean-state
+
+help:
+	@echo "make run    start the platform on 127.0.0.1:8000 with demo data"
+	@echo "make test   run the whole test suite"
+	@echo "make bench  run the benchmarks and print their figures"
+	@echo "make lint   ruff check"
+
+$(PY):
+	@$(BASE_PYTHON) -c 'import ensurepip' 2>/dev/null || { apt-get update -qq && apt-get install -y -qq python3-venv; }
+	$(BASE_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+# Third-party packages from the frozen list, then the project itself (not
+# editable: the installed copy must not depend on where the checkout lives).
+$(VENV)/.deps-installed: requirements.lock | $(PY)
+	$(PY) -m pip install -q -r requirements.lock
+	touch $@
+
+$(VENV)/.kns-installed: $(VENV)/.deps-installed $(SOURCES)
+	$(PY) -m pip install -q --no-deps --force-reinstall . 
+	@rm -rf build *.egg-info
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: system-deps $(VENV)/.kns-installed node_modules/.installed
+
+# Debian packages: fonts with Vietnamese glyphs for generated PDFs, poppler for
+# PDF text in tests, espeak-ng for read-aloud. Only root can install them.
+system-deps:
+	@missing=""; \
+	for p in fonts-dejavu-core fonts-liberation poppler-utils espeak-ng; do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
+	  else echo "warning: missing Debian packages:$$missing (install them as root)"; fi; fi
+
+browser-deps:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+run: install
+	$(PY) -m kynangso.run
+
+test: install browser-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) -m benchmarks
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+# Regenerate the frozen list from pyproject.toml in a scratch environment.
+lock:
+	rm -rf /tmp/kns-lock && $(BASE_PYTHON) -m venv /tmp/kns-lock
+	/tmp/kns-lock/bin/pip install -q --upgrade pip
+	/tmp/kns-lock/bin/pip install -q ".[test]"
+	/tmp/kns-lock/bin/pip freeze --exclude kynangso | sort -f > requirements.lock
+	rm -rf /tmp/kns-lock build *.egg-info
+
+clean-state:
+	rm -rf state

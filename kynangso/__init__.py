@@ -1,0 +1,3 @@
+"""Kỹ Năng Số platform core: settings, database, staff directory, message catalogue, `kns`."""
+
+__version__ = "0.1.0"

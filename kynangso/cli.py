@@ -1,0 +1,130 @@
+"""`kns`, the operators' command line.
+
+Sub-command groups come from the `kynangso.cli` entry points (pyproject.toml), so
+each area (staff, documents, signing, filing, ...) owns its commands and the core
+imports none of them. Shared conventions for every command:
+
+- `--json` prints data as JSON on stdout (UTF-8, not ASCII-escaped);
+- a KnsError prints its Vietnamese message on stderr and exits with status 2;
+  the operator's detail goes to the log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import Any
+
+import click
+
+from kynangso.errors import KnsError, ValidationError
+from kynangso.settings import Settings, load_settings
+
+log = logging.getLogger("kns")
+
+
+def emit(data: Any, as_json: bool, human: Callable[[Any], str] | None = None) -> None:
+    """Print `data` as JSON, or through `human` for people."""
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(human(data) if human else data)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON (cho máy đọc).")
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    """The settings, loaded once per invocation from `--settings` / $KNS_SETTINGS."""
+    root = ctx.find_root()
+    if "settings" not in root.meta:
+        root.meta["settings"] = load_settings(root.params.get("settings_path"))
+    return root.meta["settings"]
+
+
+class KnsGroup(click.Group):
+    """Turns KnsError into a Vietnamese message and exit status 2, without a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KnsError as exc:
+            log.error("%s", exc.log_detail)
+            click.echo(exc.user_message, err=True)
+            if isinstance(exc, ValidationError):
+                for problem in exc.problems:
+                    click.echo(f"  - {problem}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=KnsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--settings",
+    "settings_path",
+    type=click.Path(dir_okay=False),
+    envvar="KNS_SETTINGS",
+    help="Tệp cấu hình YAML (mặc định: cấu hình sẵn có, hoặc biến KNS_SETTINGS).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Ghi nhật ký chi tiết ra màn hình.")
+def kns(settings_path: str | None, verbose: bool) -> None:
+    """Kỹ Năng Số — công cụ quản trị nền tảng đào tạo kỹ năng số.
+
+    Gõ `kns NHÓM --help` để xem các lệnh của từng nhóm.
+    """
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@kns.command("init")
+@json_option
+@click.pass_context
+def init(ctx: click.Context, as_json: bool) -> None:
+    """Tạo thư mục trạng thái và cơ sở dữ liệu (chạy lại nhiều lần không sao)."""
+    from kynangso import db
+
+    settings = settings_of(ctx)
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    db.upgrade(settings.database_url)
+    result = {
+        "state_dir": str(settings.state_dir),
+        "database": settings.database_url,
+        "revision": db.current_revision(settings.database_url),
+    }
+    emit(result, as_json, lambda r: f"Đã sẵn sàng: {r['database']} (phiên bản lược đồ {r['revision']})")
+
+
+@kns.command("settings")
+@json_option
+@click.pass_context
+def show_settings(ctx: click.Context, as_json: bool) -> None:
+    """Kiểm tra và in cấu hình đang dùng (mặc định + tệp cấu hình)."""
+    import yaml
+
+    data = settings_of(ctx).data
+    emit(data, as_json, lambda d: yaml.safe_dump(d, allow_unicode=True, sort_keys=False))
+
+
+def _load_plugins(group: click.Group) -> None:
+    for ep in entry_points(group="kynangso.cli"):
+        try:
+            command = ep.load()
+        except Exception as exc:  # one broken area must not take the whole CLI down
+            log.warning("kns: cannot load command group %r: %s", ep.name, exc)
+            continue
+        group.add_command(command, ep.name)
+
+
+_load_plugins(kns)
+
+
+def main() -> None:
+    kns(prog_name="kns")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""The message catalogue: every sentence a person reads comes from here.
+
+Messages live in `kynangso/locale/<lang>/<area>.yaml`, one file per area so that
+areas can be edited independently; keys are `<area>.<name>` and the file name is
+the area. Values are `str.format` templates. Text is normalised to NFC on load.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import cache
+from importlib import resources
+
+import yaml
+
+DEFAULT_LANG = "vi"
+
+
+@cache
+def catalogue(lang: str = DEFAULT_LANG) -> dict[str, str]:
+    """All messages of one language, keyed `<area>.<name>`."""
+    messages: dict[str, str] = {}
+    folder = resources.files("kynangso") / "locale" / lang
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".yaml"):
+            continue
+        area = entry.name[: -len(".yaml")]
+        data = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+        for name, text in _flatten(data):
+            messages[f"{area}.{name}"] = unicodedata.normalize("NFC", str(text))
+    return messages
+
+
+def _flatten(data: dict, prefix: str = ""):
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _flatten(value, name + ".")
+        else:
+            yield name, value
+
+
+def t(key: str, lang: str = DEFAULT_LANG, **params: object) -> str:
+    """The message `key` with `params` filled in.
+
+    A missing key is a programming error, so it raises KeyError rather than
+    showing an English fallback to a learner.
+    """
+    template = catalogue(lang)[key]
+    return template.format(**params) if params else template

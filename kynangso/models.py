@@ -1,0 +1,70 @@
+"""Platform tables: departments and wards, staff, enrolments (SQLAlchemy 2 typed models).
+
+Schema changes go through Alembic (kynangso/migrations); never `create_all` here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+ROLES = ("hocvien", "giangvien", "nhansu", "quantri")
+"""Hub groups for the four roles of DESIGN.md (`quantri` = hub admin)."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Department(Base):
+    """A phòng ban, or a phường/xã unit, of the office."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    staff: Mapped[list[Staff]] = relationship(back_populates="department")
+
+
+class Staff(Base):
+    """A member of staff from HR's directory. `username` is their hub login."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[str] = mapped_column(String(200))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    email: Mapped[str | None] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(16))
+    # Staff who leave are deactivated, never deleted: their results stay in history.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    department: Mapped[Department] = relationship(back_populates="staff")
+    enrolments: Mapped[list[Enrolment]] = relationship(back_populates="staff")
+
+
+class Enrolment(Base):
+    """A staff member enrolled on a course of the catalogue."""
+
+    __tablename__ = "enrolments"
+    __table_args__ = (UniqueConstraint("staff_id", "course_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    course_id: Mapped[str] = mapped_column(String(64))
+    enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    staff: Mapped[Staff] = relationship(back_populates="enrolments")
