@@ -98,6 +98,18 @@ def init(ctx: click.Context, as_json: bool) -> None:
     emit(result, as_json, lambda r: f"Đã sẵn sàng: {r['database']} (phiên bản lược đồ {r['revision']})")
 
 
+@kns.command("demo")
+@json_option
+@click.pass_context
+def demo(ctx: click.Context, as_json: bool) -> None:
+    """Nạp văn phòng mẫu (DỮ LIỆU MẪU: đơn vị, cán bộ) qua đúng quy trình nhập danh sách cán bộ."""
+    from kynangso.demo.office import load_demo_office
+    from kynangso.staff.summary import describe_import
+
+    result = load_demo_office(settings_of(ctx))
+    emit(result.to_dict(), as_json, lambda _r: describe_import(result))
+
+
 @kns.command("settings")
 @json_option
 @click.pass_context

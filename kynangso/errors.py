@@ -33,6 +33,7 @@ class ValidationError(KnsError):
     `problems` lists every problem found, each already in Vietnamese.
     """
 
-    def __init__(self, key: str, problems: list[str] | None = None, **params: object):
+    def __init__(self, key: str, problems: list[str] | None = None, log_detail: str | None = None,
+                 **params: object):
         self.problems = list(problems or [])
-        super().__init__(key, log_detail=f"{key}: {len(self.problems)} problem(s)", **params)
+        super().__init__(key, log_detail=log_detail or f"{key}: {len(self.problems)} problem(s)", **params)

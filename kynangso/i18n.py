@@ -40,11 +40,11 @@ def _flatten(data: dict, prefix: str = ""):
             yield name, value
 
 
-def t(key: str, lang: str = DEFAULT_LANG, **params: object) -> str:
+def t(key: str, /, _lang: str = DEFAULT_LANG, **params: object) -> str:
     """The message `key` with `params` filled in.
 
     A missing key is a programming error, so it raises KeyError rather than
     showing an English fallback to a learner.
     """
-    template = catalogue(lang)[key]
+    template = catalogue(_lang)[key]
     return template.format(**params) if params else template

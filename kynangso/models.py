@@ -68,3 +68,19 @@ class Enrolment(Base):
     enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     staff: Mapped[Staff] = relationship(back_populates="enrolments")
+
+
+class ActivationCode(Base):
+    """A one-time code that lets a staff member set their first password.
+
+    Only a hash is stored: the code itself is shown once, to HR, by `kns accounts invite`.
+    """
+
+    __tablename__ = "activation_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

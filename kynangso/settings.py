@@ -20,6 +20,7 @@ import jsonschema
 import yaml
 
 from kynangso.errors import SettingsError
+from kynangso.i18n import t
 
 
 def _schema() -> dict:
@@ -47,21 +48,39 @@ def _schema_at(schema: dict, path: list) -> dict:
     return schema
 
 
+def _problem(err: jsonschema.ValidationError, where: str) -> str:
+    """One schema violation as a Vietnamese sentence."""
+    v, expected = err.validator, err.validator_value
+    if v == "type":
+        return t("core.settings_bad_type", where=where, value=err.instance, expected=expected)
+    if v == "enum":
+        return t("core.settings_bad_choice", where=where, value=err.instance,
+                 allowed=", ".join(map(str, expected)))
+    if v in ("minimum", "maximum"):
+        return t(f"core.settings_{v}", where=where, value=err.instance, limit=expected)
+    if v == "pattern":
+        return t("core.settings_bad_pattern", where=where, value=err.instance, pattern=expected)
+    if v == "minLength":
+        return t("core.settings_empty", where=where)
+    return f"{where}: {err.message}"
+
+
 def validate(data: dict, source: str = "settings") -> None:
     """Raise SettingsError listing every problem, each with its location."""
     schema = _schema()
     problems = []
     for err in sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=str):
-        where = ".".join(str(p) for p in err.absolute_path) or "(gốc)"
+        where = ".".join(str(p) for p in err.absolute_path) or t("core.settings_root")
         if err.validator == "additionalProperties":
             known = list(_schema_at(schema, list(err.absolute_path)).get("properties", {}))
             for key in sorted(set(err.instance) - set(known)):
                 close = difflib.get_close_matches(key, known, n=1)
-                hint = f" — ý bạn là '{close[0]}'?" if close else f" — các khóa hợp lệ: {', '.join(known)}"
+                hint = (t("core.settings_did_you_mean", key=close[0]) if close
+                        else t("core.settings_valid_keys", keys=", ".join(known)))
                 full = f"{where}.{key}" if err.absolute_path else key
-                problems.append(f"khóa không hợp lệ '{full}'{hint}")
+                problems.append(t("core.settings_unknown_key", key=full, hint=hint))
         else:
-            problems.append(f"{where}: {err.message}")
+            problems.append(_problem(err, where))
     if problems:
         raise SettingsError(
             "core.settings_invalid",
@@ -108,7 +127,7 @@ def load_settings(path: str | os.PathLike | None = None, overrides: dict | None 
         except yaml.YAMLError as exc:
             raise SettingsError("core.settings_yaml", log_detail=str(exc), source=str(path), detail=exc) from None
         if not isinstance(user, dict):
-            raise SettingsError("core.settings_yaml", source=str(path), detail="không phải một bảng khóa: giá trị")
+            raise SettingsError("core.settings_yaml", source=str(path), detail=t("core.settings_not_mapping"))
         validate(user, source=str(path))
         data = merge(data, user)
     if overrides:

@@ -1,0 +1,26 @@
+"""JupyterHub configuration for Kỹ Năng Số. Kept thin on purpose.
+
+Layers, in order: the platform settings (embedded defaults + $KNS_SETTINGS,
+validated), applied by kynangso.hub.configurer.apply_config; then any drop-in
+files in config.d/*.py, for site-specific tweaks that the settings do not cover.
+"""
+
+import logging
+from pathlib import Path
+
+from kynangso.hub.configurer import apply_config, prepare_environment
+from kynangso.i18n import t
+from kynangso.settings import load_settings
+
+c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
+here = Path(__file__).resolve().parent
+
+settings = load_settings()
+env = prepare_environment(settings, config_dir=here)
+apply_config(settings, c, env)
+
+if not env.isolated(settings):
+    logging.getLogger("JupyterHub").warning("%s", t("core.not_isolated"))
+
+for dropin in sorted((here / "config.d").glob("*.py")):
+    exec(compile(dropin.read_text(), str(dropin), "exec"), {"c": c})

@@ -1,0 +1,5 @@
+"""`python -m kynangso` is `kns`."""
+
+from kynangso.cli import main
+
+main()

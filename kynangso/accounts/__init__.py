@@ -1,0 +1,1 @@
+"""Hub accounts for the staff directory: first-login activation codes and hub sync."""

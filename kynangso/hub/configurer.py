@@ -1,0 +1,211 @@
+"""Hub configuration from the platform settings (the TLJH configurer pattern).
+
+`apply_config(settings, c, env)` is a pure function: everything it needs from the
+machine (are we root, where is the proxy, which groups exist) comes in `env`, made
+by `prepare_environment`, which is the only part with side effects. Tests call
+`apply_config` with a plain `traitlets.config.Config()`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from dataclasses import dataclass, field
+from functools import partial
+from importlib import resources
+from pathlib import Path
+
+from kynangso.hub.auth import directory_post_auth_hook
+from kynangso.i18n import t
+from kynangso.models import ROLES
+from kynangso.settings import Settings
+
+# Scopes per role group. Learners get JupyterHub's default `user` role (their own
+# server only); nobody but `quantri` is a hub admin. Service access for
+# instructors (formgrader) and HR (reports) is granted where those services are
+# defined.
+ROLE_SCOPES: dict[str, list[str]] = {
+    "giangvien": ["read:users:name", "read:groups:name", "list:users", "list:groups"],
+    "nhansu": [],
+}
+
+EXTERNAL_AUTHENTICATORS = {
+    "ldap": "ldapauthenticator.LDAPAuthenticator",
+    "oidc": "oauthenticator.generic.GenericOAuthenticator",
+}
+
+SYNC_SERVICE = "kns-sync"
+CULLER_SERVICE = "jupyterhub-idle-culler"
+
+
+@dataclass(frozen=True)
+class HubEnvironment:
+    """Facts about the machine that the configuration depends on."""
+
+    is_root: bool
+    templates_dir: Path
+    proxy_command: list[str]
+    python: str = sys.executable
+    user_env_prefix: str = sys.prefix
+    userconfig_dir: str = str(resources.files("kynangso.hub") / "userconfig")
+    sync_token: str = ""
+    groups: dict[str, list[str]] = field(default_factory=dict)
+
+    def isolated(self, settings: Settings) -> bool:
+        mode = settings["isolation"]["mode"]
+        return mode == "unix_users" or (mode == "auto" and self.is_root)
+
+
+def apply_config(settings: Settings, c, env: HubEnvironment) -> None:
+    """Write the hub configuration for `settings` into the traitlets config `c`."""
+    hub = settings["hub"]
+    state = settings.state_dir / "hub"
+    isolated = env.isolated(settings)
+
+    c.JupyterHub.ip = hub["ip"]
+    c.JupyterHub.port = hub["port"]
+    c.JupyterHub.base_url = hub["base_url"]
+    c.JupyterHub.hub_ip = "127.0.0.1"
+    c.JupyterHub.hub_port = hub["api_port"]
+    c.JupyterHub.db_url = settings.hub_db_url
+    c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
+    c.JupyterHub.concurrent_spawn_limit = hub["concurrent_spawn_limit"]
+    c.JupyterHub.cleanup_servers = True
+    c.ConfigurableHTTPProxy.command = list(env.proxy_command)
+    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{hub['proxy_api_port']}"
+    c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
+
+    # Vietnamese pages. JupyterHub calls callables in template_vars with the
+    # user, so the translation function is wrapped once more.
+    c.JupyterHub.template_paths = [str(env.templates_dir)]
+    c.JupyterHub.template_vars = {
+        "t": lambda _user: t,
+        "kns_isolated": isolated,
+        "kns_demo": bool(settings["office"].get("demo")),
+        "kns_office_name": settings["office"]["name"],
+    }
+
+    _apply_auth(settings, c, env)
+    _apply_spawner(settings, c, env, isolated)
+    _apply_services(settings, c, env)
+
+
+def _apply_auth(settings: Settings, c, env: HubEnvironment) -> None:
+    auth = settings["auth"]
+    c.Authenticator.admin_users = set(settings["hub"]["admin_users"])
+    c.Authenticator.allow_all = False
+    if auth["type"] == "native":
+        native = auth["native"]
+        c.JupyterHub.authenticator_class = "kynangso.hub.auth.StaffAuthenticator"
+        c.StaffAuthenticator.platform_db_url = settings.database_url
+        c.StaffAuthenticator.minimum_password_length = native["minimum_password_length"]
+        c.StaffAuthenticator.check_common_password = native["check_common_password"]
+        c.StaffAuthenticator.allowed_failed_logins = native["allowed_failed_logins"]
+        c.StaffAuthenticator.seconds_before_next_try = native["seconds_before_next_try"]
+    else:
+        # LDAP / OIDC check the password; the directory still decides who may
+        # enter and who is admin (post_auth_hook), so allow_all is safe here.
+        section = getattr(c, EXTERNAL_AUTHENTICATORS[auth["type"]].rsplit(".", 1)[1])
+        c.JupyterHub.authenticator_class = EXTERNAL_AUTHENTICATORS[auth["type"]]
+        for key, value in auth.get(auth["type"], {}).items():
+            setattr(section, key, value)
+        c.Authenticator.allow_all = True
+        c.Authenticator.post_auth_hook = partial(directory_post_auth_hook, settings.database_url)
+    # Role groups come from the staff directory; they exist even when empty so
+    # that roles can name them.
+    c.JupyterHub.load_groups = {name: {"users": sorted(env.groups.get(name, []))} for name in ROLES}
+    c.JupyterHub.load_roles = [
+        {"name": f"kns-{group}", "groups": [group], "scopes": scopes}
+        for group, scopes in ROLE_SCOPES.items()
+        if scopes
+    ]
+
+
+def _apply_spawner(settings: Settings, c, env: HubEnvironment, isolated: bool) -> None:
+    iso = settings["isolation"]
+    folder = settings["lab"]["courses_folder"]
+    prefix = iso["user_env"] or env.user_env_prefix
+    if isolated:
+        c.JupyterHub.spawner_class = "kynangso.hub.spawner.UnixUserSpawner"
+        c.UnixUserSpawner.user_prefix = iso["user_prefix"]
+        c.UnixUserSpawner.home_root = iso["home_root"]
+        c.UnixUserSpawner.courses_folder = folder
+    else:
+        c.JupyterHub.spawner_class = "kynangso.hub.spawner.NonIsolatedSpawner"
+        c.NonIsolatedSpawner.home_dir_template = str(settings.state_dir / "homes" / "{username}")
+        c.NonIsolatedSpawner.courses_folder = folder
+    c.Spawner.cmd = [os.path.join(prefix, "bin", "jupyterhub-singleuser")]
+    c.Spawner.default_url = f"/lab/tree/{folder}"
+    c.Spawner.environment = {
+        "JUPYTER_CONFIG_PATH": env.userconfig_dir,
+        "PATH": f"{prefix}/bin:/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+    }
+    # Account creation plus a JupyterLab start on a busy 2-core machine.
+    c.Spawner.start_timeout = 180
+    c.Spawner.http_timeout = 120
+
+
+def _apply_services(settings: Settings, c, env: HubEnvironment) -> None:
+    services, roles = [], []
+    if env.sync_token:
+        # `kns staff import` pushes accounts and groups to a running hub with this token.
+        services.append({"name": SYNC_SERVICE, "api_token": env.sync_token})
+        roles.append(
+            {"name": SYNC_SERVICE, "services": [SYNC_SERVICE],
+             "scopes": ["admin:users", "admin:groups", "list:users", "read:users", "list:groups"]}
+        )
+    culler = settings["culler"]
+    if culler["enabled"]:
+        services.append(
+            {
+                "name": CULLER_SERVICE,
+                "command": [
+                    env.python, "-m", "jupyterhub_idle_culler",
+                    f"--timeout={culler['timeout_seconds']}",
+                    f"--cull-every={culler['every_seconds']}",
+                ],
+            }
+        )
+        roles.append(
+            {"name": CULLER_SERVICE, "services": [CULLER_SERVICE],
+             "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]}
+        )
+    c.JupyterHub.services = services
+    c.JupyterHub.load_roles = list(c.JupyterHub.load_roles) + roles
+
+
+def prepare_environment(settings: Settings, config_dir: Path) -> HubEnvironment:
+    """Create the hub's state folder, migrate the platform database, read groups.
+
+    The side-effect half of the configuration; run once at hub start.
+    """
+    from kynangso import db
+    from kynangso.accounts.sync import role_groups
+
+    state = settings.state_dir / "hub"
+    state.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.state_dir, 0o700)
+    os.chmod(state, 0o700)
+    db.upgrade(settings.database_url)
+    repo = config_dir.parent
+    proxy = repo / "node_modules" / ".bin" / "configurable-http-proxy"
+    return HubEnvironment(
+        is_root=os.geteuid() == 0,
+        templates_dir=config_dir / "templates",
+        proxy_command=[str(proxy)] if proxy.exists() else ["configurable-http-proxy"],
+        sync_token=read_or_create_token(state / f"{SYNC_SERVICE}.token"),
+        groups=role_groups(settings.database_url),
+    )
+
+
+def read_or_create_token(path: Path) -> str:
+    """A secret kept in a 0600 file, created on first use."""
+    if path.exists():
+        return path.read_text().strip()
+    token = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token)
+    return token

@@ -1,0 +1,142 @@
+"""Drive a real hub from outside, as people do: used by the tests and the benchmarks.
+
+`launch_hub` starts JupyterHub (with configurable-http-proxy) on random loopback
+ports with its own state folder and a given staff list, and activates every
+account through the hub's activation page. The other helpers log in, start a
+server and wait for JupyterLab over HTTP. Nothing here mocks anything.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+import yaml
+
+from kynangso import db
+from kynangso.accounts.activation import issue_codes
+from kynangso.models import Department, Staff
+from kynangso.run import activate, start_hub, stop_hub, wait_for_login_page
+from kynangso.settings import Settings, load_settings
+
+IS_ROOT = os.geteuid() == 0
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def add_staff(settings: Settings, staff: dict) -> None:
+    with db.session_scope(settings.database_url) as s:
+        dept = Department(name="Văn phòng HĐND và UBND")
+        s.add(dept)
+        for i, (username, (name, role, _pw)) in enumerate(staff.items()):
+            s.add(Staff(code=username.upper(), username=username, full_name=name,
+                        position="Chuyên viên", department=dept, email=f"cb{i}@example.vn", role=role))
+
+
+@dataclass
+class Hub:
+    url: str
+    settings: Settings
+    settings_file: Path
+    proc: subprocess.Popen
+    log_path: Path
+    passwords: dict[str, str]
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def unix_name(self, username: str) -> str:
+        return self.settings["isolation"]["user_prefix"] + username
+
+
+def launch_hub(base: Path, isolation: dict, staff: dict) -> Hub:
+    settings_file = base / "settings.yaml"
+    settings_file.write_text(
+        yaml.safe_dump(
+            {
+                "state_dir": str(base / "state"),
+                "hub": {"port": free_port(), "api_port": free_port(), "proxy_api_port": free_port()},
+                "isolation": isolation,
+                "auth": {"native": {"allowed_failed_logins": 3}},
+            }
+        )
+    )
+    settings = load_settings(settings_file)
+    db.upgrade(settings.database_url)
+    add_staff(settings, staff)
+    log_path = base / "hub.log"
+    proc = start_hub(settings, log_file=log_path.open("w"), extra_env={"KNS_SETTINGS": str(settings_file)})
+    url = f"http://127.0.0.1:{settings['hub']['port']}"
+    try:
+        wait_for_login_page(url, proc, timeout=180)
+    except Exception:
+        stop_hub(proc)
+        raise RuntimeError("hub did not start:\n" + log_path.read_text()[-5000:]) from None
+    codes = issue_codes(settings.database_url, list(staff), days=1)
+    for username, (_n, _r, password) in staff.items():
+        r = activate(url, username, codes[username], password)
+        assert r.status_code == 200, r.text
+    return Hub(url, settings, settings_file, proc, log_path,
+               {u: pw for u, (_n, _r, pw) in staff.items()})
+
+
+def remove_unix_accounts(prefix: str, home_root: Path) -> None:
+    for entry in pwd.getpwall():
+        if entry.pw_name.startswith(prefix):
+            subprocess.run(["pkill", "-KILL", "-u", entry.pw_name], check=False)
+            subprocess.run(["userdel", "--remove", entry.pw_name], check=False, capture_output=True)
+    shutil.rmtree(home_root, ignore_errors=True)
+
+
+def xsrf_of(session: requests.Session, url: str) -> str:
+    page = session.get(url, timeout=30)
+    return re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
+
+
+def log_in(hub: Hub, username: str, password: str | None = None) -> requests.Response:
+    session = requests.Session()
+    xsrf = xsrf_of(session, f"{hub.url}/hub/login")
+    r = session.post(
+        f"{hub.url}/hub/login?next=",
+        data={"_xsrf": xsrf, "username": username, "password": password or hub.passwords[username]},
+        allow_redirects=False,
+        timeout=30,
+    )
+    r.session = session
+    return r
+
+
+def open_lab(hub: Hub, session: requests.Session, username: str, timeout: float = 180) -> requests.Response:
+    """Start the user's server (as the home page button does) and wait for JupyterLab."""
+    session.get(f"{hub.url}/hub/spawn/{username}", timeout=60)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = session.get(f"{hub.url}/user/{username}/lab", timeout=60)
+        if r.status_code == 200 and "jupyter-config-data" in r.text:
+            return r
+        time.sleep(1)
+    raise TimeoutError(f"JupyterLab of {username} not ready after {timeout} s:\n{hub.log()[-3000:]}")
+
+
+def api_token(hub: Hub, session: requests.Session, username: str) -> str:
+    """A token the user makes for themself, as on the hub's token page."""
+    xsrf = session.cookies.get("_xsrf") or xsrf_of(session, f"{hub.url}/hub/token")
+    r = session.post(
+        f"{hub.url}/hub/api/users/{username}/tokens",
+        json={"note": "test", "expires_in": 3600},
+        headers={"X-XSRFToken": xsrf},
+        timeout=30,
+    )
+    assert r.status_code == 201, r.text
+    return r.json()["token"]

@@ -1,0 +1,110 @@
+"""Spawners: one private Unix account per hub user (as root), or a labelled non-isolated mode.
+
+UnixUserSpawner is the TLJH model without systemd: the hub, running as root,
+creates `<prefix><hub name>` with a home of mode 0700 under `home_root` on first
+start and runs the user's server as that account. Exams are only safe this way.
+
+NonIsolatedSpawner is for a developer running the hub as an ordinary user: every
+server runs as that user, in a folder under the state directory, and the hub
+says so in its log and on every page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pwd
+import shutil
+
+from jupyterhub.spawner import LocalProcessSpawner, SimpleLocalProcessSpawner, set_user_setuid
+from traitlets import Unicode
+
+
+class _CoursesFolderMixin:
+    """Makes the folder that JupyterLab opens first; courses are delivered into it."""
+
+    courses_folder = Unicode("KhoaHoc", help="Folder in each home opened first by JupyterLab.").tag(config=True)
+
+    def _ensure_courses_folder(self, home: str, uid: int | None = None, gid: int | None = None) -> None:
+        path = os.path.join(home, self.courses_folder)
+        os.makedirs(path, exist_ok=True)
+        if uid is not None:
+            os.chown(path, uid, gid)
+
+
+class UnixUserSpawner(_CoursesFolderMixin, LocalProcessSpawner):
+    """Runs each user's server as their own Unix account, created on demand."""
+
+    user_prefix = Unicode("kns-", help="Prefix of the Unix account name made for each hub user.").tag(
+        config=True
+    )
+    home_root = Unicode("/home", help="Folder holding the users' private homes.").tag(config=True)
+
+    @property
+    def unix_name(self) -> str:
+        return f"{self.user_prefix}{self.user.name}"
+
+    async def _ensure_account(self) -> pwd.struct_passwd:
+        try:
+            entry = pwd.getpwnam(self.unix_name)
+        except KeyError:
+            home = os.path.join(self.home_root, self.unix_name)
+            self.log.info("creating Unix account %s with home %s", self.unix_name, home)
+            # --user-group: a private group per user; nologin: the account exists
+            # only to own files and run the server, never for a shell login.
+            proc = await asyncio.create_subprocess_exec(
+                "useradd", "--create-home", "--home-dir", home, "--user-group",
+                "--shell", "/usr/sbin/nologin", "--comment", f"Kỹ Năng Số: {self.user.name}",
+                self.unix_name,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )
+            _, err = await proc.communicate()
+            if proc.returncode != 0:
+                raise RuntimeError(f"useradd {self.unix_name} failed: {err.decode(errors='replace')}")
+            entry = pwd.getpwnam(self.unix_name)
+        # Enforced at every start, not only at creation: a home someone opened
+        # up by hand is closed again before the server runs.
+        os.chmod(entry.pw_dir, 0o700)
+        return entry
+
+    async def start(self):
+        entry = await self._ensure_account()
+        self._ensure_courses_folder(entry.pw_dir, entry.pw_uid, entry.pw_gid)
+        return await super().start()
+
+    def make_preexec_fn(self, name):
+        return set_user_setuid(self.unix_name)
+
+    def user_env(self, env):
+        entry = pwd.getpwnam(self.unix_name)
+        env.update(USER=self.unix_name, LOGNAME=self.unix_name, HOME=entry.pw_dir, SHELL=entry.pw_shell)
+        return env
+
+    async def move_certs(self, paths):
+        # Internal SSL is not used; kept consistent with the account mapping anyway.
+        entry = pwd.getpwnam(self.unix_name)
+        out_dir = os.path.join(entry.pw_dir, ".jupyterhub", "jupyterhub-certs")
+        shutil.rmtree(out_dir, ignore_errors=True)
+        os.makedirs(out_dir, 0o700, exist_ok=True)
+        moved = {}
+        for key in ("keyfile", "certfile", "cafile"):
+            target = os.path.join(out_dir, os.path.basename(paths[key]))
+            (shutil.copy if key == "cafile" else shutil.move)(paths[key], target)
+            os.chown(target, entry.pw_uid, entry.pw_gid)
+            moved[key] = target
+        for folder in (os.path.dirname(out_dir), out_dir):
+            os.chown(folder, entry.pw_uid, entry.pw_gid)
+        return moved
+
+
+class NonIsolatedSpawner(_CoursesFolderMixin, SimpleLocalProcessSpawner):
+    """Every server runs as the hub's own account: for development only."""
+
+    async def start(self):
+        self.log.warning(
+            "NOT ISOLATED: starting %s's server as the hub's own Unix account in %s",
+            self.user.name,
+            self.home_dir,
+        )
+        self._ensure_courses_folder(self.home_dir)
+        return await super().start()

@@ -1,0 +1,139 @@
+"""`make run`: the whole platform on embedded defaults with the demo office.
+
+Prepares the state folder and databases, loads the demo staff directory through
+the real importer, starts JupyterHub (which starts configurable-http-proxy and,
+as root, one Unix account per user), activates the demo accounts through the
+hub's own activation page, prints the URL and the accounts, and stops
+everything on Ctrl-C. Running it again reuses the state.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from kynangso import db
+from kynangso.accounts.activation import issue_codes
+from kynangso.settings import Settings, load_settings
+
+log = logging.getLogger("kns.run")
+REPO = Path(__file__).resolve().parent.parent
+HUB_CONFIG = REPO / "hub_config" / "jupyterhub_config.py"
+
+# Demo accounts, one per role. Printed by `make run`; they exist only in the demo office.
+DEMO_ACCOUNTS = {
+    "hocvien01": ("Học viên", "HocVien@2026"),
+    "giangvien01": ("Giảng viên", "GiangVien@2026"),
+    "nhansu01": ("Nhân sự", "NhanSu@2026!"),
+    "quantri": ("Quản trị", "QuanTri@2026!"),
+}
+
+
+def hub_url(settings: Settings) -> str:
+    hub = settings["hub"]
+    return f"http://{hub['ip']}:{hub['port']}{hub['base_url'].rstrip('/')}"
+
+
+def start_hub(settings: Settings, log_file=None, extra_env: dict | None = None) -> subprocess.Popen:
+    """Start JupyterHub with the platform configuration, in its state folder."""
+    hub_dir = settings.state_dir / "hub"
+    hub_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [os.path.join(sys.prefix, "bin", "jupyterhub"), "-f", str(HUB_CONFIG)]
+    env = dict(os.environ, KNS_STATE_DIR=str(settings.state_dir), **(extra_env or {}))
+    env["PATH"] = f"{sys.prefix}/bin:{env.get('PATH', '')}"
+    return subprocess.Popen(
+        cmd, cwd=hub_dir, env=env, stdout=log_file, stderr=subprocess.STDOUT if log_file else None,
+        start_new_session=True,
+    )
+
+
+def stop_hub(proc: subprocess.Popen, timeout: float = 30) -> None:
+    """SIGTERM the hub's process group (hub, proxy, services), SIGKILL if it hangs."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def wait_for_login_page(url: str, proc: subprocess.Popen, timeout: float = 120) -> float:
+    """Seconds until GET /hub/login answers 200; raises if the hub dies or times out."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError(f"JupyterHub exited with status {proc.returncode}")
+        try:
+            if requests.get(f"{url}/hub/login", timeout=2).status_code == 200:
+                return time.monotonic() - start
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"no login page at {url} after {timeout:.0f} s")
+
+
+def activate(url: str, username: str, code: str, password: str) -> requests.Response:
+    """Activate an account through the hub's own form, as a person would."""
+    http = requests.Session()
+    page = http.get(f"{url}/hub/activate", timeout=30)
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
+    return http.post(
+        f"{url}/hub/activate",
+        data={"_xsrf": xsrf, "username": username, "code": code,
+              "password": password, "password_confirmation": password},
+        timeout=30,
+    )
+
+
+def activate_demo_accounts(settings: Settings, url: str) -> None:
+    codes = issue_codes(settings.database_url, list(DEMO_ACCOUNTS), days=1)
+    for username, (_role, password) in DEMO_ACCOUNTS.items():
+        r = activate(url, username, codes[username], password)
+        # 400 "already active" on a second run is expected and harmless.
+        if r.status_code not in (200, 400):
+            log.warning("demo account %s not activated: HTTP %s", username, r.status_code)
+
+
+def prepare(settings: Settings) -> None:
+    """State folder, platform database and the demo office (idempotent)."""
+    from kynangso.demo.office import load_demo_office
+
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    db.upgrade(settings.database_url)
+    load_demo_office(settings)
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = load_settings()
+    prepare(settings)
+    url = hub_url(settings)
+    proc = start_hub(settings)
+
+    signal.signal(signal.SIGTERM, lambda *a: (stop_hub(proc), sys.exit(0)))
+    try:
+        wait_for_login_page(url, proc)
+        activate_demo_accounts(settings, url)
+        print(f"\nKỹ Năng Số đang chạy: {url}/  (dữ liệu mẫu; Ctrl-C để dừng)\n")
+        print(f"  {'Vai trò':<12} {'Tên đăng nhập':<14} Mật khẩu")
+        for username, (role, password) in DEMO_ACCOUNTS.items():
+            print(f"  {role:<12} {username:<14} {password}")
+        print(flush=True)
+        return proc.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop_hub(proc)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

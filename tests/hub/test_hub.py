@@ -1,0 +1,184 @@
+"""The real hub over HTTP: logging in, activation, spawning, and what users must not reach."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+
+from kynangso.accounts.activation import issue_codes
+from kynangso.run import activate
+
+from kynangso.hub.harness import IS_ROOT, api_token, log_in, open_lab
+
+pytestmark = pytest.mark.hub
+
+
+def test_login_page_is_vietnamese(hub):
+    """Does the login page speak Vietnamese and offer first-login activation?"""
+    page = requests.get(f"{hub.url}/hub/login", timeout=30)
+    assert page.status_code == 200
+    assert 'lang="vi"' in page.text
+    assert "Đăng nhập" in page.text
+    assert "/hub/activate" in page.text
+
+
+def test_learner_logs_in_and_reaches_jupyterlab(hub, login):
+    """Does a learner log in, get a server and reach a Vietnamese, trimmed JupyterLab?"""
+    session = login("hocvien01")
+    lab = open_lab(hub, session, "hocvien01")
+    assert "/user/hocvien01/" in lab.url
+    # The trimmed page config: no news pop-up, no terminal, no nbgrader instructor tools.
+    assert "@jupyterlab/apputils-extension:announcements" in lab.text
+    assert "@jupyter/nbgrader:formgrader" in lab.text
+    settings = session.get(
+        f"{hub.url}/user/hocvien01/lab/api/settings/@jupyterlab/translation-extension:plugin", timeout=30
+    )
+    assert settings.status_code == 200
+    assert "vi_VN" in settings.text
+    pack = session.get(f"{hub.url}/user/hocvien01/lab/api/translations/vi_VN", timeout=30)
+    assert pack.status_code == 200 and pack.json()["data"], "Vietnamese language pack missing"
+    courses = session.get(f"{hub.url}/user/hocvien01/api/contents/KhoaHoc", timeout=30)
+    assert courses.status_code == 200 and courses.json()["type"] == "directory"
+
+
+def test_wrong_password_fails_in_vietnamese(hub):
+    """Is a wrong password refused with a Vietnamese message and no session?"""
+    r = log_in(hub, "hocvien03", "not-the-password")
+    assert r.status_code == 403
+    assert "không đúng" in r.text
+    assert "jupyterhub-session-id" not in r.session.cookies or r.session.get(
+        f"{hub.url}/hub/home", allow_redirects=False, timeout=30
+    ).status_code == 302
+
+
+def test_repeated_wrong_passwords_lock_the_account(hub):
+    """After the allowed failures, is even the right password refused for a while?"""
+    for _ in range(3):
+        assert log_in(hub, "quantri", "wrong-password-123").status_code == 403
+    locked = log_in(hub, "quantri")
+    assert locked.status_code == 403
+    assert "tạm khóa" in locked.text
+    # The other accounts are not affected.
+    assert log_in(hub, "nhansu01").status_code == 302
+
+
+def test_learner_cannot_open_another_learners_server(hub, login):
+    """Does a learner get 403 on another learner's running server?"""
+    other = login("hocvien02")
+    open_lab(hub, other, "hocvien02")
+    me = login("hocvien01")
+    for path in ("lab", "api/contents/", "api/kernels"):
+        r = me.get(f"{hub.url}/user/hocvien02/{path}", timeout=60)
+        assert r.status_code == 403, (path, r.status_code, r.url)
+
+
+def test_learner_gets_403_on_admin_api(hub, login):
+    """Does a learner's own token stop at the admin API and admin page?"""
+    session = login("hocvien03")
+    token = api_token(hub, session, "hocvien03")
+    headers = {"Authorization": f"token {token}"}
+    assert requests.get(f"{hub.url}/hub/api/users", headers=headers, timeout=30).status_code == 403
+    assert requests.post(f"{hub.url}/hub/api/users/hocvien02/server", headers=headers,
+                         timeout=30).status_code in (403, 404)
+    assert requests.get(f"{hub.url}/hub/api/users/hocvien03", headers=headers, timeout=30).status_code == 200
+    assert session.get(f"{hub.url}/hub/admin", timeout=30).status_code == 403
+
+
+def test_hr_is_not_an_admin(hub, login):
+    """Is an HR account an ordinary (non-admin) user of the hub?"""
+    session = login("nhansu01")
+    token = api_token(hub, session, "nhansu01")
+    me = requests.get(f"{hub.url}/hub/api/user", headers={"Authorization": f"token {token}"}, timeout=30)
+    assert me.status_code == 200
+    assert me.json()["admin"] is False
+    assert "nhansu" in me.json()["groups"]
+    assert session.get(f"{hub.url}/hub/admin", timeout=30).status_code == 403
+
+
+def test_activation_code_works_once_and_needs_a_good_password(hub):
+    """Is a short password refused, and a used code useless the second time?"""
+    from kynangso import db
+    from kynangso.models import Department, Staff
+
+    with db.session_scope(hub.settings.database_url) as s:
+        dept = s.query(Department).first()
+        s.add(Staff(code="HV09", username="hocvien09", full_name="Võ Thị Mai", position="Văn thư",
+                    department=dept, email=None, role="hocvien"))
+    code = issue_codes(hub.settings.database_url, ["hocvien09"], days=1)["hocvien09"]
+    short = activate(hub.url, "hocvien09", code, "ngan")
+    assert short.status_code == 400 and "ít nhất" in short.text
+    wrong = activate(hub.url, "hocvien09", "AAAA-BBBB-CCCC", "MatKhau@Moi2026")
+    assert wrong.status_code == 403
+    ok = activate(hub.url, "hocvien09", code, "MatKhau@Moi2026")
+    assert ok.status_code == 200
+    again = activate(hub.url, "hocvien09", code, "MatKhau@Khac2026")
+    assert again.status_code == 400
+    assert log_in(hub, "hocvien09", "MatKhau@Moi2026").status_code == 302
+    assert log_in(hub, "hocvien09", "MatKhau@Khac2026").status_code == 403
+
+
+def test_deactivated_staff_cannot_log_in(hub):
+    """Is a member of staff who left refused at login, with their account kept?"""
+    from kynangso import db
+    from kynangso.models import Staff
+
+    assert log_in(hub, "hocvien03").status_code == 302
+    with db.session_scope(hub.settings.database_url) as s:
+        s.query(Staff).filter_by(username="hocvien03").one().active = False
+    try:
+        assert log_in(hub, "hocvien03").status_code == 403
+    finally:
+        with db.session_scope(hub.settings.database_url) as s:
+            s.query(Staff).filter_by(username="hocvien03").one().active = True
+
+
+@pytest.mark.root
+@pytest.mark.skipif(not IS_ROOT, reason="per-user Unix accounts need root")
+def test_learners_run_as_different_unix_users_with_private_homes(hub, login):
+    """Do two learners' servers run as two Unix accounts that cannot read each other's home?"""
+    for name in ("hocvien01", "hocvien02"):
+        open_lab(hub, login(name), name)
+    uids = {}
+    for name in ("hocvien01", "hocvien02"):
+        entry = pwd.getpwnam(hub.unix_name(name))
+        uids[name] = server_uids(name)
+        assert uids[name] == {entry.pw_uid}, f"{name}'s server runs as {uids[name]}"
+        home = Path(entry.pw_dir)
+        assert stat.S_IMODE(home.stat().st_mode) == 0o700
+        assert home.stat().st_uid == entry.pw_uid
+    assert uids["hocvien01"] != uids["hocvien02"]
+
+    b_home = Path(pwd.getpwnam(hub.unix_name("hocvien02")).pw_dir)
+    secret = b_home / "KhoaHoc" / "bai-lam.txt"
+    run_as(hub.unix_name("hocvien02"), f"echo bí mật > {secret}")
+    attempt = run_as(hub.unix_name("hocvien01"), f"cat {secret}; ls {b_home}", check=False)
+    assert attempt.returncode != 0
+    assert "Permission denied" in attempt.stderr
+    assert "bí mật" not in attempt.stdout
+
+
+def server_uids(username: str) -> set[int]:
+    """Uids of the processes whose environment says they serve `username`."""
+    found = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"jupyterhub-singleuser" in cmdline and f"JUPYTERHUB_USER={username}".encode() in environ:
+            found.add(os.stat(f"/proc/{pid}").st_uid)
+    return found
+
+
+def run_as(unix_name: str, script: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["runuser", "-u", unix_name, "--", "/bin/sh", "-c", script],
+        capture_output=True, text=True, check=check,
+    )
