@@ -4,9 +4,10 @@
   repeated failures lock the account for a while (NativeAuthenticator's counter).
 - Only active staff of the directory (or hub admins) may log in; leaving staff are
   refused at once, without touching their history.
-- There is no open sign-up. A person activates their account once, with the
-  one-time code HR handed them (`kns accounts invite`), choosing a password that
-  passes the policy; nobody approves each account by hand.
+- There is no open sign-up. A person activates their account with the one-time
+  code HR handed them (`kns accounts invite`), choosing a password that passes
+  the policy; nobody approves each account by hand. A new code for an active
+  account resets its password (the "forgot password" path).
 - Every page and message is Vietnamese (the hub templates and kynangso.i18n).
 """
 
@@ -57,11 +58,11 @@ class _FormHandler(BaseHandler):
 
     def password_problem(self, password: str, confirmation: str) -> str | None:
         if password != confirmation:
-            return t("hub.password_mismatch")
+            return t("login.password_mismatch")
         if len(password) < self.authenticator.minimum_password_length:
-            return t("hub.password_too_short", n=self.authenticator.minimum_password_length)
+            return t("login.password_too_short", n=self.authenticator.minimum_password_length)
         if self.authenticator.check_common_password and self.authenticator.is_password_common(password):
-            return t("hub.password_too_common")
+            return t("login.password_too_common")
         return None
 
 
@@ -82,25 +83,28 @@ class ActivateHandler(_FormHandler):
             return self.render_form("activate.html", status=status, activate_error=message, username=username)
 
         if not username or not code:
-            return self.finish(await fail(t("hub.activate_missing_fields")))
+            return self.finish(await fail(t("login.activate_missing_fields")))
         if auth.is_blocked(username):
             return self.finish(await fail(auth.explain_failure(username), 429))
         problem = self.password_problem(password, confirmation)
         if problem:
             return self.finish(await fail(problem))
-        if auth.user_exists(username):
-            return self.finish(await fail(t("hub.activate_already_active")))
         if not activation.consume_code(auth.platform_db_url, username, code):
             # Counts as a failed login, so codes cannot be guessed at speed.
             auth.add_login_attempt(username)
             self.log.warning("activation refused for %s (bad, used or expired code)", username)
-            return self.finish(await fail(t("hub.activate_bad_code"), 403))
+            return self.finish(await fail(t("login.activate_bad_code"), 403))
+        if auth.user_exists(username):
+            # A fresh code for an existing account is HR's password reset.
+            auth.change_password(username, password)
+            self.log.info("password reset with an activation code: %s", username)
+            return self.finish(await self.render_form("activate.html", activate_ok=t("login.activate_ok")))
         info = auth.create_user(username, password, is_authorized=True)
         if info is None:  # the name itself was refused by the hub's username rules
             self.log.error("activation: create_user refused %s after a valid code", username)
-            return self.finish(await fail(t("hub.activate_failed"), 500))
+            return self.finish(await fail(t("login.activate_failed"), 500))
         self.log.info("account activated: %s", username)
-        self.finish(await self.render_form("activate.html", activate_ok=t("hub.activate_ok")))
+        self.finish(await self.render_form("activate.html", activate_ok=t("login.activate_ok")))
 
 
 class ChangePasswordHandler(_FormHandler):
@@ -120,13 +124,13 @@ class ChangePasswordHandler(_FormHandler):
         info = auth.get_user(user.name)
         if info is None or not info.is_valid_password(old):
             auth.add_login_attempt(user.name)
-            return self.finish(await self.render_form("change-password.html", 403, change_error=t("hub.old_password_wrong")))
+            return self.finish(await self.render_form("change-password.html", 403, change_error=t("login.old_password_wrong")))
         problem = self.password_problem(password, confirmation)
         if problem:
             return self.finish(await self.render_form("change-password.html", 400, change_error=problem))
         auth.change_password(user.name, password)
         self.log.info("password changed by %s", user.name)
-        self.finish(await self.render_form("change-password.html", change_ok=t("hub.password_changed")))
+        self.finish(await self.render_form("change-password.html", change_ok=t("login.password_changed")))
 
 
 class StaffAuthenticator(NativeAuthenticator):
@@ -141,8 +145,8 @@ class StaffAuthenticator(NativeAuthenticator):
         if username and self.is_blocked(username):
             last = self.login_attempts[username]["time"]
             remaining = self.seconds_before_next_try - (datetime.now() - last).total_seconds()
-            return t("hub.login_locked", minutes=max(1, round(remaining / 60)))
-        return t("hub.login_failed")
+            return t("login.login_locked", minutes=max(1, round(remaining / 60)))
+        return t("login.login_failed")
 
     async def authenticate(self, handler, data):
         username = await super().authenticate(handler, data)

@@ -135,6 +135,8 @@ def _apply_spawner(settings: Settings, c, env: HubEnvironment, isolated: bool) -
         c.JupyterHub.spawner_class = "kynangso.hub.spawner.NonIsolatedSpawner"
         c.NonIsolatedSpawner.home_dir_template = str(settings.state_dir / "homes" / "{username}")
         c.NonIsolatedSpawner.courses_folder = folder
+        if env.is_root:  # isolation turned off by hand on a root hub: servers run as root
+            c.Spawner.args = ["--allow-root"]
     c.Spawner.cmd = [os.path.join(prefix, "bin", "jupyterhub-singleuser")]
     c.Spawner.default_url = f"/lab/tree/{folder}"
     c.Spawner.environment = {

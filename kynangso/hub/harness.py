@@ -99,13 +99,24 @@ def remove_unix_accounts(prefix: str, home_root: Path) -> None:
     shutil.rmtree(home_root, ignore_errors=True)
 
 
+def new_session() -> requests.Session:
+    """A requests session that reads pages as UTF-8, as the browser does from <meta charset>."""
+    session = requests.Session()
+
+    def utf8(response, *_args, **_kwargs):
+        response.encoding = "utf-8"
+
+    session.hooks["response"].append(utf8)
+    return session
+
+
 def xsrf_of(session: requests.Session, url: str) -> str:
     page = session.get(url, timeout=30)
     return re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
 
 
 def log_in(hub: Hub, username: str, password: str | None = None) -> requests.Response:
-    session = requests.Session()
+    session = new_session()
     xsrf = xsrf_of(session, f"{hub.url}/hub/login")
     r = session.post(
         f"{hub.url}/hub/login?next=",

@@ -18,9 +18,10 @@ import shutil
 
 from jupyterhub.spawner import LocalProcessSpawner, SimpleLocalProcessSpawner, set_user_setuid
 from traitlets import Unicode
+from traitlets.config import LoggingConfigurable
 
 
-class _CoursesFolderMixin:
+class _CoursesFolderMixin(LoggingConfigurable):
     """Makes the folder that JupyterLab opens first; courses are delivered into it."""
 
     courses_folder = Unicode("KhoaHoc", help="Folder in each home opened first by JupyterLab.").tag(config=True)
@@ -54,7 +55,7 @@ class UnixUserSpawner(_CoursesFolderMixin, LocalProcessSpawner):
             # only to own files and run the server, never for a shell login.
             proc = await asyncio.create_subprocess_exec(
                 "useradd", "--create-home", "--home-dir", home, "--user-group",
-                "--shell", "/usr/sbin/nologin", "--comment", f"Kỹ Năng Số: {self.user.name}",
+                "--shell", "/usr/sbin/nologin", "--comment", f"kynangso hub user {self.user.name}",
                 self.unix_name,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             )

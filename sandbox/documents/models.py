@@ -66,7 +66,7 @@ class Incoming(Base):
     arrival_at: Mapped[datetime | None] = mapped_column(DateTime)
     received_at: Mapped[datetime] = mapped_column(DateTime)  # reached the office / the queue
     author: Mapped[str] = mapped_column(String(200))  # tác giả: issuing organisation
-    symbol: Mapped[str] = mapped_column(String(50))
+    symbol: Mapped[str] = mapped_column(String(50), index=True)  # duplicate warning look-up
     doc_date: Mapped[date] = mapped_column(Date)
     type_name: Mapped[str] = mapped_column(String(100))
     subject: Mapped[str] = mapped_column(Text)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, func, select
+from sqlalchemy import create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kynangso.errors import KnsError, ValidationError
@@ -52,6 +52,9 @@ class Actor:
 
     name: str
     role: str
+
+
+AXIS = Actor("Trục liên thông văn bản", "system")  # the exchange platform itself
 
 
 class DocumentError(KnsError):
@@ -256,13 +259,13 @@ class Registry:
 
     def _duplicate(self, s: Session, org_id: int, author: str, symbol: str, doc_date: date):
         # PL VI, Phần I, Mục III: warn Văn thư about a duplicate (số, ký hiệu, cơ quan ban hành).
-        return s.scalar(
+        same = s.scalars(
             select(Incoming).where(
-                Incoming.org_id == org_id, Incoming.author == author,
-                Incoming.symbol == symbol, Incoming.arrival_number.is_not(None),
-                func.strftime("%Y", Incoming.doc_date) == f"{doc_date.year:04d}",
+                Incoming.org_id == org_id, Incoming.symbol == symbol,
+                Incoming.author == author, Incoming.arrival_number.is_not(None),
             )
         )
+        return next((d for d in same if d.doc_date.year == doc_date.year), None)
 
     def register_incoming(
         self, org: str, actor: Actor, *, author: str, symbol: str, doc_date: date,
@@ -409,6 +412,25 @@ class Registry:
                 d.status, d.answered_at = "received", self.clock()
         return self._step_incoming(doc_id, actor, "receive", apply,
                                    signature_status=check.signature_status)
+
+    def deliver_external(self, org: str, *, author: str, symbol: str, doc_date: date,
+                         type_name: str, subject: str, content: bytes, declared_sha256: str,
+                         urgency: str = "thuong") -> int:
+        """A document from an organisation outside this practice file arrives over the
+        liên thông axis and waits in `org`'s queue (used by scenarios)."""
+        with self._session() as s:
+            o = self._org(s, org)
+            doc = Incoming(
+                org_id=o.id, state="pending", received_at=self.clock(), author=author,
+                symbol=symbol, doc_date=doc_date, type_name=type_name, subject=subject,
+                medium="electronic", urgency=urgency, content=content,
+                declared_sha256=declared_sha256, co_units=[],
+            )
+            s.add(doc)
+            s.flush()
+            self._audit(s, AXIS, o.code, "incoming", doc.id, "deliver", None, "pending",
+                        symbol=symbol, author=author)
+            return doc.id
 
     def return_invalid(self, doc_id: int, actor: Actor, reason: str) -> dict:
         """Return an invalid or misaddressed electronic document to the sender (Điều 21.2)."""

@@ -30,7 +30,8 @@ class CodeFormat:
     source: str
 
     def regex(self) -> re.Pattern[str]:
-        seq = r"\d{%d,}" % self.seq_digits if self.seq_max is None else r"\d{%d}" % self.seq_digits
+        n = self.seq_digits
+        seq = rf"\d{{{n},}}" if self.seq_max is None else rf"\d{{{n}}}"
         body = (re.escape(self.layout)
                 .replace(r"\{unit\}", f"(?P<unit>{self.unit_regex})")
                 .replace(r"\{yymmdd\}", r"(?P<yymmdd>\d{6})")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import unicodedata
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,7 +31,6 @@ from sandbox.filing.catalogue import Catalogue, Procedure, default_catalogue
 from sandbox.filing.codes import format_for, make_code
 from sandbox.filing.storage import (
     DEFAULT_PATH,
-    Counter,
     Dossier,
     DossierDocument,
     Event,
@@ -225,6 +225,8 @@ class FilingDesk:
         Missing documents do not block submission: the desk then asks for supplementation.
         """
         proc = self.catalogue.get(procedure_code)
+        applicant = {k: unicodedata.normalize("NFC", str(v or "")) for k, v in applicant.items()}
+        request_text = unicodedata.normalize("NFC", request_text)
         problems = self._check_applicant(applicant)
         if channel not in workflow.CHANNELS:
             problems.append(t("filing.problem.bad_channel", value=channel))
@@ -292,8 +294,14 @@ class FilingDesk:
             if missing and d.state == "da_nop":
                 raise KnsError("filing.incomplete", items="; ".join(missing),
                                rule=workflow.rules().actions["request_supplement"].source)
-            deadline = compute_due(self.calendar, at, proc.days, proc.convention, explain=False)
-            self._move(s, d, "receive", at, actor, due_at=deadline.due_at)
+            # The clock starts when the competent body has a complete dossier: for an online
+            # dossier, the time the system recorded the (last, complete) submission
+            # (domain README §3.4 "Start of the clock").
+            start = d.submitted_at if d.channel == "truc_tuyen" and d.submitted_at else at
+            start = min(start, at)
+            deadline = compute_due(self.calendar, start, proc.days, proc.convention,
+                                   explain=False)
+            self._move(s, d, "receive", at, actor, due_at=deadline.due_at, clock_start=start)
             if format_for(at.date(), proc.centralised).centralised:
                 unit, aa = self.unit.central_code, self.unit.central_aa
             else:
@@ -302,7 +310,7 @@ class FilingDesk:
             d.code = make_code(unit, at.date(), seq, centralised=proc.centralised, aa=aa)
             d.book_no = str(at.year)
             d.book_seq = self._next_counter(s, self.unit.code, f"book:{at.year}")
-            d.received_at = at
+            d.received_at, d.clock_start_at = at, start
             d.due_at = d.original_due_at = deadline.due_at
             return d.code
 
@@ -398,6 +406,8 @@ class FilingDesk:
             d = self._load(s, dossier_id)
             if d.state == "co_ket_qua" and self._outstanding(d) > 0:
                 raise KnsError("filing.unpaid", amount=_money(self._outstanding(d)))
+            # Rated on when the result was ready for the citizen, not on when the citizen came
+            # to collect it (a late visit is not the agency's delay).
             rating = workflow.rate(d.result_at or at, d.due_at) if d.due_at else ""
             self._move(s, d, "return_result", at, actor, method=method, rating=rating)
             d.returned_at = at

@@ -276,6 +276,29 @@ def render_register(dossiers: list[DossierView], out: str | Path, period: str,
     return _save(doc, out)
 
 
+def render_receipt(v: DossierView, reference: str, out: str | Path,
+                   unit: UnitConfig | None = None) -> Path:
+    """The electronic receipt (biên lai điện tử) of a confirmed payment of dossier `v`."""
+    unit = unit or UnitConfig()
+    p = next((x for x in v.payments if x.reference == reference), None)
+    if p is None or p.status != "da_thanh_toan":
+        raise KnsError("filing.receipt_not_paid", reference=reference)
+    doc = _new_doc()
+    _header(doc, unit, t("filing.form.receipt.number", n=p.receipt_no))
+    _para(doc, t("filing.form.receipt.title"), bold=True, center=True, size=14)
+    _para(doc, t("filing.form.receipt.payer", name=v.applicant_name, id_number=v.applicant_id))
+    if v.code:
+        _para(doc, t("filing.form.code", code=v.code))
+    _para(doc, t("filing.form.receipt.content", procedure=v.procedure.name))
+    _para(doc, t("filing.form.receipt.amount",
+                 amount=f"{int(p.amount_paid):,}".replace(",", ".")), bold=True)
+    _para(doc, t("filing.form.receipt.method",
+                 method=t("filing.form.receipt.online" if p.online else "filing.form.receipt.cash")))
+    _para(doc, t("filing.form.receipt.reference", ref=p.reference, txn=p.bank_txn))
+    _para(doc, t("filing.form.receipt.when", moment=fmt_moment(p.confirmed_at)))
+    return _save(doc, out)
+
+
 def docx_text(path: str | Path) -> str:
     """All text of a .docx (paragraphs and table cells), for checks and tests."""
     doc = Document(str(path))

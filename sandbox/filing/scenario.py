@@ -85,7 +85,10 @@ def generate(db_path, learner: str, seed: int = 0, count: int = 12) -> dict:
             i = desk.submit(proc.code, person, channel=rng.choice(("truc_tiep", "truc_tuyen")),
                             documents=full, at=at)
             due = compute_due(cal, at, proc.days, proc.convention, explain=False)
+            # The appointment if the dossier is received when it was handed in (a desk dossier
+            # received later counts from the later time; an online one from its submission).
             expected.append({"id": i, "kind": kind, "action": "receive",
+                             "received_at": at.isoformat(timespec="minutes"),
                              "due_at": due.due_at.isoformat(timespec="minutes")})
         else:  # can_xin_loi: in processing, due soon; the learner must apologise in time
             slow = [p for p in procs if p.days >= 3] or procs

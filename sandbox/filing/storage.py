@@ -9,14 +9,13 @@ dossier codes distinct.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
 from sqlalchemy import (
     Boolean,
-    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -24,7 +23,6 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
-    UniqueConstraint,
     create_engine,
     event,
 )
@@ -58,6 +56,7 @@ class Dossier(Base):
     current_unit: Mapped[str] = mapped_column(String(120), default="")
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
     received_at: Mapped[datetime | None] = mapped_column(DateTime)
+    clock_start_at: Mapped[datetime | None] = mapped_column(DateTime)
     due_at: Mapped[datetime | None] = mapped_column(DateTime)
     original_due_at: Mapped[datetime | None] = mapped_column(DateTime)
     result_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -160,11 +159,9 @@ class Counter(Base):
     """Per-unit sequences: the daily dossier sequence, the yearly register (sổ) number."""
 
     __tablename__ = "counter"
-    __table_args__ = (UniqueConstraint("unit", "scope"),)
 
     unit: Mapped[str] = mapped_column(String(40), primary_key=True)
     scope: Mapped[str] = mapped_column(String(40), primary_key=True)
-    day: Mapped[date | None] = mapped_column(Date)
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -176,6 +173,9 @@ def _connect(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
+    # Practice state: in WAL mode NORMAL keeps the file consistent and only risks the last
+    # transactions on a power cut, and it makes each commit far cheaper than FULL.
+    cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 
 

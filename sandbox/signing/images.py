@@ -52,8 +52,10 @@ def signature_png(full_name: str) -> bytes:
     draw.text((w * 0.12, h * 0.1), given, font=font, fill=BLUE)
     # flourish: a wavy underline whose shape depends on the name
     amp, freq, phase = h * rng.uniform(0.05, 0.12), rng.uniform(1.5, 3.0), rng.uniform(0, 6.28)
-    points = [(x, h * 0.78 + amp * math.sin(phase + freq * 6.28 * x / w))
-              for x in range(int(w * 0.05), int(w * 0.95), 4)]
+    points = [
+        (x, h * 0.78 + amp * math.sin(phase + freq * 6.28 * x / w))
+        for x in range(int(w * 0.05), int(w * 0.95), 4)
+    ]
     draw.line(points, fill=BLUE, width=max(3, int(h * 0.03)), joint="curve")
     return _png(img)
 
@@ -76,15 +78,20 @@ def seal_png(organisation: str, province: str = "") -> bytes:
         star.append((c + radius * math.cos(angle), c + radius * math.sin(angle)))
     draw.polygon(star, fill=RED)
     # the text around the ring, one letter at a time
-    text = f"{organisation.upper()} * {province.upper()} *" if province else f"{organisation.upper()} *"
+    text = (
+        f"{organisation.upper()} * {province.upper()} *"
+        if province
+        else f"{organisation.upper()} *"
+    )
     font = _font(_FONT_BOLD, int(size * 0.075))
     text_r = (r + inner) / 2
     step = 2 * math.pi / max(len(text), 1)
     for i, ch in enumerate(text):
         angle = -math.pi / 2 + i * step
         glyph = Image.new("RGBA", (int(size * 0.12), int(size * 0.12)), (0, 0, 0, 0))
-        ImageDraw.Draw(glyph).text((glyph.width / 2, glyph.height / 2), ch, font=font,
-                                   fill=RED, anchor="mm")
+        ImageDraw.Draw(glyph).text(
+            (glyph.width / 2, glyph.height / 2), ch, font=font, fill=RED, anchor="mm"
+        )
         glyph = glyph.rotate(-math.degrees(angle) - 90, resample=Image.BICUBIC)
         x = c + text_r * math.cos(angle) - glyph.width / 2
         y = c + text_r * math.sin(angle) - glyph.height / 2

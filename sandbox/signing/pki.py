@@ -19,7 +19,6 @@ import datetime as dt
 import logging
 import os
 import re
-import secrets
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -110,9 +109,11 @@ class Subject:
     unit: str | None = None
 
     def x509_name(self) -> x509.Name:
-        attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-                 x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, self.province),
-                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, self.organisation)]
+        attrs = [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+            x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, self.province),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, self.organisation),
+        ]
         if self.unit:
             attrs.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, self.unit))
         if self.title:
@@ -156,10 +157,23 @@ class CertInfo:
         def aware(value: dt.datetime | None) -> dt.datetime | None:
             return value.replace(tzinfo=dt.UTC) if value and value.tzinfo is None else value
 
-        return cls(rec.serial, rec.kind, rec.account, rec.common_name, rec.title,
-                   rec.organisation, rec.unit, rec.province, rec.key_type,
-                   aware(rec.not_before), aware(rec.not_after), Path(rec.key_path),
-                   rec.renewed_from, aware(rec.revoked_at), rec.revocation_reason)
+        return cls(
+            rec.serial,
+            rec.kind,
+            rec.account,
+            rec.common_name,
+            rec.title,
+            rec.organisation,
+            rec.unit,
+            rec.province,
+            rec.key_type,
+            aware(rec.not_before),
+            aware(rec.not_after),
+            Path(rec.key_path),
+            rec.renewed_from,
+            aware(rec.revoked_at),
+            rec.revocation_reason,
+        )
 
 
 def new_key(key_type: str):
@@ -191,8 +205,9 @@ def _pem(cert: x509.Certificate) -> bytes:
 
 
 def _key_pem(key) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def default_pki_dir() -> Path:
@@ -212,17 +227,25 @@ class TrainingPKI:
         self.dir = Path(directory) if directory is not None else default_pki_dir()
         self.clock: Clock = clock or utcnow
         if not (self.dir / "ca" / "root.pem").exists():
-            raise KnsError("signing.pki_missing", log_detail=f"no CA in {self.dir}", folder=self.dir)
+            raise KnsError(
+                "signing.pki_missing", log_detail=f"no CA in {self.dir}", folder=self.dir
+            )
         self.root = x509.load_pem_x509_certificate((self.dir / "ca" / "root.pem").read_bytes())
-        self.issuing = x509.load_pem_x509_certificate((self.dir / "ca" / "issuing.pem").read_bytes())
+        self.issuing = x509.load_pem_x509_certificate(
+            (self.dir / "ca" / "issuing.pem").read_bytes()
+        )
         self.tsa = x509.load_pem_x509_certificate((self.dir / "ca" / "tsa.pem").read_bytes())
         self._engine = None
 
     # -- creation -------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, directory: str | os.PathLike | None = None, clock: Clock | None = None,
-               ca_key_type: str = "ec-p256") -> TrainingPKI:
+    def create(
+        cls,
+        directory: str | os.PathLike | None = None,
+        clock: Clock | None = None,
+        ca_key_type: str = "ec-p256",
+    ) -> TrainingPKI:
         """Create the root, issuing CA and TSA (idempotent: an existing CA is opened)."""
         folder = Path(directory) if directory is not None else default_pki_dir()
         if (folder / "ca" / "root.pem").exists():
@@ -238,35 +261,53 @@ class TrainingPKI:
         tsa_key = new_key("rsa2048")
 
         def name(cn: str) -> x509.Name:
-            return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-                              x509.NameAttribute(NameOID.ORGANIZATION_NAME, TRAINING_ORG),
-                              x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+            return x509.Name(
+                [
+                    x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, TRAINING_ORG),
+                    x509.NameAttribute(NameOID.COMMON_NAME, cn),
+                ]
+            )
 
         def ca_cert(subject, key, issuer, issuer_key, path_len):
-            builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
-                       .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                       .not_valid_before(start).not_valid_after(end)
-                       .add_extension(x509.BasicConstraints(ca=True, path_length=path_len), True)
-                       .add_extension(x509.KeyUsage(False, False, False, False, False, True, True,
-                                                    False, False), True)
-                       .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                                      False))
+            builder = (
+                x509.CertificateBuilder()
+                .subject_name(subject)
+                .issuer_name(issuer)
+                .public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(start)
+                .not_valid_after(end)
+                .add_extension(x509.BasicConstraints(ca=True, path_length=path_len), True)
+                .add_extension(
+                    x509.KeyUsage(False, False, False, False, False, True, True, False, False), True
+                )
+                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+            )
             if issuer_key is not key:
                 builder = builder.add_extension(
                     x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
-                    False)
+                    False,
+                )
             return builder.sign(issuer_key, hashes.SHA256())
 
         root = ca_cert(name(ROOT_NAME), root_key, name(ROOT_NAME), root_key, 1)
         issuing = ca_cert(name(ISSUING_NAME), issuing_key, root.subject, root_key, 0)
-        tsa = (x509.CertificateBuilder().subject_name(name(TSA_NAME)).issuer_name(issuing.subject)
-               .public_key(tsa_key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(start).not_valid_after(end)
-               .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
-               .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), True)
-               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                   issuing_key.public_key()), False)
-               .sign(issuing_key, hashes.SHA256()))
+        tsa = (
+            x509.CertificateBuilder()
+            .subject_name(name(TSA_NAME))
+            .issuer_name(issuing.subject)
+            .public_key(tsa_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start)
+            .not_valid_after(end)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), True)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuing_key.public_key()), False
+            )
+            .sign(issuing_key, hashes.SHA256())
+        )
         for stem, key in (("root", root_key), ("issuing", issuing_key), ("tsa", tsa_key)):
             write_atomic(folder / "private" / f"{stem}.key", _key_pem(key), 0o600)
         for stem, cert in (("root", root), ("issuing", issuing), ("tsa", tsa)):
@@ -303,6 +344,49 @@ class TrainingPKI:
                 raise KnsError("signing.cert_unknown", serial=serial)
             return CertInfo.of(rec)
 
+    def own_certificates(self, account: str) -> list[CertInfo]:
+        """A subscriber's certificates read from their own key folder and the public CRL (what
+        a learner's process can read), oldest first."""
+        folder = self.dir / "keys" / account
+        try:
+            pems = sorted(folder.glob("*.pem"))
+        except PermissionError:
+            raise KnsError("signing.key_forbidden", file=folder) from None
+        crl = self.crl()
+        out = []
+        for pem in pems:
+            cert = x509.load_pem_x509_certificate(pem.read_bytes())
+            entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
+            reason = None
+            if entry is not None:
+                try:
+                    reason = entry.extensions.get_extension_for_class(x509.CRLReason).value
+                    reason = reason.reason.name
+                except x509.ExtensionNotFound:
+                    reason = "unspecified"
+            out.append(
+                CertInfo(
+                    serial=format(cert.serial_number, "x"),
+                    kind=cert_kind(cert) or "personal",
+                    account=account,
+                    common_name=name_attr(cert, NameOID.COMMON_NAME) or "",
+                    title=name_attr(cert, NameOID.TITLE),
+                    organisation=name_attr(cert, NameOID.ORGANIZATION_NAME) or "",
+                    unit=name_attr(cert, NameOID.ORGANIZATIONAL_UNIT_NAME),
+                    province=name_attr(cert, NameOID.STATE_OR_PROVINCE_NAME) or "",
+                    key_type="ec-p256"
+                    if isinstance(cert.public_key(), ec.EllipticCurvePublicKey)
+                    else f"rsa{cert.public_key().key_size}",
+                    not_before=cert.not_valid_before_utc,
+                    not_after=cert.not_valid_after_utc,
+                    key_path=pem.with_suffix(".p12"),
+                    renewed_from=None,
+                    revoked_at=entry.revocation_date_utc if entry is not None else None,
+                    revocation_reason=reason,
+                )
+            )
+        return sorted(out, key=lambda c: c.not_before)
+
     def find_by_certificate(self, cert: x509.Certificate) -> CertInfo | None:
         """The registry entry of a certificate issued here, or None."""
         with self._session() as s:
@@ -326,9 +410,18 @@ class TrainingPKI:
 
     # -- issuing ----------------------------------------------------------------------------
 
-    def issue(self, subject: Subject, passphrase: str, *, account: str, kind: str = "personal",
-              owner_uid: int | None = None, key_type: str = "ec-p256", renewal_of: str | None = None,
-              valid_for: dt.timedelta | None = None) -> CertInfo:
+    def issue(
+        self,
+        subject: Subject,
+        passphrase: str,
+        *,
+        account: str,
+        kind: str = "personal",
+        owner_uid: int | None = None,
+        key_type: str = "ec-p256",
+        renewal_of: str | None = None,
+        valid_for: dt.timedelta | None = None,
+    ) -> CertInfo:
         """Issue a certificate and its PKCS#12 key file (mode 0600, chowned to `owner_uid`).
 
         Validity follows NĐ 68/2024 Điều 9 (rules.yaml): at most 5 years new, 3 years renewed;
@@ -349,41 +442,79 @@ class TrainingPKI:
         key = new_key(key_type)
         issuing_key = self._ca_key("issuing")
         serial = x509.random_serial_number()
-        cert = (x509.CertificateBuilder().subject_name(subject.x509_name())
-                .issuer_name(self.issuing.subject).public_key(key.public_key())
-                .serial_number(serial).not_valid_before(now - dt.timedelta(seconds=1))
-                .not_valid_after(not_after)
-                .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
-                # digitalSignature + contentCommitment (non-repudiation), as pyHanko expects.
-                .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False,
-                                             False), True)
-                .add_extension(x509.CertificatePolicies([x509.PolicyInformation(
-                    x509.ObjectIdentifier(KINDS[kind]), None)]), False)
-                .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
-                    [x509.UniformResourceIdentifier(CRL_URL)], None, None, None)]), False)
-                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                    issuing_key.public_key()), False)
-                .sign(issuing_key, hashes.SHA256()))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(subject.x509_name())
+            .issuer_name(self.issuing.subject)
+            .public_key(key.public_key())
+            .serial_number(serial)
+            .not_valid_before(now - dt.timedelta(seconds=1))
+            .not_valid_after(not_after)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
+            # digitalSignature + contentCommitment (non-repudiation), as pyHanko expects.
+            .add_extension(
+                x509.KeyUsage(True, True, False, False, False, False, False, False, False), True
+            )
+            .add_extension(
+                x509.CertificatePolicies(
+                    [x509.PolicyInformation(x509.ObjectIdentifier(KINDS[kind]), None)]
+                ),
+                False,
+            )
+            .add_extension(
+                x509.CRLDistributionPoints(
+                    [
+                        x509.DistributionPoint(
+                            [x509.UniformResourceIdentifier(CRL_URL)], None, None, None
+                        )
+                    ]
+                ),
+                False,
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuing_key.public_key()), False
+            )
+            .sign(issuing_key, hashes.SHA256())
+        )
         serial_hex = format(serial, "x")
         key_path = self.dir / "keys" / account / f"{serial_hex}.p12"
         self._ensure_key_dir(key_path.parent, owner_uid)
         p12 = pkcs12.serialize_key_and_certificates(
-            subject.common_name.encode("utf-8"), key, cert, [self.issuing, self.root],
-            serialization.BestAvailableEncryption(passphrase.encode("utf-8")))
+            subject.common_name.encode("utf-8"),
+            key,
+            cert,
+            [self.issuing, self.root],
+            serialization.BestAvailableEncryption(passphrase.encode("utf-8")),
+        )
         write_atomic(key_path, p12, 0o600, owner_uid)
+        # the public certificate beside it, so the learner's own tools can list it without the
+        # registry (which only the operator reads)
+        write_atomic(key_path.with_suffix(".pem"), _pem(cert), 0o644, owner_uid)
         try:
             with self._session() as s, s.begin():
-                s.add(CertRecord(
-                    serial=serial_hex, kind=kind, account=account,
-                    common_name=subject.common_name, title=subject.title,
-                    organisation=subject.organisation, unit=subject.unit,
-                    province=subject.province, key_type=key_type,
-                    not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
-                    key_path=str(key_path), cert_pem=_pem(cert).decode("ascii"),
-                    owner_uid=owner_uid, renewed_from=renewal_of))
+                s.add(
+                    CertRecord(
+                        serial=serial_hex,
+                        kind=kind,
+                        account=account,
+                        common_name=subject.common_name,
+                        title=subject.title,
+                        organisation=subject.organisation,
+                        unit=subject.unit,
+                        province=subject.province,
+                        key_type=key_type,
+                        not_before=cert.not_valid_before_utc,
+                        not_after=cert.not_valid_after_utc,
+                        key_path=str(key_path),
+                        cert_pem=_pem(cert).decode("ascii"),
+                        owner_uid=owner_uid,
+                        renewed_from=renewal_of,
+                    )
+                )
         except Exception:
             key_path.unlink(missing_ok=True)  # nothing half-issued stays behind
+            key_path.with_suffix(".pem").unlink(missing_ok=True)
             raise
         log.info("issued %s certificate %s for %s", kind, serial_hex, account)
         return self.get(serial_hex)
@@ -404,8 +535,13 @@ class TrainingPKI:
         if not subject.organisation.strip() or not subject.province.strip():
             problems.append(t("signing.field_org"))
         if key_type not in rule("crypto", now)["key_types"]:
-            problems.append(t("signing.field_key_type", value=key_type,
-                              allowed=", ".join(rule("crypto", now)["key_types"])))
+            problems.append(
+                t(
+                    "signing.field_key_type",
+                    value=key_type,
+                    allowed=", ".join(rule("crypto", now)["key_types"]),
+                )
+            )
         if len(passphrase or "") < rule("passphrase", now)["min_length"]:
             problems.append(t("signing.field_passphrase", n=rule("passphrase", now)["min_length"]))
         return problems
@@ -417,28 +553,44 @@ class TrainingPKI:
         if owner_uid is not None:
             os.chown(folder, owner_uid, -1)
 
-    def renew(self, serial: str, passphrase: str, owner_uid: int | None = None,
-              key_type: str | None = None) -> CertInfo:
-        """A new key and certificate for the same subject, valid at most 3 years (NĐ 68/2024 Điều 9).
+    def renew(
+        self,
+        serial: str,
+        passphrase: str,
+        owner_uid: int | None = None,
+        key_type: str | None = None,
+    ) -> CertInfo:
+        """A new key and certificate for the same subject, valid at most 3 years.
 
-        The old certificate stays valid until it expires (it is not revoked)."""
+        NĐ 68/2024 Điều 9. The old certificate stays valid until it expires (not revoked)."""
         old = self.get(serial)
         if old.status_at(self.clock()) == "revoked":
             raise KnsError("signing.renew_revoked", serial=serial)
         subject = Subject(old.common_name, old.organisation, old.province, old.title, old.unit)
         with self._session() as s:
             uid = s.get(CertRecord, old.serial).owner_uid if owner_uid is None else owner_uid
-        return self.issue(subject, passphrase, account=old.account, kind=old.kind, owner_uid=uid,
-                          key_type=key_type or old.key_type, renewal_of=old.serial)
+        return self.issue(
+            subject,
+            passphrase,
+            account=old.account,
+            kind=old.kind,
+            owner_uid=uid,
+            key_type=key_type or old.key_type,
+            renewal_of=old.serial,
+        )
 
     # -- revocation -------------------------------------------------------------------------
 
-    def revoke(self, serial: str, reason: str = "unspecified",
-               when: dt.datetime | None = None) -> CertInfo:
+    def revoke(
+        self, serial: str, reason: str = "unspecified", when: dt.datetime | None = None
+    ) -> CertInfo:
         """Mark a certificate revoked from `when` (default now) and republish the CRL."""
         if reason not in {f.name for f in x509.ReasonFlags}:
-            raise KnsError("signing.revoke_reason", reason=reason,
-                           allowed=", ".join(f.name for f in x509.ReasonFlags))
+            raise KnsError(
+                "signing.revoke_reason",
+                reason=reason,
+                allowed=", ".join(f.name for f in x509.ReasonFlags),
+            )
         when = when or self.clock()
         with self._session() as s, s.begin():
             rec = s.get(CertRecord, serial.lower())
@@ -453,16 +605,24 @@ class TrainingPKI:
     def publish_crl(self) -> bytes:
         """Sign a fresh CRL of the issuing CA and write it to ca/crl.der."""
         now = self.clock()
-        builder = (x509.CertificateRevocationListBuilder().issuer_name(self.issuing.subject)
-                   .last_update(now).next_update(now + CRL_LIFETIME))
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self.issuing.subject)
+            .last_update(now)
+            .next_update(now + CRL_LIFETIME)
+        )
         for info in self.certificates():
             if info.revoked_at is None:
                 continue
-            entry = (x509.RevokedCertificateBuilder().serial_number(int(info.serial, 16))
-                     .revocation_date(info.revoked_at))
+            entry = (
+                x509.RevokedCertificateBuilder()
+                .serial_number(int(info.serial, 16))
+                .revocation_date(info.revoked_at)
+            )
             if info.revocation_reason and info.revocation_reason != "unspecified":
                 entry = entry.add_extension(
-                    x509.CRLReason(x509.ReasonFlags[info.revocation_reason]), False)
+                    x509.CRLReason(x509.ReasonFlags[info.revocation_reason]), False
+                )
             builder = builder.add_revoked_certificate(entry.build())
         crl = builder.sign(self._ca_key("issuing"), hashes.SHA256())
         data = crl.public_bytes(serialization.Encoding.DER)
@@ -492,7 +652,3 @@ def cert_kind(cert: x509.Certificate) -> str | None:
 def name_attr(cert: x509.Certificate, oid) -> str | None:
     values = cert.subject.get_attributes_for_oid(oid)
     return str(values[0].value) if values else None
-
-
-def new_passphrase() -> str:
-    return secrets.token_urlsafe(12)

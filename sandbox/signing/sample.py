@@ -28,9 +28,17 @@ def _register() -> None:
             pdfmetrics.registerFont(TTFont(name, path))
 
 
-def make_document(*, organisation: str, number: str, subject: str, signer_title: str,
-                  signer_name: str, pages: int = 1, place_date: str = "Hòa Bình, ngày 05 tháng 01"
-                  " năm 2026", body: str | None = None) -> bytes:
+def make_document(
+    *,
+    organisation: str,
+    number: str,
+    subject: str,
+    signer_title: str,
+    signer_name: str,
+    pages: int = 1,
+    place_date: str = "Hòa Bình, ngày 05 tháng 01 năm 2026",
+    body: str | None = None,
+) -> bytes:
     """A PDF of `pages` A4 pages whose last page ends with the signature block."""
     _register()
     out = io.BytesIO()
@@ -39,9 +47,11 @@ def make_document(*, organisation: str, number: str, subject: str, signer_title:
     c.setAuthor(organisation)
     w, h = A4
     left, right = 30 * MM, w - 15 * MM
-    body = body or ("Văn phòng HĐND và UBND đề nghị các đơn vị thực hiện nội dung sau đây "
-                    "đúng thời hạn và báo cáo kết quả (tài liệu thực hành, không có giá trị "
-                    "pháp lý).")
+    body = body or (
+        "Văn phòng HĐND và UBND đề nghị các đơn vị thực hiện nội dung sau đây "
+        "đúng thời hạn và báo cáo kết quả (tài liệu thực hành, không có giá trị "
+        "pháp lý)."
+    )
     for page in range(pages):
         if page:
             c.setFont("KNSSerif", 13)
@@ -62,8 +72,7 @@ def make_document(*, organisation: str, number: str, subject: str, signer_title:
             y -= 90
         c.setFont("KNSSerif", 13)
         for line in range(18 if page < pages - 1 else 8):
-            c.drawString(left + (1 * MM if line == 0 else 0), y,
-                         f"{line + 1}. {body}"[:80])
+            c.drawString(left + (1 * MM if line == 0 else 0), y, f"{line + 1}. {body}"[:80])
             y -= 20
         if page == pages - 1:
             y -= 20

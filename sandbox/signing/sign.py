@@ -89,6 +89,7 @@ class SigningKey:
 
 # -- input checks ---------------------------------------------------------------------------
 
+
 def check_pdf(data: bytes, name: str = "tệp") -> PdfFileReader:
     """A readable, unencrypted PDF, or a KnsError saying what is wrong with it."""
     if b"%PDF-" not in data[:1024]:
@@ -105,8 +106,13 @@ def check_pdf(data: bytes, name: str = "tệp") -> PdfFileReader:
     return reader
 
 
-def load_key(p12: str | Path | bytes, passphrase: str, pki: TrainingPKI,
-             when: dt.datetime | None = None, enforce: bool = True) -> SigningKey:
+def load_key(
+    p12: str | Path | bytes,
+    passphrase: str,
+    pki: TrainingPKI,
+    when: dt.datetime | None = None,
+    enforce: bool = True,
+) -> SigningKey:
     """Open a PKCS#12 key file and check the certificate may sign at `when`.
 
     `enforce=False` skips the validity checks: only the scenario generator uses it, to make the
@@ -131,9 +137,13 @@ def load_key(p12: str | Path | bytes, passphrase: str, pki: TrainingPKI,
     if enforce:
         _check_usable(cert, pki, when)
     asn_cert = asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
-    key_info = asn1_keys.PrivateKeyInfo.load(key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
+    key_info = asn1_keys.PrivateKeyInfo.load(
+        key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     store = SimpleCertificateStore()
     store.register_multiple([_asn1(pki.issuing), _asn1(pki.root)])
     signer = signers.SimpleSigner(signing_cert=asn_cert, signing_key=key_info, cert_registry=store)
@@ -162,6 +172,7 @@ def _check_usable(cert: x509.Certificate, pki: TrainingPKI, when: dt.datetime) -
 
 # -- the signing core -----------------------------------------------------------------------
 
+
 class _ClockedPdfSigner(PdfSigner):
     """PdfSigner whose signing time comes from our clock instead of the system's (tests and
     scenarios sign in the past)."""
@@ -185,8 +196,18 @@ def _free_field_name(reader: PdfFileReader, base: str) -> str:
     return name
 
 
-def _sign(pdf: bytes, key: SigningKey, pki: TrainingPKI, *, field: str, box: Box | None,
-          style, when: dt.datetime, reason: str, reader: PdfFileReader) -> bytes:
+def _sign(
+    pdf: bytes,
+    key: SigningKey,
+    pki: TrainingPKI,
+    *,
+    field: str,
+    box: Box | None,
+    style,
+    when: dt.datetime,
+    reason: str,
+    reader: PdfFileReader,
+) -> bytes:
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     field = _free_field_name(reader, field)
     if box is not None:
@@ -198,18 +219,32 @@ def _sign(pdf: bytes, key: SigningKey, pki: TrainingPKI, *, field: str, box: Box
     if pki.tsa_key_readable():
         # A training TSA (pyHanko's DummyTimeStamper) vouches for the signing time, so the
         # verifier can judge the certificate at that time (NĐ 68/2024 Điều 29.4).
-        tsa_key = pki.tsa_key().private_bytes(serialization.Encoding.DER,
-                                               serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption())
+        tsa_key = pki.tsa_key().private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
         timestamper = DummyTimeStamper(
-            tsa_cert=_asn1(pki.tsa), tsa_key=asn1_keys.PrivateKeyInfo.load(tsa_key),
+            tsa_cert=_asn1(pki.tsa),
+            tsa_key=asn1_keys.PrivateKeyInfo.load(tsa_key),
             certs_to_embed=SimpleCertificateStore.from_certs([_asn1(pki.issuing), _asn1(pki.root)]),
-            fixed_dt=when)
+            fixed_dt=when,
+        )
     meta = signers.PdfSignatureMetadata(
-        field_name=field, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
-        reason=reason, name=key.common_name)
-    signer = _ClockedPdfSigner(meta, key.signer, timestamper=timestamper, stamp_style=style,
-                               new_field_spec=spec, signing_time=when)
+        field_name=field,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=reason,
+        name=key.common_name,
+    )
+    signer = _ClockedPdfSigner(
+        meta,
+        key.signer,
+        timestamper=timestamper,
+        stamp_style=style,
+        new_field_spec=spec,
+        signing_time=when,
+    )
     return signer.sign_pdf(writer).getvalue()
 
 
@@ -219,10 +254,14 @@ def _page_count(reader: PdfFileReader) -> int:
 
 def _image_style(png: bytes) -> StaticStampStyle:
     return StaticStampStyle(
-        background=PdfImage(Image.open(io.BytesIO(png))), border_width=0,
+        background=PdfImage(Image.open(io.BytesIO(png))),
+        border_width=0,
         background_layout=layout.SimpleBoxLayoutRule(
-            x_align=layout.AxisAlignment.ALIGN_MID, y_align=layout.AxisAlignment.ALIGN_MID,
-            margins=layout.Margins.uniform(0)))
+            x_align=layout.AxisAlignment.ALIGN_MID,
+            y_align=layout.AxisAlignment.ALIGN_MID,
+            margins=layout.Margins.uniform(0),
+        ),
+    )
 
 
 def _require_kind(key: SigningKey, kind: str) -> None:
@@ -231,6 +270,7 @@ def _require_kind(key: SigningKey, kind: str) -> None:
 
 
 # -- placement ------------------------------------------------------------------------------
+
 
 def locate_name(pdf: bytes, full_name: str) -> Box | None:
     """Where `full_name` is printed on the last page that has it (the signer's name line, ô 7b),
@@ -309,25 +349,51 @@ def _page_refs(node) -> list:
 
 # -- public functions -----------------------------------------------------------------------
 
-def sign_personal(pdf: bytes, key: SigningKey, pki: TrainingPKI, *, box: Box | None = None,
-                  when: dt.datetime | None = None, image: bytes | None = None) -> bytes:
+
+def sign_personal(
+    pdf: bytes,
+    key: SigningKey,
+    pki: TrainingPKI,
+    *,
+    box: Box | None = None,
+    when: dt.datetime | None = None,
+    image: bytes | None = None,
+    name: str = "tệp",
+) -> bytes:
     """Sign as the competent person: visible signature image above the signer's name."""
     when = when or pki.clock()
-    reader = check_pdf(pdf)
+    reader = check_pdf(pdf, name)
     _require_kind(key, "personal")
     box = box or personal_box(pdf, key.common_name)
     style = _image_style(image or images.signature_png(key.common_name))
-    return _sign(pdf, key, pki, field=FIELD_PERSONAL, box=box, style=style, when=when,
-                 reason="Ký ban hành (chữ ký số cá nhân)", reader=reader)
+    return _sign(
+        pdf,
+        key,
+        pki,
+        field=FIELD_PERSONAL,
+        box=box,
+        style=style,
+        when=when,
+        reason="Ký ban hành (chữ ký số cá nhân)",
+        reader=reader,
+    )
 
 
-def sign_organisation(pdf: bytes, key: SigningKey, pki: TrainingPKI, *, box: Box | None = None,
-                      when: dt.datetime | None = None, image: bytes | None = None,
-                      province: str | None = None) -> bytes:
+def sign_organisation(
+    pdf: bytes,
+    key: SigningKey,
+    pki: TrainingPKI,
+    *,
+    box: Box | None = None,
+    when: dt.datetime | None = None,
+    image: bytes | None = None,
+    province: str | None = None,
+    name: str = "tệp",
+) -> bytes:
     """Sign as the organisation (Văn thư): the seal over the left third of the personal
     signature. Refused on a document with no personal signature yet (NĐ 30/2020 Điều 32.2d)."""
     when = when or pki.clock()
-    reader = check_pdf(pdf)
+    reader = check_pdf(pdf, name)
     _require_kind(key, "organisation")
     if box is None:
         personal = [b for _n, b, kind in signature_boxes(reader) if kind == "personal" and b]
@@ -336,8 +402,17 @@ def sign_organisation(pdf: bytes, key: SigningKey, pki: TrainingPKI, *, box: Box
         box = seal_box(personal[-1])
     province = province or name_attr(key.cert, x509.NameOID.STATE_OR_PROVINCE_NAME) or ""
     style = _image_style(image or images.seal_png(key.common_name, province))
-    return _sign(pdf, key, pki, field=FIELD_ORGANISATION, box=box, style=style, when=when,
-                 reason="Ký số của cơ quan, tổ chức (phát hành)", reader=reader)
+    return _sign(
+        pdf,
+        key,
+        pki,
+        field=FIELD_ORGANISATION,
+        box=box,
+        style=style,
+        when=when,
+        reason="Ký số của cơ quan, tổ chức (phát hành)",
+        reader=reader,
+    )
 
 
 def _text_style(text: str, folder: Path) -> tuple[StaticStampStyle, float, float]:
@@ -357,17 +432,29 @@ def _text_style(text: str, folder: Path) -> tuple[StaticStampStyle, float, float
     c.setFillColorRGB(0, 0, 0)
     c.drawString(2, 4, text)
     c.save()
-    style = StaticStampStyle(background=content.ImportedPdfPage(str(path)), border_width=0,
-                             background_layout=layout.SimpleBoxLayoutRule(
-                                 x_align=layout.AxisAlignment.ALIGN_MID,
-                                 y_align=layout.AxisAlignment.ALIGN_MID,
-                                 margins=layout.Margins.uniform(0)))
+    style = StaticStampStyle(
+        background=content.ImportedPdfPage(str(path)),
+        border_width=0,
+        background_layout=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MID,
+            y_align=layout.AxisAlignment.ALIGN_MID,
+            margins=layout.Margins.uniform(0),
+        ),
+    )
     return style, width, height
 
 
-def _sign_top_right(pdf: bytes, key: SigningKey, pki: TrainingPKI, text: str, field: str,
-                    when: dt.datetime, reason: str) -> bytes:
-    reader = check_pdf(pdf)
+def _sign_top_right(
+    pdf: bytes,
+    key: SigningKey,
+    pki: TrainingPKI,
+    text: str,
+    field: str,
+    when: dt.datetime,
+    reason: str,
+    name: str = "tệp",
+) -> bytes:
+    reader = check_pdf(pdf, name)
     _require_kind(key, "organisation")
     page = reader.root["/Pages"]
     first = page
@@ -379,26 +466,52 @@ def _sign_top_right(pdf: bytes, key: SigningKey, pki: TrainingPKI, text: str, fi
         style, w, h = _text_style(text, Path(tmp))
         right, top = pw - 15 * MM, ph - 8 * MM  # inside the right and top margins (PL I §I)
         box = Box(0, right - w, top - h, right, top)
-        return _sign(pdf, key, pki, field=field, box=box, style=style, when=when,
-                     reason=reason, reader=reader)
+        return _sign(
+            pdf,
+            key,
+            pki,
+            field=field,
+            box=box,
+            style=style,
+            when=when,
+            reason=reason,
+            reader=reader,
+        )
 
 
-def sign_copy(pdf: bytes, key: SigningKey, pki: TrainingPKI, *, form: str = "SAO Y",
-              when: dt.datetime | None = None) -> bytes:
+def sign_copy(
+    pdf: bytes,
+    key: SigningKey,
+    pki: TrainingPKI,
+    *,
+    form: str = "SAO Y",
+    when: dt.datetime | None = None,
+    name: str = "tệp",
+) -> bytes:
     """Sign an electronic copy (sao y / sao lục / trích sao): top right of page 1, no image,
     "<hình thức sao>; <tên cơ quan>; <thời gian ký ISO 8601 +07:00>" (PL I Part II §I.3)."""
     when = when or pki.clock()
     if form not in {"SAO Y", "SAO LỤC", "TRÍCH SAO"}:
         raise KnsError("signing.copy_form", form=form)
     text = f"{form}; {key.common_name}; {vn_time(when)}"
-    return _sign_top_right(pdf, key, pki, text, FIELD_COPY, when, f"{form.capitalize()} điện tử")
+    return _sign_top_right(
+        pdf, key, pki, text, FIELD_COPY, when, f"{form.capitalize()} điện tử", name
+    )
 
 
-def sign_attachment(pdf: bytes, key: SigningKey, pki: TrainingPKI, *, doc_number: str,
-                    when: dt.datetime | None = None) -> bytes:
+def sign_attachment(
+    pdf: bytes,
+    key: SigningKey,
+    pki: TrainingPKI,
+    *,
+    doc_number: str,
+    when: dt.datetime | None = None,
+    name: str = "tệp",
+) -> bytes:
     """Sign an attachment or appendix in a separate file: top right of page 1, no image,
     "<số, ký hiệu>; <thời gian ký ISO 8601 +07:00>" (PL I §II.8b, §III.1d)."""
     when = when or pki.clock()
     text = f"{doc_number}; {vn_time(when)}"
-    return _sign_top_right(pdf, key, pki, text, FIELD_ATTACHMENT, when,
-                           "Ký số văn bản kèm theo")
+    return _sign_top_right(
+        pdf, key, pki, text, FIELD_ATTACHMENT, when, "Ký số văn bản kèm theo", name
+    )

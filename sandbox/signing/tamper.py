@@ -21,7 +21,7 @@ def change_byte(pdf: bytes) -> bytes:
     if at < 0:
         raise ValueError("no /Producer marker to change")
     pos = at + len(marker) - 1
-    return pdf[:pos] + (b"z" if pdf[pos:pos + 1] != b"z" else b"x") + pdf[pos + 1:]
+    return pdf[:pos] + (b"z" if pdf[pos : pos + 1] != b"z" else b"x") + pdf[pos + 1 :]
 
 
 def _incremental(pdf: bytes) -> IncrementalPdfFileWriter:
@@ -37,20 +37,37 @@ def _written(writer: IncrementalPdfFileWriter) -> bytes:
 def add_page(pdf: bytes) -> bytes:
     """Append a page with new text in an incremental update."""
     w = _incremental(pdf)
-    stream = generic.StreamObject(stream_data=b"BT /F1 14 Tf 72 760 Td (Trang them sau khi ky) Tj ET")
-    font = generic.DictionaryObject({
-        generic.pdf_name("/Type"): generic.pdf_name("/Font"),
-        generic.pdf_name("/Subtype"): generic.pdf_name("/Type1"),
-        generic.pdf_name("/BaseFont"): generic.pdf_name("/Helvetica")})
-    page = generic.DictionaryObject({
-        generic.pdf_name("/Type"): generic.pdf_name("/Page"),
-        generic.pdf_name("/MediaBox"): generic.ArrayObject(
-            [generic.NumberObject(0), generic.NumberObject(0),
-             generic.NumberObject(595), generic.NumberObject(842)]),
-        generic.pdf_name("/Contents"): w.add_object(stream),
-        generic.pdf_name("/Resources"): generic.DictionaryObject({
-            generic.pdf_name("/Font"): generic.DictionaryObject({
-                generic.pdf_name("/F1"): w.add_object(font)})})})
+    stream = generic.StreamObject(
+        stream_data=b"BT /F1 14 Tf 72 760 Td (Trang them sau khi ky) Tj ET"
+    )
+    font = generic.DictionaryObject(
+        {
+            generic.pdf_name("/Type"): generic.pdf_name("/Font"),
+            generic.pdf_name("/Subtype"): generic.pdf_name("/Type1"),
+            generic.pdf_name("/BaseFont"): generic.pdf_name("/Helvetica"),
+        }
+    )
+    page = generic.DictionaryObject(
+        {
+            generic.pdf_name("/Type"): generic.pdf_name("/Page"),
+            generic.pdf_name("/MediaBox"): generic.ArrayObject(
+                [
+                    generic.NumberObject(0),
+                    generic.NumberObject(0),
+                    generic.NumberObject(595),
+                    generic.NumberObject(842),
+                ]
+            ),
+            generic.pdf_name("/Contents"): w.add_object(stream),
+            generic.pdf_name("/Resources"): generic.DictionaryObject(
+                {
+                    generic.pdf_name("/Font"): generic.DictionaryObject(
+                        {generic.pdf_name("/F1"): w.add_object(font)}
+                    )
+                }
+            ),
+        }
+    )
     w.insert_page(page)
     return _written(w)
 
@@ -70,7 +87,7 @@ def truncate_to_signature(pdf: bytes, index: int) -> bytes:
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
     sig = reader.embedded_signatures[index]
     start, length = sig.byte_range[2], sig.byte_range[3]
-    return pdf[:start + length]
+    return pdf[: start + length]
 
 
 def strip_signatures(pdf: bytes) -> bytes:

@@ -91,9 +91,13 @@ class Report:
         return [c.id for c in self.checks if not c.ok]
 
     def as_dict(self) -> dict:
-        return {"file": self.file, "profile": self.profile, "ok": self.ok,
-                "checks": [asdict(c) for c in self.checks],
-                "signatures": [asdict(s) for s in self.signatures]}
+        return {
+            "file": self.file,
+            "profile": self.profile,
+            "ok": self.ok,
+            "checks": [asdict(c) for c in self.checks],
+            "signatures": [asdict(s) for s in self.signatures],
+        }
 
     def to_text(self) -> str:
         head = t("signing.v_verdict_ok" if self.ok else "signing.v_verdict_bad", file=self.file)
@@ -109,9 +113,13 @@ def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
 
 def _context(pki: TrainingPKI, moment: dt.datetime) -> ValidationContext:
     return ValidationContext(
-        trust_roots=[_asn1(pki.root)], other_certs=[_asn1(pki.issuing), _asn1(pki.tsa)],
-        crls=[pki.crl_bytes()], moment=moment, revocation_mode="hard-fail",
-        retroactive_revinfo=True)
+        trust_roots=[_asn1(pki.root)],
+        other_certs=[_asn1(pki.issuing), _asn1(pki.tsa)],
+        crls=[pki.crl_bytes()],
+        moment=moment,
+        revocation_mode="hard-fail",
+        retroactive_revinfo=True,
+    )
 
 
 def _chains_to_root(cert: x509.Certificate, pki: TrainingPKI) -> bool:
@@ -123,8 +131,9 @@ def _chains_to_root(cert: x509.Certificate, pki: TrainingPKI) -> bool:
     return True
 
 
-def verify_pdf(data: bytes, pki: TrainingPKI, *, name: str = "tệp",
-               profile: str = "administrative") -> Report:
+def verify_pdf(
+    data: bytes, pki: TrainingPKI, *, name: str = "tệp", profile: str = "administrative"
+) -> Report:
     """Check every signature of a PDF and, per `profile`, the signatures an administrative
     document needs. Bad input (not a PDF, corrupted, encrypted) raises KnsError."""
     if profile not in PROFILES:
@@ -132,8 +141,13 @@ def verify_pdf(data: bytes, pki: TrainingPKI, *, name: str = "tệp",
     reader = check_pdf(data, name)
     report = Report(file=name, profile=profile)
     sigs = reader.embedded_signatures
-    report.checks.append(Check("doc.signed", bool(sigs), t(
-        "signing.v_signed_ok" if sigs else "signing.v_signed_none", n=len(sigs))))
+    report.checks.append(
+        Check(
+            "doc.signed",
+            bool(sigs),
+            t("signing.v_signed_ok" if sigs else "signing.v_signed_none", n=len(sigs)),
+        )
+    )
     for index, sig in enumerate(sigs, 1):
         _check_signature(report, index, sig, reader, pki)
     _check_profile(report, profile)
@@ -166,12 +180,16 @@ def _check_signature(report: Report, i: int, sig, reader, pki: TrainingPKI) -> N
         else:
             source = "tsa_invalid"
     summary = SignatureSummary(
-        index=i, field=sig.field_name, kind=kind,
+        index=i,
+        field=sig.field_name,
+        kind=kind,
         signer=name_attr(cert, x509.NameOID.COMMON_NAME),
         title=name_attr(cert, x509.NameOID.TITLE),
         organisation=name_attr(cert, x509.NameOID.ORGANIZATION_NAME),
         serial=format(cert.serial_number, "x"),
-        signing_time=vn_time(moment) if source != "none" else None, time_source=source)
+        signing_time=vn_time(moment) if source != "none" else None,
+        time_source=source,
+    )
     report.signatures.append(summary)
     first = len(report.checks)
     p = {"n": i, "field": sig.field_name}
@@ -181,17 +199,37 @@ def _check_signature(report: Report, i: int, sig, reader, pki: TrainingPKI) -> N
         add(Check(f"sig{i}.integrity", False, t("signing.v_integrity_error", **p), i))
         add(Check(f"sig{i}.crypto", False, t("signing.v_crypto_bad", **p), i))
     else:
-        intact = status.intact and status.coverage in (SignatureCoverageLevel.ENTIRE_FILE,
-                                                       SignatureCoverageLevel.ENTIRE_REVISION)
-        add(Check(f"sig{i}.integrity", intact,
-                  t("signing.v_integrity_ok" if intact else "signing.v_integrity_bad", **p), i))
-        add(Check(f"sig{i}.crypto", status.valid,
-                  t("signing.v_crypto_ok" if status.valid else "signing.v_crypto_bad", **p), i))
+        intact = status.intact and status.coverage in (
+            SignatureCoverageLevel.ENTIRE_FILE,
+            SignatureCoverageLevel.ENTIRE_REVISION,
+        )
+        add(
+            Check(
+                f"sig{i}.integrity",
+                intact,
+                t("signing.v_integrity_ok" if intact else "signing.v_integrity_bad", **p),
+                i,
+            )
+        )
+        add(
+            Check(
+                f"sig{i}.crypto",
+                status.valid,
+                t("signing.v_crypto_ok" if status.valid else "signing.v_crypto_bad", **p),
+                i,
+            )
+        )
 
     # 3. signing time
     time_ok = source in ("tsa", "claimed")
-    add(Check(f"sig{i}.time", time_ok, t(f"signing.v_time_{source}", time=summary.signing_time,
-                                          **p), i))
+    add(
+        Check(
+            f"sig{i}.time",
+            time_ok,
+            t(f"signing.v_time_{source}", time=summary.signing_time, **p),
+            i,
+        )
+    )
 
     # 4. chain to the training root
     chained = _chains_to_root(cert, pki)
@@ -199,21 +237,49 @@ def _check_signature(report: Report, i: int, sig, reader, pki: TrainingPKI) -> N
     if chained and indic is AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND:
         chained = False
     issuer = name_attr_issuer(cert)
-    add(Check(f"sig{i}.chain", chained, t(
-        "signing.v_chain_ok" if chained else "signing.v_chain_bad", root=ROOT_NAME,
-        issuer=issuer, **p), i))
+    add(
+        Check(
+            f"sig{i}.chain",
+            chained,
+            t(
+                "signing.v_chain_ok" if chained else "signing.v_chain_bad",
+                root=ROOT_NAME,
+                issuer=issuer,
+                **p,
+            ),
+            i,
+        )
+    )
 
     # 5. validity period at the signing time
     nb, na = cert.not_valid_before_utc, cert.not_valid_after_utc
     if moment < nb:
-        add(Check(f"sig{i}.validity", False, t("signing.v_validity_early", since=vn_time(nb),
-                                                time=vn_time(moment), **p), i))
+        add(
+            Check(
+                f"sig{i}.validity",
+                False,
+                t("signing.v_validity_early", since=vn_time(nb), time=vn_time(moment), **p),
+                i,
+            )
+        )
     elif moment > na:
-        add(Check(f"sig{i}.validity", False, t("signing.v_validity_expired", until=vn_time(na),
-                                                time=vn_time(moment), **p), i))
+        add(
+            Check(
+                f"sig{i}.validity",
+                False,
+                t("signing.v_validity_expired", until=vn_time(na), time=vn_time(moment), **p),
+                i,
+            )
+        )
     else:
-        add(Check(f"sig{i}.validity", True, t("signing.v_validity_ok", since=vn_time(nb),
-                                               until=vn_time(na), **p), i))
+        add(
+            Check(
+                f"sig{i}.validity",
+                True,
+                t("signing.v_validity_ok", since=vn_time(nb), until=vn_time(na), **p),
+                i,
+            )
+        )
 
     # 6. revocation at the signing time (a revocation after signing does not count)
     crl = pki.crl()
@@ -223,33 +289,75 @@ def _check_signature(report: Report, i: int, sig, reader, pki: TrainingPKI) -> N
         entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
         crl_time = vn_time(crl.last_update_utc)
         if entry is not None and entry.revocation_date_utc <= moment:
-            add(Check(f"sig{i}.revocation", False, t(
-                "signing.v_revoked_before", at=vn_time(entry.revocation_date_utc), **p), i))
-        elif indic in (AdESIndeterminate.TRY_LATER, AdESIndeterminate.REVOCATION_OUT_OF_BOUNDS_NO_POE):
-            add(Check(f"sig{i}.revocation", False, t("signing.v_revocation_unknown",
-                                                      crl=crl_time, **p), i))
+            add(
+                Check(
+                    f"sig{i}.revocation",
+                    False,
+                    t("signing.v_revoked_before", at=vn_time(entry.revocation_date_utc), **p),
+                    i,
+                )
+            )
+        elif indic in (
+            AdESIndeterminate.TRY_LATER,
+            AdESIndeterminate.REVOCATION_OUT_OF_BOUNDS_NO_POE,
+        ):
+            add(
+                Check(
+                    f"sig{i}.revocation",
+                    False,
+                    t("signing.v_revocation_unknown", crl=crl_time, **p),
+                    i,
+                )
+            )
         elif entry is not None:
-            add(Check(f"sig{i}.revocation", True, t(
-                "signing.v_revoked_after", at=vn_time(entry.revocation_date_utc), **p), i))
+            add(
+                Check(
+                    f"sig{i}.revocation",
+                    True,
+                    t("signing.v_revoked_after", at=vn_time(entry.revocation_date_utc), **p),
+                    i,
+                )
+            )
         else:
-            add(Check(f"sig{i}.revocation", True, t("signing.v_not_revoked", crl=crl_time, **p),
-                      i))
+            add(Check(f"sig{i}.revocation", True, t("signing.v_not_revoked", crl=crl_time, **p), i))
 
     # 7. who signed
     signer_ok = bool(summary.signer) and (kind != "personal" or bool(summary.title))
-    add(Check(f"sig{i}.signer", signer_ok, t(
-        "signing.v_signer", signer=summary.signer or "?", title=summary.title or "—",
-        org=summary.organisation or "—", kind=t(f"signing.{KIND_LABEL.get(kind)}"), **p), i))
+    add(
+        Check(
+            f"sig{i}.signer",
+            signer_ok,
+            t(
+                "signing.v_signer",
+                signer=summary.signer or "?",
+                title=summary.title or "—",
+                org=summary.organisation or "—",
+                kind=t(f"signing.{KIND_LABEL.get(kind)}"),
+                **p,
+            ),
+            i,
+        )
+    )
 
     # 8. modifications after this signature
     add(_modifications(i, sig, status, reader, p))
 
     # pyHanko's own verdict must agree with ours; a disagreement is reported, never hidden
     ours = all(c.ok for c in report.checks[first:])
-    if status is not None and ours and not status.bottom_line and indic not in (
-            None, AdESFailure.REVOKED):
-        add(Check(f"sig{i}.pyhanko", False, t("signing.v_pyhanko_disagrees",
-                                               indic=getattr(indic, "name", indic), **p), i))
+    if (
+        status is not None
+        and ours
+        and not status.bottom_line
+        and indic not in (None, AdESFailure.REVOKED)
+    ):
+        add(
+            Check(
+                f"sig{i}.pyhanko",
+                False,
+                t("signing.v_pyhanko_disagrees", indic=getattr(indic, "name", indic), **p),
+                i,
+            )
+        )
     summary.ok = all(c.ok for c in report.checks[first:])
 
 
@@ -313,8 +421,9 @@ def _modifications(i: int, sig, status, reader, p: dict) -> Check:
     if status.coverage != SignatureCoverageLevel.ENTIRE_REVISION:
         details.append(t("signing.v_mod_coverage"))
     if details:
-        return Check(cid, False, t("signing.v_mod_bad", k=later, details="; ".join(details),
-                                   **p), i)
+        return Check(
+            cid, False, t("signing.v_mod_bad", k=later, details="; ".join(details), **p), i
+        )
     return Check(cid, True, t("signing.v_mod_signatures_only", k=later, **p), i)
 
 
@@ -324,14 +433,34 @@ def _check_profile(report: Report, profile: str) -> None:
     personal = [s.index for s in sigs if s.kind == "personal"]
     org = [s.index for s in sigs if s.kind == "organisation"]
     if profile == "administrative":
-        add(Check("doc.personal", bool(personal), t(
-            "signing.v_doc_personal_ok" if personal else "signing.v_doc_personal_missing")))
-        add(Check("doc.organisation", bool(org), t(
-            "signing.v_doc_org_ok" if org else "signing.v_doc_org_missing")))
+        add(
+            Check(
+                "doc.personal",
+                bool(personal),
+                t("signing.v_doc_personal_ok" if personal else "signing.v_doc_personal_missing"),
+            )
+        )
+        add(
+            Check(
+                "doc.organisation",
+                bool(org),
+                t("signing.v_doc_org_ok" if org else "signing.v_doc_org_missing"),
+            )
+        )
         if personal and org:
             in_order = max(personal) < min(org)
-            add(Check("doc.order", in_order, t(
-                "signing.v_doc_order_ok" if in_order else "signing.v_doc_order_bad")))
+            add(
+                Check(
+                    "doc.order",
+                    in_order,
+                    t("signing.v_doc_order_ok" if in_order else "signing.v_doc_order_bad"),
+                )
+            )
     elif profile in ("copy", "attachment"):
-        add(Check("doc.organisation", bool(org), t(
-            "signing.v_doc_org_ok" if org else "signing.v_doc_org_missing")))
+        add(
+            Check(
+                "doc.organisation",
+                bool(org),
+                t("signing.v_doc_org_ok" if org else "signing.v_doc_org_missing"),
+            )
+        )

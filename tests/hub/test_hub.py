@@ -9,19 +9,18 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import requests
 
 from kynangso.accounts.activation import issue_codes
 from kynangso.run import activate
 
-from kynangso.hub.harness import IS_ROOT, api_token, log_in, open_lab
+from kynangso.hub.harness import IS_ROOT, api_token, log_in, new_session, open_lab
 
 pytestmark = pytest.mark.hub
 
 
 def test_login_page_is_vietnamese(hub):
     """Does the login page speak Vietnamese and offer first-login activation?"""
-    page = requests.get(f"{hub.url}/hub/login", timeout=30)
+    page = new_session().get(f"{hub.url}/hub/login", timeout=30)
     assert page.status_code == 200
     assert 'lang="vi"' in page.text
     assert "Đăng nhập" in page.text
@@ -83,10 +82,10 @@ def test_learner_gets_403_on_admin_api(hub, login):
     session = login("hocvien03")
     token = api_token(hub, session, "hocvien03")
     headers = {"Authorization": f"token {token}"}
-    assert requests.get(f"{hub.url}/hub/api/users", headers=headers, timeout=30).status_code == 403
-    assert requests.post(f"{hub.url}/hub/api/users/hocvien02/server", headers=headers,
+    assert new_session().get(f"{hub.url}/hub/api/users", headers=headers, timeout=30).status_code == 403
+    assert new_session().post(f"{hub.url}/hub/api/users/hocvien02/server", headers=headers,
                          timeout=30).status_code in (403, 404)
-    assert requests.get(f"{hub.url}/hub/api/users/hocvien03", headers=headers, timeout=30).status_code == 200
+    assert new_session().get(f"{hub.url}/hub/api/users/hocvien03", headers=headers, timeout=30).status_code == 200
     assert session.get(f"{hub.url}/hub/admin", timeout=30).status_code == 403
 
 
@@ -94,7 +93,7 @@ def test_hr_is_not_an_admin(hub, login):
     """Is an HR account an ordinary (non-admin) user of the hub?"""
     session = login("nhansu01")
     token = api_token(hub, session, "nhansu01")
-    me = requests.get(f"{hub.url}/hub/api/user", headers={"Authorization": f"token {token}"}, timeout=30)
+    me = new_session().get(f"{hub.url}/hub/api/user", headers={"Authorization": f"token {token}"}, timeout=30)
     assert me.status_code == 200
     assert me.json()["admin"] is False
     assert "nhansu" in me.json()["groups"]
@@ -113,14 +112,28 @@ def test_activation_code_works_once_and_needs_a_good_password(hub):
     code = issue_codes(hub.settings.database_url, ["hocvien09"], days=1)["hocvien09"]
     short = activate(hub.url, "hocvien09", code, "ngan")
     assert short.status_code == 400 and "ít nhất" in short.text
+    common = activate(hub.url, "hocvien09", code, "password123")
+    assert common.status_code == 400 and "phổ biến" in common.text
     wrong = activate(hub.url, "hocvien09", "AAAA-BBBB-CCCC", "MatKhau@Moi2026")
     assert wrong.status_code == 403
     ok = activate(hub.url, "hocvien09", code, "MatKhau@Moi2026")
     assert ok.status_code == 200
     again = activate(hub.url, "hocvien09", code, "MatKhau@Khac2026")
-    assert again.status_code == 400
+    assert again.status_code == 403, "a used code must not work twice"
     assert log_in(hub, "hocvien09", "MatKhau@Moi2026").status_code == 302
     assert log_in(hub, "hocvien09", "MatKhau@Khac2026").status_code == 403
+
+
+def test_new_code_resets_a_forgotten_password(hub):
+    """Can HR reset a forgotten password by issuing a new code, and does the old password stop working?"""
+    code = issue_codes(hub.settings.database_url, ["hocvien02"], days=1)["hocvien02"]
+    assert activate(hub.url, "hocvien02", code, "MoiHon@2026x").status_code == 200
+    try:
+        assert log_in(hub, "hocvien02", "MoiHon@2026x").status_code == 302
+        assert log_in(hub, "hocvien02", hub.passwords["hocvien02"]).status_code == 403
+    finally:
+        code = issue_codes(hub.settings.database_url, ["hocvien02"], days=1)["hocvien02"]
+        assert activate(hub.url, "hocvien02", code, hub.passwords["hocvien02"]).status_code == 200
 
 
 def test_deactivated_staff_cannot_log_in(hub):

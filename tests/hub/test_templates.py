@@ -35,7 +35,7 @@ OFFICE = "Văn phòng HĐND và UBND xã Minh Tân"
 TRANSLATED = [
     "page.html", "login.html", "home.html", "spawn.html", "spawn_pending.html",
     "stop_pending.html", "not_running.html", "error.html", "404.html", "logout.html",
-    "token.html",
+    "token.html", "oauth.html",
 ]
 OWN = ["activate.html", "change-password.html"]
 
@@ -112,6 +112,12 @@ class FakeToken:
     expires_at: datetime | None
 
 
+@dataclass
+class FakeOAuthClient:
+    description: str
+    redirect_uri: str
+
+
 def static_url(path, include_version=True, **kwargs):
     return "/hub/static/" + path
 
@@ -172,6 +178,12 @@ def namespace(user: FakeUser | None, isolated: bool = True, demo: bool = False, 
 
 NOW = datetime(2026, 11, 26, 8, 30)
 LEARNER = "hocvien01"
+# Messages the platform's handlers pass to the pages (their text lives in login.yaml).
+LOGIN_FAILED = "Tên đăng nhập hoặc mật khẩu không đúng."
+BAD_CODE = "Mã kích hoạt không đúng hoặc đã hết hạn."
+ACTIVATED = "Tài khoản đã được kích hoạt."
+OLD_PASSWORD_WRONG = "Mật khẩu hiện tại không đúng."
+PASSWORD_CHANGED = "Đã đổi mật khẩu."
 
 
 def learner(active=False, pending=None, named=False):
@@ -217,7 +229,7 @@ SPAWN_FORM = (
 CASES = {
     "login": ("login.html", login_page()),
     "login-error": ("login.html", login_page(username="hocvien01",
-                                             login_error=t("hub.login_failed"))),
+                                             login_error=LOGIN_FAILED)),
     "login-terms": ("login.html", login_page(login_term_url="/hub/dieu-khoan")),
     "home-stopped": ("home.html", home_page(learner())),
     "home-running": ("home.html", home_page(learner(active=True))),
@@ -248,16 +260,21 @@ CASES = {
     "error-418": ("error.html", error_page(418, "I'm a Teapot")),
     "logout": ("logout.html", dict(user=None)),
     "token": ("token.html", token_page()),
+    "oauth": ("oauth.html", dict(
+        user=learner(),
+        oauth_client=FakeOAuthClient("Báo cáo kết quả học tập", "/services/reports/oauth_callback"),
+        allowed_scopes=["identify"],
+        scope_descriptions=[{"scope": None, "description": "Identify the user.", "filter": ""}])),
     "activate": ("activate.html", dict(user=None, min_password_length=10)),
     "activate-error": ("activate.html", dict(user=None, min_password_length=10, username="hocvien01",
-                                             activate_error=t("hub.activate_bad_code"))),
+                                             activate_error=BAD_CODE)),
     "activate-ok": ("activate.html", dict(user=None, min_password_length=10,
-                                          activate_ok=t("hub.activate_ok"))),
+                                          activate_ok=ACTIVATED)),
     "change-password": ("change-password.html", dict(user=learner(), min_password_length=10)),
     "change-password-error": ("change-password.html", dict(user=learner(), min_password_length=10,
-                                                           change_error=t("hub.old_password_wrong"))),
+                                                           change_error=OLD_PASSWORD_WRONG)),
     "change-password-ok": ("change-password.html", dict(user=learner(), min_password_length=10,
-                                                        change_ok=t("hub.password_changed"))),
+                                                        change_ok=PASSWORD_CHANGED)),
 }
 
 
@@ -412,6 +429,21 @@ def test_keeps_ids_names_and_classes_of_the_original(case):
     assert classes(original) <= classes(ours), classes(original) - classes(ours)
 
 
+REQUIRE_RE = re.compile(r"require\(\[[^\]]*\]")
+SCRIPT_SRC_RE = re.compile(r'<script src="([^"]+)"')
+
+
+@pytest.mark.parametrize("case", STRUCTURE_CASES)
+def test_loads_the_same_scripts(case):
+    """Are JupyterHub's script files and page modules (home, token, jhapi…) still loaded?"""
+    name, page = CASES[case]
+    ours = render(name, **page)
+    original = render(name, env=ORIGINAL_ENV, **page)
+    for pattern in (REQUIRE_RE, SCRIPT_SRC_RE):
+        missing = set(pattern.findall(original)) - set(pattern.findall(ours))
+        assert not missing, missing
+
+
 BLOCK_RE = re.compile(r"{%-?\s*block\s+(\w+)")
 
 
@@ -479,7 +511,7 @@ def test_login_page():
 
 def test_login_error_and_terms():
     """Are the refusal message and the terms checkbox shown in Vietnamese?"""
-    assert t("hub.login_failed") in Page(render_case("login-error")).text
+    assert LOGIN_FAILED in Page(render_case("login-error")).text
     terms = Page(render_case("login-terms")).text
     assert t("hub.login_terms_before") in terms and t("hub.login_terms_link") in terms
 
@@ -562,7 +594,8 @@ def test_token_expiry_choices_follow_the_hub_limit():
         opts = page.find("option")
         html = render("token.html", **token_page(max_seconds))
         labels = re.findall(r"<option [^>]*>([^<]*)</option>", html)
-        return [(o["value"], label, "selected" in o) for o, label in zip(opts, labels)]
+        return [(o["value"], label, "selected" in o)
+                for o, label in zip(opts, labels, strict=True)]
 
     unlimited = options(0)
     assert [label for _, label, _ in unlimited][-1] == t("hub.token_expires_never")
@@ -593,13 +626,13 @@ def test_activate_form():
 def test_activate_messages():
     """Is a refusal shown as a red alert (name kept) and success as green with a login link?"""
     error = Page(render_case("activate-error"))
-    assert t("hub.activate_bad_code") in error.text
+    assert BAD_CODE in error.text
     assert error.find("div", id="kns-activate-error", role="alert")
     assert error.find("input", name="username", value="hocvien01")
     ok_html = render_case("activate-ok")
     ok = Page(ok_html)
     alert = ok_html[ok_html.index('id="kns-activate-ok"'):]
-    assert "alert-success" in ok_html and t("hub.activate_ok") in ok.text
+    assert "alert-success" in ok_html and ACTIVATED in ok.text
     assert 'href="/hub/login"' in alert[: alert.index("</div>")]
     assert not ok.find("form")
 
@@ -611,6 +644,6 @@ def test_change_password_form():
     assert {"_xsrf", "old_password", "password", "password_confirmation"} <= form_fields(page)
     assert t("hub.password_policy_length", min_length=10) in page.text
     error = Page(render_case("change-password-error"))
-    assert error.find("div", id="kns-change-error") and t("hub.old_password_wrong") in error.text
+    assert error.find("div", id="kns-change-error") and OLD_PASSWORD_WRONG in error.text
     ok = Page(render_case("change-password-ok"))
-    assert ok.find("div", id="kns-change-ok") and t("hub.password_changed") in ok.text
+    assert ok.find("div", id="kns-change-ok") and PASSWORD_CHANGED in ok.text

@@ -57,12 +57,17 @@ def keys(tmp_path_factory) -> Keys:
     clock = Clock(T_CA)
     pki = TrainingPKI.create(base / "pki", clock=clock)
     clock.now = T0 - dt.timedelta(days=400)
-    expired = pki.issue(person("Trần Thị Hết Hạn"), PASS, account="kns-hethan",
-                        valid_for=dt.timedelta(days=30))
+    expired = pki.issue(
+        person("Trần Thị Hết Hạn"), PASS, account="kns-hethan", valid_for=dt.timedelta(days=30)
+    )
     clock.now = T0 - dt.timedelta(days=10)
     personal = pki.issue(person("Nguyễn Văn An"), PASS, account="kns-an")
-    organisation = pki.issue(Subject("Ủy ban nhân dân phường Hòa Bình", ORG, PROVINCE), PASS,
-                             account="vanthu", kind="organisation")
+    organisation = pki.issue(
+        Subject("Ủy ban nhân dân phường Hòa Bình", ORG, PROVINCE),
+        PASS,
+        account="vanthu",
+        kind="organisation",
+    )
     revoked_before = pki.issue(person("Lê Văn Thu Hồi", "Chuyên viên"), PASS, account="kns-thuhoi")
     revoked_after = pki.issue(person("Phạm Thị Sau", "Chuyên viên"), PASS, account="kns-sau")
     # revoked one day before T0 / two days after T0 (the CRL then lists both)
@@ -73,16 +78,28 @@ def keys(tmp_path_factory) -> Keys:
     rogue_pki = TrainingPKI.create(base / "rogue", clock=rogue_clock)
     rogue_clock.now = T0 - dt.timedelta(days=10)
     rogue = rogue_pki.issue(person("Nguyễn Văn An"), PASS, account="kns-an")
-    return Keys(base / "pki", personal, organisation, expired, revoked_before, revoked_after,
-                base / "rogue", rogue)
+    return Keys(
+        base / "pki",
+        personal,
+        organisation,
+        expired,
+        revoked_before,
+        revoked_after,
+        base / "rogue",
+        rogue,
+    )
 
 
 @pytest.fixture(scope="session")
 def document() -> bytes:
-    return sample.make_document(organisation=ORG, number="05/UBND-VP",
-                                subject="tổ chức tập huấn chữ ký số",
-                                signer_title="KT. Chủ tịch", signer_name="Nguyễn Văn An",
-                                pages=2)
+    return sample.make_document(
+        organisation=ORG,
+        number="05/UBND-VP",
+        subject="tổ chức tập huấn chữ ký số",
+        signer_title="KT. Chủ tịch",
+        signer_name="Nguyễn Văn An",
+        pages=2,
+    )
 
 
 @pytest.fixture(scope="session")

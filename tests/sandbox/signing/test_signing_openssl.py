@@ -28,18 +28,40 @@ def _openssl_verify(pdf: bytes, index: int, pki, tmp_path, at: dt.datetime):
     """Extract signature `index` (CMS + the signed bytes) and run `openssl cms -verify`."""
     sig = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures[index]
     a, b, c, d = sig.byte_range
-    (tmp_path / "data.bin").write_bytes(pdf[a:a + b] + pdf[c:c + d])
+    (tmp_path / "data.bin").write_bytes(pdf[a : a + b] + pdf[c : c + d])
     (tmp_path / "sig.der").write_bytes(cms.ContentInfo.load(sig.pkcs7_content).dump())
     # the CA file holds the trust anchor and, for -crl_check, the issuing CA's CRL
     crl = pki.crl().public_bytes(serialization.Encoding.PEM)
     (tmp_path / "root.pem").write_bytes(pki.root.public_bytes(serialization.Encoding.PEM) + crl)
     (tmp_path / "issuing.pem").write_bytes(pki.issuing.public_bytes(serialization.Encoding.PEM))
     return subprocess.run(
-        ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(tmp_path / "sig.der"),
-         "-content", str(tmp_path / "data.bin"), "-CAfile", str(tmp_path / "root.pem"),
-         "-certfile", str(tmp_path / "issuing.pem"), "-crl_check", "-purpose", "any", "-attime", str(int(at.timestamp())),
-         "-out", str(tmp_path / "out.bin")],
-        capture_output=True, text=True, timeout=60)
+        [
+            "openssl",
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(tmp_path / "sig.der"),
+            "-content",
+            str(tmp_path / "data.bin"),
+            "-CAfile",
+            str(tmp_path / "root.pem"),
+            "-certfile",
+            str(tmp_path / "issuing.pem"),
+            "-crl_check",
+            "-purpose",
+            "any",
+            "-attime",
+            str(int(at.timestamp())),
+            "-out",
+            str(tmp_path / "out.bin"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_openssl_accepts_both_signatures(keys, signed, tmp_path):

@@ -34,8 +34,16 @@ def test_report_as_data_has_one_entry_per_check(keys, signed):
     data = verify_pdf(signed, keys.pki()).as_dict()
     ids = [c["id"] for c in data["checks"]]
     assert len(ids) == len(set(ids))
-    for check in ("integrity", "crypto", "time", "chain", "validity", "revocation", "signer",
-                  "modifications"):
+    for check in (
+        "integrity",
+        "crypto",
+        "time",
+        "chain",
+        "validity",
+        "revocation",
+        "signer",
+        "modifications",
+    ):
         assert f"sig1.{check}" in ids and f"sig2.{check}" in ids
     assert {"doc.signed", "doc.personal", "doc.organisation", "doc.order"} <= set(ids)
     assert all(c["ok"] is True and c["message"] for c in data["checks"])
@@ -118,6 +126,7 @@ def test_organisation_signature_needs_personal_first(keys, document):
 
 # -- certificates ----------------------------------------------------------------------------
 
+
 def _sign_unchecked(keys, document, cert, when):
     pki = keys.pki(when)
     key = sign.load_key(cert.key_path, PASS, pki, enforce=False)
@@ -175,8 +184,9 @@ def test_untrusted_certificate_rejected(keys, document):
     from sandbox.signing.pki import TrainingPKI
 
     rogue_pki = TrainingPKI(keys.rogue_dir, clock=lambda: T0)
-    pdf = sign.sign_personal(document, sign.load_key(keys.rogue.key_path, PASS, rogue_pki),
-                             rogue_pki)
+    pdf = sign.sign_personal(
+        document, sign.load_key(keys.rogue.key_path, PASS, rogue_pki), rogue_pki
+    )
     report = verify_pdf(pdf, keys.pki(T0), profile="any")
     assert {"sig1.chain", "sig1.revocation"} <= _failed(report)
     assert report.check("sig1.integrity").ok and report.check("sig1.crypto").ok
@@ -203,12 +213,15 @@ def test_personal_certificate_cannot_seal(keys, signed):
 
 # -- bad input -------------------------------------------------------------------------------
 
+
 def test_non_pdf_refused(keys):
     """Is a file that is not a PDF refused by both signing and verifying?"""
     pki = keys.pki(T0)
     key = sign.load_key(keys.personal.key_path, PASS, pki)
-    for action in (lambda: sign.sign_personal(b"PK\x03\x04 a docx", key, pki),
-                   lambda: verify_pdf(b"hello", pki)):
+    for action in (
+        lambda: sign.sign_personal(b"PK\x03\x04 a docx", key, pki),
+        lambda: verify_pdf(b"hello", pki),
+    ):
         with pytest.raises(KnsError) as err:
             action()
         assert err.value.key == "signing.not_pdf"
@@ -231,8 +244,10 @@ def test_encrypted_pdf_refused(keys, document):
     writer.write(out)
     pki = keys.pki(T0)
     key = sign.load_key(keys.personal.key_path, PASS, pki)
-    for action in (lambda: verify_pdf(out.getvalue(), pki),
-                   lambda: sign.sign_personal(out.getvalue(), key, pki)):
+    for action in (
+        lambda: verify_pdf(out.getvalue(), pki),
+        lambda: sign.sign_personal(out.getvalue(), key, pki),
+    ):
         with pytest.raises(KnsError) as err:
             action()
         assert err.value.key == "signing.pdf_encrypted"

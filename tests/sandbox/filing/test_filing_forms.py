@@ -84,3 +84,16 @@ def test_form_not_yet_issuable(desk, tmp_path):
     with pytest.raises(KnsError, match="Chưa thể lập"):
         render_form("bm04", desk.get(i), tmp_path / "x.docx")
     assert list(tmp_path.glob("*.docx*")) == []
+
+
+def test_electronic_receipt(desk, processing, tmp_path):
+    """Does the electronic receipt show the amount, the reference and the receipt number?"""
+    from sandbox.filing.forms import render_receipt
+
+    ref = desk.start_payment(processing, datetime(2026, 3, 2, 11, 0))
+    with pytest.raises(KnsError, match="chưa được ngân hàng xác nhận"):
+        render_receipt(desk.get(processing), ref, tmp_path / "r.docx")
+    no = desk.confirm_payment(ref, "100.000", datetime(2026, 3, 2, 11, 2), "VCB-77")
+    text = docx_text(render_receipt(desk.get(processing), ref, tmp_path / "r.docx"))
+    assert "100.000 đồng" in text and ref in text and no in text and "VCB-77" in text
+    assert "11 giờ 02 phút, ngày 02/03/2026" in text

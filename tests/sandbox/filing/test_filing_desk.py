@@ -239,3 +239,18 @@ def test_events_before_receipt_time_refused(desk, received):
     """Is a hand-over dated before the receipt refused?"""
     with pytest.raises(KnsError, match="sớm hơn"):
         desk.hand_over(received, "Phòng Kinh tế", datetime(2026, 3, 1, 9, 0), "a", "b")
+
+
+def test_online_clock_starts_at_complete_submission(desk):
+    """Does an online dossier submitted Wed 10:00 but received Thu count from Wednesday?"""
+    i = desk.submit("KT-HKD", APPLICANT, channel="truc_tuyen",
+                    documents={"giay_de_nghi": 1, "hop_dong_thue": 1},
+                    at=datetime(2026, 3, 4, 10, 0))
+    code = desk.receive(i, datetime(2026, 3, 5, 9, 0), "cb")
+    assert code.split("-")[1] == "260305"  # the code carries the receipt date
+    assert desk.get(i).due_at == datetime(2026, 3, 9, 17, 0)  # Thu, Fri, Mon
+    j = desk.submit("KT-HKD", APPLICANT, channel="truc_tiep",
+                    documents={"giay_de_nghi": 1, "hop_dong_thue": 1},
+                    at=datetime(2026, 3, 4, 10, 0))
+    desk.receive(j, datetime(2026, 3, 5, 9, 0), "cb")
+    assert desk.get(j).due_at == datetime(2026, 3, 10, 17, 0)  # at the desk: from receipt
