@@ -65,6 +65,10 @@ def bench_workflow(n: int = 10_000) -> None:
         elapsed = _timed("dossiers through the whole workflow (7 transactions each)", n, run)
         print(f"  = {7 * n / elapsed:,.0f} transactions/s; file "
               f"{(Path(tmp) / 'bench.sqlite').stat().st_size / 1e6:.1f} MB", flush=True)
+        from sandbox.filing.stats import desk_summary
+
+        _timed("statistics read from that database (ORM snapshots + pandas)", n,
+               lambda: desk_summary(desk, datetime(2026, 4, 1)))
 
 
 def bench_stats(n: int = 100_000) -> None:

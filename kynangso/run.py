@@ -51,7 +51,7 @@ def start_hub(settings: Settings, log_file=None, extra_env: dict | None = None) 
     env["PATH"] = f"{sys.prefix}/bin:{env.get('PATH', '')}"
     return subprocess.Popen(
         cmd, cwd=hub_dir, env=env, stdout=log_file, stderr=subprocess.STDOUT if log_file else None,
-        start_new_session=True,
+        start_new_session=True, preexec_fn=_default_sigint,
     )
 
 
@@ -113,18 +113,33 @@ def prepare(settings: Settings) -> None:
     load_demo_office(settings)
 
 
+def _raise_keyboard_interrupt(*_args) -> None:
+    raise KeyboardInterrupt
+
+
+def _default_sigint() -> None:
+    # A parent started in the background ignores SIGINT, and the hub would
+    # inherit that and wait out its services' interrupt timeout at shutdown.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
     prepare(settings)
     url = hub_url(settings)
-    proc = start_hub(settings)
+    log_path = settings.state_dir / "hub" / "jupyterhub.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    proc = start_hub(settings, log_file=log_path.open("a"))
 
-    signal.signal(signal.SIGTERM, lambda *a: (stop_hub(proc), sys.exit(0)))
+    # SIGTERM takes the same path as Ctrl-C; stopping the hub from inside the
+    # handler would deadlock on the Popen lock that proc.wait() holds.
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
         wait_for_login_page(url, proc)
         activate_demo_accounts(settings, url)
-        print(f"\nKỹ Năng Số đang chạy: {url}/  (dữ liệu mẫu; Ctrl-C để dừng)\n")
+        print(f"\nKỹ Năng Số đang chạy: {url}/  (dữ liệu mẫu; Ctrl-C để dừng)")
+        print(f"Nhật ký JupyterHub: {log_path}\n")
         print(f"  {'Vai trò':<12} {'Tên đăng nhập':<14} Mật khẩu")
         for username, (role, password) in DEMO_ACCOUNTS.items():
             print(f"  {role:<12} {username:<14} {password}")

@@ -11,11 +11,16 @@ import logging
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from kynangso.errors import KnsError
 
 log = logging.getLogger(__name__)
+
+
+def _day(d: date) -> date:
+    """Accept a datetime where a date is meant (a datetime never equals a date in a dict)."""
+    return d.date() if isinstance(d, datetime) else d
 
 
 class CalendarYearMissing(KnsError):
@@ -78,11 +83,13 @@ class WorkCalendar:
 
     def is_working_day(self, d: date) -> bool:
         """True when state agencies work on `d` (make-up Saturdays included)."""
+        d = _day(d)
         self.require_year(d.year, d)
         return self._works(d)
 
     def reason_off(self, d: date) -> str | None:
         """Why `d` is not a working day: the holiday's name, "weekend", or None if it is one."""
+        d = _day(d)
         self.require_year(d.year, d)
         if self._works(d):
             return None
@@ -105,6 +112,7 @@ class WorkCalendar:
 
         n == 0 returns `start`; a negative n counts backwards (the n-th working day before).
         """
+        start = _day(start)
         self.require_year(start.year, start)
         if n == 0:
             return start
@@ -115,6 +123,7 @@ class WorkCalendar:
 
     def working_days_between(self, a: date, b: date) -> int:
         """Working days in (a, b]; negative when b is before a."""
+        a, b = _day(a), _day(b)
         self.require_year(a.year, a)
         self.require_year(b.year, b)
         if b < a:

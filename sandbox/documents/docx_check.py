@@ -38,6 +38,10 @@ _DATE = re.compile(
     r"năm\s+(?P<y>\d{4})\s*$", re.IGNORECASE)
 
 
+_AUTHORITY_NO_DOT = re.compile(r"^(TM|KT|TL|TUQ|Q)(?=\s)")
+_ACADEMIC = re.compile(r"^(GS\.?\s*TS|PGS\.?\s*TS|GS|PGS|TSKH|TS|ThS|KS|BS|CN|Th\.S)\.?\s+")
+
+
 class DocxCheckError(KnsError):
     """The file cannot be checked at all (not a .docx, or damaged)."""
 
@@ -131,6 +135,8 @@ def _run_attr(run, para, doc, attr):
         return int(rpr.find(qn("w:sz")).get(qn("w:val"))) * EMU_PER_PT // 2
     if attr in ("bold", "italic"):
         return False
+    if attr == "size":
+        return 10 * EMU_PER_PT  # Word's size when nothing is declared
     return None
 
 
@@ -148,8 +154,7 @@ def _font_names(run, para, doc) -> set[str]:
             if rpr.rFonts.get(qn(key)):
                 found = rpr.rFonts.get(qn(key))
                 break
-            theme = key.replace("w:", "w:") + "Theme"
-            if rpr.rFonts.get(qn(theme)):
+            if rpr.rFonts.get(qn(key + "Theme")):
                 found = t("documents.docx.value.theme_font")
                 break
         names.add(found or t("documents.docx.value.unknown_font"))
@@ -346,6 +351,9 @@ class _Checker:
             if not re.match(r"^-\s*Lưu\s*:\s*VT\b", last):
                 self.add("luu_vt", f"“{last}”" if last else t("documents.docx.value.missing"),
                          "- Lưu: VT, <đơn vị soạn thảo>.")
+            end = nn + 1 + len(items)
+            self.signer([i for i in range(end, len(paras))
+                         if paras[i].in_table and paras[i].text and i not in used], paras, used)
 
         in_kinh_gui = False  # "Kính gửi:" and the "- …;" recipient lines under it (ô 9a)
         for i in range(len(paras)):
@@ -360,6 +368,23 @@ class _Checker:
                 and (qh is None or i > qh)]
         self.body(body)
         self.page_numbers(sum(len(p.text) for p in paras))
+
+    def signer(self, idx: list[int], paras: list[_Para], used: set[int]):
+        """The signature block (ô 7a, 7b): authority and title lines, then the name."""
+        if len(idx) < 2:
+            return
+        used.update(idx)
+        *titles, name = (paras[i] for i in idx)
+        for item in titles:
+            self.style("quyen_han", item, check_upper=True)
+            bad = _AUTHORITY_NO_DOT.match(item.text)
+            if bad:
+                self.add("quyen_han", f"“{bad.group(1)}”", f"“{bad.group(1)}.”", item.text[:40])
+        self.style("ho_ten", name)
+        title = _ACADEMIC.match(name.text)
+        if title:
+            self.add("ho_ten_title", f"“{title.group(0).strip()}” {name.text[title.end():]}",
+                     t("documents.docx.value.no_academic_title"))
 
     def date_text(self, text: str):
         m = _DATE.match(text)

@@ -146,6 +146,11 @@ def register_columns(kind: str) -> list[dict]:
     return _load("registers.yaml")["registers"][kind]["columns"]
 
 
+def pl6_fields() -> list[dict]:
+    """PL VI data fields of an incoming document: tag, item number, view field."""
+    return _load("registers.yaml")["pl6_incoming"]["fields"]
+
+
 def layout_rules() -> dict:
     """The layout rules table (layout.yaml)."""
     return _load("layout.yaml")

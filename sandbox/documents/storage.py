@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from sandbox.documents.models import (
     Organisation,
     Outgoing,
 )
-from sandbox.documents.rules import register_columns, ruleset
+from sandbox.documents.rules import pl6_fields, register_columns, ruleset
 from sandbox.documents.symbol import SymbolError, format_symbol, parse_symbol
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,9 @@ class Registry:
 
     # -- organisations -----------------------------------------------------------------------
     def add_organisation(self, code: str, name: str, place: str = "", parent_name: str = "") -> dict:
+        code = (code or "").strip()
+        if not re.fullmatch(r"[A-ZĐ0-9]+", code) or not (name or "").strip():
+            raise DocumentError("documents.org.bad_code", code=code)
         with self._session() as s:
             if s.scalar(select(Organisation).where(Organisation.code == code)):
                 raise DocumentError("documents.org.exists", code=code)
@@ -492,6 +496,14 @@ class Registry:
             "due_date": d.due_date, "deadline_status": flag,
             "completed_at": d.completed_at, "reply_symbol": d.reply_symbol, "note": d.note,
         }
+
+    def incoming_pl6(self, doc_id: int) -> dict:
+        """The PL VI data fields (tags as in Phụ lục VI, Phần II, Mục II) of one document."""
+        view = self.get_incoming(doc_id)
+        number, _, notation = view["symbol"].partition("/")
+        view["code_number"], view["code_notation"] = number, notation
+        view["priority"] = ruleset(view["doc_date"]).urgency_by_key(view["urgency"]).priority
+        return {row["tag"]: view[row["field"]] for row in pl6_fields()}
 
     def reminders(self, org: str) -> list[dict]:
         """Documents due soon or overdue (Điều 24: follow-up and reminders)."""

@@ -85,7 +85,8 @@ def _fmt(value) -> str:
 
 
 # -- 1. inbox and register ------------------------------------------------------------------
-def inbox_panel(registry: Registry | None = None, org: str = "UBND") -> w.VBox:
+def inbox_panel(registry: Registry | None = None, org: str = "UBND",
+                clerk: str = "Văn thư") -> w.VBox:
     """Hộp văn bản đến and the sổ đăng ký văn bản đến, with deadline flags and reminders."""
     reg = _registry(registry)
     states = ["pending", "registered", "submitted", "assigned", "in_progress", "completed",
@@ -112,13 +113,62 @@ def inbox_panel(registry: Registry | None = None, org: str = "UBND") -> w.VBox:
                           due=_fmt(r["due_date"]), unit=r["lead_unit"]))
             for r in due)
 
+    # electronic documents waiting on the liên thông axis (Điều 21.2): receive or return
+    pending = w.Dropdown(description=t("documents.ui.pending"), style=_LABEL, layout=_WIDE)
+    pending_msg = _msg()
+    receive_btn = w.Button(description=t("documents.ui.receive"), button_style="primary")
+    reason = w.Text(description=t("documents.ui.return_reason"), style=_LABEL, layout=_WIDE)
+    reason_msg = _msg()
+    return_btn = w.Button(description=t("documents.ui.return"), button_style="warning")
+    clerk_actor = Actor(clerk, "van_thu")
+
+    def render_all(*_):
+        _set_options(pending, _doc_options(reg, org, ("pending",)))
+        render()
+
+    def on_receive(_):
+        _show(pending_msg, "")
+        if pending.value is None:
+            _show(pending_msg, t("documents.ui.choose_doc"))
+            return
+        try:
+            entry = reg.receive(pending.value, clerk_actor)
+        except KnsError as exc:
+            _show_error(pending_msg, exc)
+            return
+        _show(pending_msg, t("documents.ui.received", number=entry["arrival_number"]), ok=True)
+        render_all()
+
+    def on_return(_):
+        _show(pending_msg, "")
+        _show(reason_msg, "")
+        if pending.value is None:
+            _show(pending_msg, t("documents.ui.choose_doc"))
+            return
+        if not reason.value.strip():
+            _show(reason_msg, t("documents.exchange.need_reason"))
+            return
+        try:
+            reg.return_invalid(pending.value, clerk_actor, reason.value)
+        except KnsError as exc:
+            _show_error(pending_msg, exc)
+            return
+        _show(pending_msg, t("documents.ui.returned"), ok=True)
+        reason.value = ""
+        render_all()
+
     choice.observe(render, names="value")
-    refresh.on_click(render)
-    render()
+    refresh.on_click(render_all)
+    receive_btn.on_click(on_receive)
+    return_btn.on_click(on_return)
+    render_all()
     box = w.VBox([w.HTML(f"<h3>{html.escape(t('documents.ui.inbox_title'))}</h3>"),
+                  _row(pending, pending_msg), receive_btn, _row(reason, reason_msg), return_btn,
                   w.HBox([choice, refresh]), reminders, table])
     box.parts = {"state": choice, "refresh": refresh, "table": table, "reminders": reminders,
-                 "render": render}
+                 "pending": pending, "pending_message": pending_msg, "receive": receive_btn,
+                 "reason": reason, "reason_message": reason_msg, "return": return_btn,
+                 "render": render_all}
     return box
 
 

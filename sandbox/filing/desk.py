@@ -195,13 +195,18 @@ class FilingDesk:
             raise KnsError("filing.no_such_dossier", id=dossier_id)
         return d
 
+    @staticmethod
+    def _check(s: Session, d: Dossier, action: str) -> str:
+        """The state after `action`, or the rule that forbids it (nothing is changed)."""
+        done = s.scalars(select(Event.action).where(Event.dossier_id == d.id)).all() \
+            if d.id is not None else []
+        return workflow.next_state(d.state, action, done)
+
     def _move(self, s: Session, d: Dossier, action: str, at: datetime, actor: str,
               **detail: Any) -> str:
         """Check the transition, record it in the audit trail, and set the new state."""
-        done = s.scalars(select(Event.action).where(Event.dossier_id == d.id)).all() \
-            if d.id is not None else []
-        new = workflow.next_state(d.state, action, done)
-        s.add(Event(dossier=d, at=at, actor=actor, action=action, from_state=d.state,
+        new = self._check(s, d, action)
+        s.add(Event(dossier_id=d.id, at=at, actor=actor, action=action, from_state=d.state,
                     to_state=new, detail=json.dumps(detail, ensure_ascii=False, default=str)))
         d.state = new
         return new
@@ -290,8 +295,9 @@ class FilingDesk:
         with self._tx() as s:
             d = self._load(s, dossier_id)
             proc = self.catalogue.get(d.procedure_code)
+            self._check(s, d, "receive")
             missing = self._missing_names(d)
-            if missing and d.state == "da_nop":
+            if missing:
                 raise KnsError("filing.incomplete", items="; ".join(missing),
                                rule=workflow.rules().actions["request_supplement"].source)
             # The clock starts when the competent body has a complete dossier: for an online
@@ -321,10 +327,11 @@ class FilingDesk:
         self._require_text(to_unit, "to_unit")
         with self._tx() as s:
             d = self._load(s, dossier_id)
+            self._check(s, d, "hand_over")  # the state rule first: no due time before receipt
             self._not_before_receipt(d, at)
             rating = workflow.rate(at, d.due_at)
             self._move(s, d, "hand_over", at, giver, to_unit=to_unit, rating=rating)
-            s.add(HandOver(dossier=d, at=at, from_unit=d.current_unit, to_unit=to_unit,
+            s.add(HandOver(dossier_id=d.id, at=at, from_unit=d.current_unit, to_unit=to_unit,
                            giver=giver, receiver=receiver, rating=rating, note=note))
             d.current_unit = to_unit
             return rating
@@ -352,6 +359,7 @@ class FilingDesk:
         """
         with self._tx() as s:
             d = self._load(s, dossier_id)
+            self._check(s, d, "supplement_received")
             asked = next(e for e in reversed(d.events)
                          if e.action == "request_supplement_processing")
             waited = max(0, self.calendar.working_days_between(asked.at.date(), at.date()))
@@ -373,8 +381,7 @@ class FilingDesk:
         self._require_text(reason, "reason")
         with self._tx() as s:
             d = self._load(s, dossier_id)
-            done = [e.action for e in d.events]
-            workflow.next_state(d.state, "apologise", done)  # state and once-only rules first
+            self._check(s, d, "apologise")  # state and once-only rules first
             workflow.check_apology(self.calendar, at, d.due_at, new_due)
             old = d.due_at
             new_at = datetime.combine(new_due, d.due_at.time())
@@ -441,9 +448,9 @@ class FilingDesk:
                 raise KnsError("filing.nothing_to_pay")
             seq = self._next_counter(s, self.unit.code, "pay:" + at.strftime("%Y%m%d"))
             ref = f"TT{at:%y%m%d}{seq:05d}"
-            s.add(Payment(dossier=d, reference=ref, amount_due=due, online=online,
+            s.add(Payment(dossier_id=d.id, reference=ref, amount_due=due, online=online,
                           status="cho_thanh_toan", created_at=at))
-            s.add(Event(dossier=d, at=at, actor=CITIZEN, action="start_payment",
+            s.add(Event(dossier_id=d.id, at=at, actor=CITIZEN, action="start_payment",
                         from_state=d.state, to_state=d.state,
                         detail=json.dumps({"reference": ref, "amount": str(due)})))
             return ref
@@ -468,7 +475,7 @@ class FilingDesk:
             p.status, p.amount_paid, p.confirmed_at = "da_thanh_toan", amount, at
             p.bank_txn, p.receipt_no = bank_txn, f"BL{at.year}/{seq:06d}"
             d = p.dossier
-            s.add(Event(dossier=d, at=at, actor="ngân hàng", action="confirm_payment",
+            s.add(Event(dossier_id=d.id, at=at, actor="ngân hàng", action="confirm_payment",
                         from_state=d.state, to_state=d.state,
                         detail=json.dumps({"reference": reference, "amount": str(amount),
                                            "receipt_no": p.receipt_no})))

@@ -263,13 +263,17 @@ def verify_cmd(ctx, file, profile, as_json) -> None:
 @click.option("--learner", required=True, help="Tài khoản học viên (mỗi người một bộ khác nhau).")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--count", default=8, show_default=True, type=click.IntRange(1, 50))
+@click.option("--owner", help="Tài khoản Unix sở hữu các tệp tạo ra (khi chạy bằng root).")
 @json_option
 @click.pass_context
-def scenario_cmd(ctx, learner, seed, out_dir, as_json) -> None:
+def scenario_cmd(ctx, learner, seed, out_dir, count, owner, as_json) -> None:
     """Tạo bộ văn bản đến có chữ ký số (hợp lệ và có lỗi) cho một học viên."""
     from sandbox.signing.scenarios import generate_inbox
 
-    items = generate_inbox(_pki(ctx), learner, Path(out_dir), seed=seed)
+    items = generate_inbox(
+        _pki(ctx), learner, Path(out_dir), seed=seed, count=count, owner_uid=_uid(owner)
+    )
     emit(
         [i.as_dict() for i in items],
         as_json,

@@ -16,6 +16,7 @@ subscriber's own PKCS#12 file.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import logging
 import os
 import re
@@ -310,7 +311,8 @@ class TrainingPKI:
         )
         for stem, key in (("root", root_key), ("issuing", issuing_key), ("tsa", tsa_key)):
             write_atomic(folder / "private" / f"{stem}.key", _key_pem(key), 0o600)
-        for stem, cert in (("root", root), ("issuing", issuing), ("tsa", tsa)):
+        # root.pem last: its presence is what marks the PKI as created
+        for stem, cert in (("tsa", tsa), ("issuing", issuing), ("root", root)):
             write_atomic(folder / "ca" / f"{stem}.pem", _pem(cert), 0o644)
         os.chmod(folder / "ca", 0o755)
         pki = cls(folder, clock)
@@ -603,7 +605,15 @@ class TrainingPKI:
         return self.get(serial)
 
     def publish_crl(self) -> bytes:
-        """Sign a fresh CRL of the issuing CA and write it to ca/crl.der."""
+        """Sign a fresh CRL of the issuing CA and write it to ca/crl.der.
+
+        Under an exclusive lock, so that two operators revoking at once cannot publish an older
+        list over a newer one."""
+        with open(self.dir / "private" / "crl.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return self._publish_crl()
+
+    def _publish_crl(self) -> bytes:
         now = self.clock()
         builder = (
             x509.CertificateRevocationListBuilder()

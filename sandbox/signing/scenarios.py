@@ -92,12 +92,19 @@ def _at(pki: TrainingPKI, when: dt.datetime) -> TrainingPKI:
 
 
 def generate_inbox(
-    pki: TrainingPKI, learner: str, out_dir: Path, *, seed: int = 0, count: int = 8
+    pki: TrainingPKI,
+    learner: str,
+    out_dir: Path,
+    *,
+    seed: int = 0,
+    count: int = 8,
+    owner_uid: int | None = None,
 ) -> list[ScenarioItem]:
     """Write `count` signed PDFs for `learner` into `out_dir` and return the answer key.
 
     At least two are valid; the faulty ones are drawn without repetition (as far as count
     allows). Runs as the operator: it issues and revokes certificates of the sending offices.
+    `owner_uid` makes the learner own the files (when running as root).
     """
     digest = hashlib.sha256(f"{seed}:{learner}".encode()).hexdigest()
     rng = random.Random(digest)
@@ -126,7 +133,7 @@ def generate_inbox(
             )
             pdf = _make(case, doc, pki, now, sender, name, title, f"{tag}{n:02d}", Path(tmp))
             path = out_dir / f"van-ban-den-{n:02d}.pdf"
-            write_atomic(path, pdf, 0o644)
+            write_atomic(path, pdf, 0o644, owner_uid)
             items.append(
                 ScenarioItem(path, case, case in VALID_CASES, list(EXPECTED[case]), sender, number)
             )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import tempfile
 import unicodedata
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from kynangso.errors import KnsError
 from sandbox.signing import images
 from sandbox.signing.pki import TrainingPKI, cert_kind, name_attr
 
+log = logging.getLogger(__name__)
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 MM = 72 / 25.4
 # Liberation Serif (Times metrics) here lacks precomposed Vietnamese letters; DejaVu has them.
@@ -278,7 +280,11 @@ def locate_name(pdf: bytes, full_name: str) -> Box | None:
     from pypdf import PdfReader
 
     wanted = unicodedata.normalize("NFC", full_name).strip()
-    reader = PdfReader(io.BytesIO(pdf))
+    try:
+        reader = PdfReader(io.BytesIO(pdf))
+    except Exception as exc:
+        log.info("pypdf cannot open the document: %r", exc)
+        return None
     for index in range(len(reader.pages) - 1, -1, -1):
         found: list[tuple[float, float, float]] = []
 
@@ -288,7 +294,11 @@ def locate_name(pdf: bytes, full_name: str) -> Box | None:
                 y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
                 found.append((x, y, float(font_size or 12) * (cm[0] or 1)))
 
-        reader.pages[index].extract_text(visitor_text=visit)
+        try:
+            reader.pages[index].extract_text(visitor_text=visit)
+        except Exception as exc:  # text extraction is best effort; fall back to the default
+            log.info("cannot read the text of page %s: %r", index + 1, exc)
+            continue
         if found:
             x, y, size = found[-1]
             width = len(wanted) * size * 0.5
@@ -479,6 +489,16 @@ def _sign_top_right(
         )
 
 
+def copy_text(form: str, organisation: str, when: dt.datetime) -> str:
+    """The visible text of an electronic copy's signature (PL I Part II §I.3)."""
+    return f"{form}; {organisation}; {vn_time(when)}"
+
+
+def attachment_text(doc_number: str, when: dt.datetime) -> str:
+    """The visible text of an attachment's signature (PL I §II.8b, Mẫu 2.2)."""
+    return f"{doc_number}; {vn_time(when)}"
+
+
 def sign_copy(
     pdf: bytes,
     key: SigningKey,
@@ -493,7 +513,7 @@ def sign_copy(
     when = when or pki.clock()
     if form not in {"SAO Y", "SAO LỤC", "TRÍCH SAO"}:
         raise KnsError("signing.copy_form", form=form)
-    text = f"{form}; {key.common_name}; {vn_time(when)}"
+    text = copy_text(form, key.common_name, when)
     return _sign_top_right(
         pdf, key, pki, text, FIELD_COPY, when, f"{form.capitalize()} điện tử", name
     )
@@ -511,7 +531,7 @@ def sign_attachment(
     """Sign an attachment or appendix in a separate file: top right of page 1, no image,
     "<số, ký hiệu>; <thời gian ký ISO 8601 +07:00>" (PL I §II.8b, §III.1d)."""
     when = when or pki.clock()
-    text = f"{doc_number}; {vn_time(when)}"
+    text = attachment_text(doc_number, when)
     return _sign_top_right(
         pdf, key, pki, text, FIELD_ATTACHMENT, when, "Ký số văn bản kèm theo", name
     )

@@ -36,6 +36,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from kynangso.errors import KnsError
 from kynangso.i18n import t
 from sandbox.signing.pki import ROOT_NAME, TrainingPKI, cert_kind, name_attr
 from sandbox.signing.sign import check_pdf, vn_time
@@ -140,7 +141,10 @@ def verify_pdf(
         raise ValueError(profile)
     reader = check_pdf(data, name)
     report = Report(file=name, profile=profile)
-    sigs = reader.embedded_signatures
+    try:
+        sigs = reader.embedded_signatures
+    except Exception as exc:  # a signature dictionary too damaged to list
+        raise KnsError("signing.pdf_corrupt", log_detail=f"{name}: {exc!r}", file=name) from None
     report.checks.append(
         Check(
             "doc.signed",
@@ -164,7 +168,16 @@ def _validate(sig, pki: TrainingPKI, moment: dt.datetime):
 
 def _check_signature(report: Report, i: int, sig, reader, pki: TrainingPKI) -> None:
     add = report.checks.append
-    cert = x509.load_der_x509_certificate(sig.signer_cert.dump())
+    try:
+        cert = x509.load_der_x509_certificate(sig.signer_cert.dump())
+    except Exception as exc:  # the CMS blob itself is damaged: nothing else can be checked
+        log.warning("signature %s: unreadable CMS: %r", sig.field_name, exc)
+        msg = t("signing.v_integrity_error", n=i, field=sig.field_name)
+        add(Check(f"sig{i}.integrity", False, msg, i))
+        report.signatures.append(
+            SignatureSummary(i, sig.field_name, None, None, None, None, "", None, "none", False)
+        )
+        return
     kind = cert_kind(cert)
     claimed = sig.self_reported_timestamp
     moment = claimed or pki.clock()

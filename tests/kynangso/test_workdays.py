@@ -234,3 +234,10 @@ def test_table_year_can_be_added(tmp_path):
     assert not cal.is_working_day(date(2026, 2, 17))
     with pytest.raises(CalendarYearMissing):
         cal.is_working_day(date(2025, 6, 2))
+
+
+def test_datetime_accepted_as_date(cal):
+    """Does a datetime on the make-up Saturday count as a working day, like the date itself?"""
+    assert cal.is_working_day(datetime(2026, 8, 22, 9, 30))
+    assert cal.add_working_days(datetime(2026, 8, 21, 16, 0), 1) == date(2026, 8, 22)
+    assert cal.working_days_between(datetime(2026, 2, 13, 9, 0), date(2026, 2, 23)) == 1

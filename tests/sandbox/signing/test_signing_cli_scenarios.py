@@ -141,3 +141,20 @@ def test_scenarios_differ_per_learner_and_repeat_per_seed(scenario_pki, tmp_path
     assert first == cases("kns-a", "a2")
     assert first != cases("kns-b", "b1")
     assert not any(p.name.endswith(".json") for p in Path(tmp_path / "a1").iterdir())
+
+
+def test_cli_scenario_writes_files_and_key(scenario_pki, tmp_path):
+    """Does `kns signing scenario` write the PDFs and print the answer key as JSON?"""
+    out = tmp_path / "inbox"
+    result = _run(
+        ["scenario", "--learner", "kns-c", "--out", str(out), "--count", "3", "--json"],
+        scenario_pki.dir,
+    )
+    assert result.exit_code == 0, result.output
+    items = json.loads(result.output)
+    assert len(items) == 3 and all(Path(i["file"]).parent == out for i in items)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "van-ban-den-01.pdf",
+        "van-ban-den-02.pdf",
+        "van-ban-den-03.pdf",
+    ]

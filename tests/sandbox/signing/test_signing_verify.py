@@ -251,3 +251,63 @@ def test_encrypted_pdf_refused(keys, document):
         with pytest.raises(KnsError) as err:
             action()
         assert err.value.key == "signing.pdf_encrypted"
+
+
+# -- copies and attachments ------------------------------------------------------------------
+
+
+def _appearance_has_image(pdf: bytes) -> bool:
+    """Does any signature widget's appearance draw an image (directly or nested)?"""
+    from pypdf import PdfReader
+
+    def walk(xobj, depth=0) -> bool:
+        if xobj.get("/Subtype") == "/Image":
+            return True
+        res = xobj.get("/Resources") or {}
+        for sub in (res.get("/XObject") or {}).values():
+            if depth < 5 and walk(sub.get_object(), depth + 1):
+                return True
+        return False
+
+    reader = PdfReader(io.BytesIO(pdf))
+    for page in reader.pages:
+        for annot in page.get("/Annots") or []:
+            annot = annot.get_object()
+            if annot.get("/FT") == "/Sig" and walk(annot["/AP"]["/N"].get_object()):
+                return True
+    return False
+
+
+def test_electronic_copy_top_right_without_image(keys, document):
+    """Is a copy signed top right of page 1, with no image and the SAO Y text and +07:00 time?"""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    pki = keys.pki(T0)
+    org = sign.load_key(keys.organisation.key_path, PASS, pki)
+    pdf = sign.sign_copy(document, org, pki)
+    ((_, box, kind),) = sign.signature_boxes(PdfFileReader(io.BytesIO(pdf), strict=False))
+    assert kind == "organisation" and box.page == 0
+    assert box.x2 == pytest.approx(595.27 - 15 * sign.MM, abs=1)  # right margin, A4
+    assert box.y2 == pytest.approx(841.89 - 8 * sign.MM, abs=1)  # in the top margin
+    assert not _appearance_has_image(pdf)
+    personal = sign.sign_personal(document, sign.load_key(keys.personal.key_path, PASS, pki), pki)
+    assert _appearance_has_image(personal)  # the control: a personal signature has its image
+    assert sign.copy_text("SAO Y", org.common_name, T0) == (
+        "SAO Y; Ủy ban nhân dân phường Hòa Bình; 2026-01-05T09:00:00+07:00"
+    )
+    report = verify_pdf(pdf, pki, profile="copy")
+    assert report.ok, report.to_text()
+    assert report.signatures[0].signing_time == "2026-01-05T09:00:00+07:00"
+
+
+def test_attachment_signed_with_number_and_time(keys, document):
+    """Is an attachment signed by the organisation top right, verified under 'attachment'?"""
+    pki = keys.pki(T0)
+    org = sign.load_key(keys.organisation.key_path, PASS, pki)
+    pdf = sign.sign_attachment(document, org, pki, doc_number="Số: 12/QĐ-UBND")
+    assert not _appearance_has_image(pdf)
+    assert sign.attachment_text("Số: 12/QĐ-UBND", T0) == (
+        "Số: 12/QĐ-UBND; 2026-01-05T09:00:00+07:00"
+    )
+    assert verify_pdf(pdf, pki, profile="attachment").ok
+    assert verify_pdf(pdf, pki).failed() == ["doc.personal"]

@@ -4,8 +4,8 @@ from datetime import date
 
 from sandbox.documents import scenarios
 from sandbox.documents.integrity import sha256_hex
-from sandbox.documents.symbol import SymbolError, parse_symbol
 from sandbox.documents.storage import Actor
+from sandbox.documents.symbol import SymbolError, parse_symbol
 
 VT = Actor("Lê Thị Thư", "van_thu")
 

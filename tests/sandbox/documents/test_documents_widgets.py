@@ -185,3 +185,30 @@ def test_docx_panel(good_docx):
     _upload(p, "x.docx", b"not a docx")
     p["button"].click()
     assert "không phải văn bản Word" in p["upload_message"].value
+
+
+def test_inbox_receive_and_return(registry):
+    """Can the clerk receive one electronic document and return a tampered one, with the
+    sender seeing both answers?"""
+    from sandbox.documents import scenarios
+
+    docs = [d for d in scenarios.generate(5, "hv", n=10) if d.medium == "electronic"]
+    good = next(d for d in docs if d.expected["integrity_ok"])
+    bad = next(d for d in docs if not d.expected["integrity_ok"])
+    scenarios.deliver(registry, "UBND", [good, bad])
+    p = widgets.inbox_panel(registry, "UBND").parts
+    assert len(p["pending"].options) == 2
+    p["pending"].value = p["pending"].options[[good.symbol in o[0] for o in p["pending"].options]
+                                              .index(True)][1]
+    p["receive"].click()
+    assert "số đến 1" in p["pending_message"].value
+    assert len(p["pending"].options) == 1
+    p["receive"].click()  # the tampered one: refused, with the next step to take
+    assert "trả lại" in p["pending_message"].value
+    p["return"].click()
+    assert "lý do" in p["reason_message"].value
+    p["reason"].value = "Tệp không toàn vẹn"
+    p["return"].click()
+    assert "Đã trả lại" in p["pending_message"].value
+    assert p["pending"].options == ()
+    assert good.symbol in p["table"].value

@@ -144,32 +144,23 @@ def test_forward_directly(registry):
     assert registry.forward(d["id"], VT, lead_unit="Văn phòng")["state"] == "assigned"
 
 
-ILLEGAL_INCOMING = [
-    # (steps to reach the state, refused action, actor)
-    ([], "assign", LD), ([], "start", CV), ([], "complete", CV), ([], "receive", VT),
-    (["submit"], "submit", VT), (["submit"], "start", CV), (["submit"], "complete", CV),
-    (["submit", "assign"], "assign", LD), (["submit", "assign"], "complete", CV),
-    (["submit", "assign", "start"], "start", CV),
-    (["submit", "assign", "start", "complete"], "complete", CV),
-    (["submit", "assign", "start", "complete"], "submit", VT),
-]
+ROLE_OF = {"receive": VT, "return": VT, "submit": VT, "forward": VT, "assign": LD,
+           "start": CV, "complete": CV}
+PATHS = {  # how to reach each incoming state
+    "pending": None, "returned": None, "registered": [], "submitted": ["submit"],
+    "assigned": ["submit", "assign"], "in_progress": ["submit", "assign", "start"],
+    "completed": ["submit", "assign", "start", "complete"],
+}
 
 
 def _advance(reg, doc_id, steps):
     for step in steps:
-        if step == "submit":
-            reg.submit(doc_id, VT)
-        elif step == "assign":
-            reg.assign(doc_id, LD, lead_unit="Văn phòng", deadline_days=2)
-        elif step == "start":
-            reg.start(doc_id, CV)
-        elif step == "complete":
-            reg.complete(doc_id, CV)
+        _do(reg, doc_id, step, ROLE_OF[step])
 
 
 def _do(reg, doc_id, action, actor):
-    if action == "assign":
-        return reg.assign(doc_id, actor, lead_unit="Văn phòng", deadline_days=2)
+    if action in ("assign", "forward"):
+        return getattr(reg, action)(doc_id, actor, lead_unit="Văn phòng", deadline_days=2)
     if action == "return":
         return reg.return_invalid(doc_id, actor, "Sai địa chỉ")
     if action == "receive":
@@ -177,18 +168,58 @@ def _do(reg, doc_id, action, actor):
     return getattr(reg, action)(doc_id, actor)
 
 
-@pytest.mark.parametrize("steps,action,actor", ILLEGAL_INCOMING)
-def test_illegal_incoming_transitions_are_refused(registry, steps, action, actor):
-    """Is each out-of-order incoming step refused with the state and allowed steps named?"""
-    d = incoming(registry)
-    _advance(registry, d["id"], steps)
-    before = registry.get_incoming(d["id"])
+def _doc_in(reg, state):
+    if PATHS[state] is None:  # electronic, waiting on the axis
+        doc_id = reg.deliver_external("UBND", author="Sở Nội vụ", symbol="01/KH-SNV",
+                                      doc_date=date(2026, 4, 20), type_name="Kế hoạch",
+                                      subject="x", content=b"x", declared_sha256=sha256_hex(b"x"))
+        if state == "returned":
+            reg.return_invalid(doc_id, VT, "Sai địa chỉ")
+        return doc_id
+    doc_id = incoming(reg)["id"]
+    _advance(reg, doc_id, PATHS[state])
+    return doc_id
+
+
+@pytest.mark.parametrize("state", sorted(PATHS))
+def test_every_illegal_incoming_transition_is_refused(registry, state):
+    """From each incoming state, is every action not in the machine refused with the state
+    and the allowed steps named, and nothing changed or logged?"""
+    doc_id = _doc_in(registry, state)
+    assert registry.get_incoming(doc_id)["state"] == state
+    before = registry.get_incoming(doc_id)
     n_audit = len(registry.audit())
-    with pytest.raises(WorkflowError) as err:
-        _do(registry, d["id"], action, actor)
-    assert "Thao tác được phép" in err.value.user_message
-    assert registry.get_incoming(d["id"]) == before
+    for action, actor in ROLE_OF.items():
+        if (state, action) in workflow.INCOMING:
+            continue
+        with pytest.raises(WorkflowError) as err:
+            _do(registry, doc_id, action, actor)
+        assert "Thao tác được phép" in err.value.user_message
+    assert registry.get_incoming(doc_id) == before
     assert len(registry.audit()) == n_audit
+
+
+@pytest.mark.parametrize("state,action", sorted(workflow.INCOMING))
+def test_every_legal_incoming_transition(registry, state, action):
+    """Does each legal incoming transition lead to the state the machine says?"""
+    doc_id = _doc_in(registry, state)
+    assert _do(registry, doc_id, action, ROLE_OF[action])["state"] == workflow.INCOMING[
+        (state, action)][0]
+    assert registry.audit("incoming", doc_id)[-1]["action"] == action
+
+
+@pytest.mark.parametrize("state,action", sorted(workflow.INCOMING))
+def test_every_incoming_transition_refuses_other_roles(registry, state, action):
+    """Is each legal incoming step refused to every role not allowed to take it?"""
+    doc_id = _doc_in(registry, state)
+    allowed = workflow.INCOMING[(state, action)][1]
+    for actor in (VT, LD, CV):
+        if actor.role in allowed:
+            continue
+        with pytest.raises(WorkflowError) as err:
+            _do(registry, doc_id, action, actor)
+        assert "không được" in err.value.user_message
+    assert registry.get_incoming(doc_id)["state"] == state
 
 
 @pytest.mark.parametrize("action,actor", [("submit", CV), ("submit", LD)])
@@ -455,3 +486,36 @@ def test_unknown_organisation(registry):
     with pytest.raises(DocumentError) as err:
         registry.inbox("XYZ")
     assert "XYZ" in err.value.user_message
+
+
+def test_pl6_fields(registry):
+    """Are the PL VI data fields filled from the register, with Priority coded?"""
+    d = incoming(registry, "2942/UBND-VP", type_name="Công văn", urgency="hoa_toc")
+    rec = registry.incoming_pl6(d["id"])
+    assert (rec["CodeNumber"], rec["CodeNotation"], rec["ArrivalNumber"], rec["Priority"]) == (
+        "2942", "UBND-VP", 1, 3)
+    assert rec["OrganName"] == "Sở Nội vụ thành phố Hà Nội"
+
+
+@pytest.mark.parametrize("reached", range(len(OUTGOING_PATH)))
+def test_every_outgoing_step_refuses_other_roles(registry, reached):
+    """Is each outgoing step refused to every role not allowed to take it?"""
+    doc = outgoing(registry)
+    for action, actor in OUTGOING_PATH[:reached]:
+        getattr(registry, action)(doc["id"], actor)
+    action, right = OUTGOING_PATH[reached]
+    for actor in (VT, LD, CV):
+        if actor.role == right.role:
+            continue
+        with pytest.raises(WorkflowError) as err:
+            getattr(registry, action)(doc["id"], actor)
+        assert "không được" in err.value.user_message
+    assert getattr(registry, action)(doc["id"], right)["state"] != doc["state"]
+
+
+@pytest.mark.parametrize("code", ["ubnd", "UB ND", "", "SỞ"])
+def test_bad_organisation_code(registry, code):
+    """Is an organisation abbreviation that cannot appear in a ký hiệu refused?"""
+    with pytest.raises(DocumentError) as err:
+        registry.add_organisation(code, "Cơ quan")
+    assert "chữ in hoa" in err.value.user_message

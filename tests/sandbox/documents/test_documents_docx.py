@@ -147,6 +147,12 @@ ERRORS = {
     "noi_nhan_list_size": (_set("size", Pt(13), "- Sở Nội vụ"), "noi_nhan_list", "cỡ chữ 13"),
     "no_luu_vt": (lambda doc: setattr(_runs(doc, "- Lưu")[0], "text", "- Các đơn vị;"),
                   "luu_vt", "Các đơn vị"),
+    "authority_not_bold": (_set("bold", False, "TM. ỦY BAN"), "quyen_han", "không đậm"),
+    "authority_no_dot": (lambda doc: setattr(_runs(doc, "TM. ỦY BAN")[0], "text",
+                                             "TM ỦY BAN NHÂN DÂN"), "quyen_han", "“TM”"),
+    "signer_size": (_set("size", Pt(12), "Nguyễn Văn An"), "ho_ten", "cỡ chữ 12"),
+    "signer_title": (lambda doc: setattr(_runs(doc, "Nguyễn Văn An")[0], "text",
+                                         "TS. Nguyễn Văn An"), "ho_ten_title", "TS."),
     "page1_number": (lambda doc: setattr(doc.sections[0], "different_first_page_header_footer",
                                          False), "page_number", "trang đầu"),
 }
