@@ -23,7 +23,14 @@ from pathlib import Path
 import requests
 import yaml
 
-from kynangso.hub.harness import IS_ROOT, free_port, launch_hub, log_in, open_lab, remove_unix_accounts
+from kynangso.hub.harness import (
+    IS_ROOT,
+    free_port,
+    launch_hub,
+    log_in,
+    open_lab,
+    remove_unix_accounts,
+)
 from kynangso.run import stop_hub
 
 REPO = Path(__file__).resolve().parent.parent

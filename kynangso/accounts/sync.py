@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 
 import requests
+
 from kynangso.db import session_scope
 from kynangso.errors import KnsError
 from kynangso.settings import Settings

@@ -20,6 +20,8 @@ from jupyterhub.spawner import LocalProcessSpawner, SimpleLocalProcessSpawner, s
 from traitlets import Unicode
 from traitlets.config import LoggingConfigurable
 
+from kynangso.i18n import t
+
 
 class _CoursesFolderMixin(LoggingConfigurable):
     """Makes the folder that JupyterLab opens first; courses are delivered into it."""
@@ -61,7 +63,10 @@ class UnixUserSpawner(_CoursesFolderMixin, LocalProcessSpawner):
             )
             _, err = await proc.communicate()
             if proc.returncode != 0:
-                raise RuntimeError(f"useradd {self.unix_name} failed: {err.decode(errors='replace')}")
+                self.log.error("useradd %s failed: %s", self.unix_name, err.decode(errors="replace"))
+                failure = RuntimeError(t("login.spawn_account_failed"))
+                failure.jupyterhub_message = t("login.spawn_account_failed")  # shown on the spawn page
+                raise failure from None
             entry = pwd.getpwnam(self.unix_name)
         # Enforced at every start, not only at creation: a home someone opened
         # up by hand is closed again before the server runs.

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from kynangso.accounts.activation import issue_codes
-from kynangso.run import activate
-
 from kynangso.hub.harness import IS_ROOT, api_token, log_in, new_session, open_lab
+from kynangso.run import activate
 
 pytestmark = pytest.mark.hub
 
