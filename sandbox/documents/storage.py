@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import create_engine, event, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from kynangso.errors import KnsError, ValidationError
@@ -163,18 +163,20 @@ class Registry:
 
     # -- numbering and audit -----------------------------------------------------------------
     def _next_number(self, s: Session, org_id: int, year: int, series: str) -> int:
-        row = s.get(Counter, (org_id, year, series))
-        if row is None:  # a new year (or series) starts at 01 (Điều 15.1)
-            row = Counter(org_id=org_id, year=year, series=series, last=0)
-            s.add(row)
-        row.last += 1
-        s.flush()
-        return row.last
+        # One UPDATE ... RETURNING inside the (immediate) transaction; a new year or series
+        # has no row yet and starts at 01 (Điều 15.1).
+        key = (Counter.org_id == org_id) & (Counter.year == year) & (Counter.series == series)
+        last = s.execute(
+            update(Counter).where(key).values(last=Counter.last + 1).returning(Counter.last)
+        ).scalar()
+        if last is None:
+            s.execute(insert(Counter).values(org_id=org_id, year=year, series=series, last=1))
+            last = 1
+        return last
 
     def _audit(self, s: Session, actor: Actor, org_code: str, entity: str, entity_id: int,
                action: str, from_state: str | None, to_state: str | None, **detail) -> None:
-        last = s.scalar(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1))
-        prev = last.hash if last else GENESIS
+        prev = s.scalar(select(AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)) or GENESIS
         fields = {
             "at": self.clock().isoformat(timespec="seconds"),
             "actor": actor.name,
@@ -277,8 +279,13 @@ class Registry:
         secrecy: str | None = None, content: bytes | None = None,
         declared_sha256: str | None = None, signature: bytes | None = None,
         recipient: str = "", note: str = "", allow_duplicate: bool = False,
+        received_at: datetime | None = None,
     ) -> dict:
-        """Register a document received by `org` (Điều 22) and give it the next số đến."""
+        """Register a document received by `org` (Điều 22) and give it the next số đến.
+
+        `received_at` is when a paper document reached the office (default: now); the view's
+        `registration_late` flag says whether it was registered later than the rule allows.
+        """
         if actor.role != workflow.VAN_THU:
             raise workflow.WorkflowError(
                 "documents.workflow.role", action=workflow.action_label("register_in"),
@@ -286,6 +293,8 @@ class Registry:
                 source="Điều 22",
             )
         problems = self._check_fields(author, symbol, subject, doc_date)
+        if received_at is not None and received_at > self.clock():
+            problems.append(t("documents.incoming.future_received"))
         rules = ruleset(doc_date if isinstance(doc_date, date) else None)
         if medium not in ("paper", "electronic"):
             problems.append(t("documents.incoming.bad_medium"))
@@ -306,7 +315,8 @@ class Registry:
             if not allow_duplicate and self._duplicate(s, o.id, author.strip(), symbol, doc_date):
                 raise DocumentError("documents.incoming.duplicate", symbol=symbol, author=author)
             doc = Incoming(
-                org_id=o.id, state="registered", received_at=self.clock(), author=author.strip(),
+                org_id=o.id, state="registered", received_at=received_at or self.clock(),
+                author=author.strip(),
                 symbol=symbol, doc_date=doc_date, type_name=type_name.strip(),
                 subject=subject.strip(), medium=medium, urgency=urgency, secrecy=secrecy,
                 content=content, declared_sha256=declared_sha256,
@@ -483,6 +493,7 @@ class Registry:
         return {
             "id": d.id, "org": o.code, "state": d.state,
             "state_label": workflow.state_label(d.state),
+            "registration_late": self._registration_late(d),
             "year": d.year, "arrival_number": d.arrival_number,
             "arrival_date": d.arrival_at.date() if d.arrival_at else None,
             "author": d.author, "symbol": d.symbol, "doc_date": d.doc_date,
@@ -504,6 +515,19 @@ class Registry:
         view["code_number"], view["code_notation"] = number, notation
         view["priority"] = ruleset(view["doc_date"]).urgency_by_key(view["urgency"]).priority
         return {row["tag"]: view[row["field"]] for row in pl6_fields()}
+
+    def _registration_late(self, d: Incoming) -> bool | None:
+        """Điều 4.2.c: registered the day it arrived, at the latest the next working day;
+        urgent documents at once (the same day here). None when the calendar cannot say."""
+        if d.arrival_at is None:
+            return None
+        arrived, registered = d.received_at.date(), d.arrival_at.date()
+        if d.urgency != "thuong":
+            return registered > arrived
+        try:
+            return registered > self.calendar.add_working_days(arrived, 1)
+        except KnsError:
+            return None
 
     def reminders(self, org: str) -> list[dict]:
         """Documents due soon or overdue (Điều 24: follow-up and reminders)."""

@@ -91,6 +91,49 @@ def _at(pki: TrainingPKI, when: dt.datetime) -> TrainingPKI:
     return other
 
 
+@dataclass(frozen=True)
+class PlannedDocument:
+    """One document of an inbox before it is made: what it is and what it says."""
+
+    case: str
+    sender: str
+    signer: str
+    title: str
+    number: str
+    subject: str
+    pages: int
+
+
+def plan_inbox(learner: str, *, seed: int = 0, count: int = 8) -> list[PlannedDocument]:
+    """The documents of a learner's inbox, decided by (learner, seed) alone.
+
+    At least two are valid; the faulty cases are drawn without repetition as far as `count`
+    allows.
+    """
+    rng = random.Random(hashlib.sha256(f"{seed}:{learner}".encode()).hexdigest())
+    cases = list(rng.sample(VALID_CASES, 2)) if count >= 2 else ["valid"]
+    faulty = list(FAULTY_CASES)
+    rng.shuffle(faulty)
+    while len(cases) < count:
+        cases.append(faulty[(len(cases) - 2) % len(faulty)])
+    rng.shuffle(cases)
+    plan = []
+    for case in cases:
+        name, title = rng.choice(SIGNERS)
+        plan.append(
+            PlannedDocument(
+                case=case,
+                sender=rng.choice(SENDERS),
+                signer=name,
+                title=title,
+                number=f"{rng.randint(10, 980):02d}/UBND-VP",
+                subject=rng.choice(SUBJECTS),
+                pages=rng.randint(1, 3),
+            )
+        )
+    return plan
+
+
 def generate_inbox(
     pki: TrainingPKI,
     learner: str,
@@ -100,42 +143,47 @@ def generate_inbox(
     count: int = 8,
     owner_uid: int | None = None,
 ) -> list[ScenarioItem]:
-    """Write `count` signed PDFs for `learner` into `out_dir` and return the answer key.
+    """Write the planned PDFs for `learner` into `out_dir` and return the answer key.
 
-    At least two are valid; the faulty ones are drawn without repetition (as far as count
-    allows). Runs as the operator: it issues and revokes certificates of the sending offices.
+    Runs as the operator: it issues and revokes certificates of the sending offices.
     `owner_uid` makes the learner own the files (when running as root).
     """
-    digest = hashlib.sha256(f"{seed}:{learner}".encode()).hexdigest()
-    rng = random.Random(digest)
-    cases = list(rng.sample(VALID_CASES, 2)) if count >= 2 else ["valid"]
-    faulty = list(FAULTY_CASES)
-    rng.shuffle(faulty)
-    while len(cases) < count:
-        cases.append(faulty[(len(cases) - 2) % len(faulty)])
-    rng.shuffle(cases)
     now = pki.clock()
-    tag = digest[:8]
+    tag = hashlib.sha256(f"{seed}:{learner}".encode()).hexdigest()[:8]
     out_dir.mkdir(parents=True, exist_ok=True)
     items = []
     with tempfile.TemporaryDirectory() as tmp:
-        for n, case in enumerate(cases, 1):
-            sender = rng.choice(SENDERS)
-            name, title = rng.choice(SIGNERS)
-            number = f"{rng.randint(10, 980):02d}/UBND-VP"
-            doc = sample.make_document(
-                organisation=sender,
-                number=number,
-                subject=rng.choice(SUBJECTS),
-                signer_title=title,
-                signer_name=name,
-                pages=rng.randint(1, 3),
+        for n, doc in enumerate(plan_inbox(learner, seed=seed, count=count), 1):
+            pdf_in = sample.make_document(
+                organisation=doc.sender,
+                number=doc.number,
+                subject=doc.subject,
+                signer_title=doc.title,
+                signer_name=doc.signer,
+                pages=doc.pages,
             )
-            pdf = _make(case, doc, pki, now, sender, name, title, f"{tag}{n:02d}", Path(tmp))
+            pdf = _make(
+                doc.case,
+                pdf_in,
+                pki,
+                now,
+                doc.sender,
+                doc.signer,
+                doc.title,
+                f"{tag}{n:02d}",
+                Path(tmp),
+            )
             path = out_dir / f"van-ban-den-{n:02d}.pdf"
             write_atomic(path, pdf, 0o644, owner_uid)
             items.append(
-                ScenarioItem(path, case, case in VALID_CASES, list(EXPECTED[case]), sender, number)
+                ScenarioItem(
+                    path,
+                    doc.case,
+                    doc.case in VALID_CASES,
+                    list(EXPECTED[doc.case]),
+                    doc.sender,
+                    doc.number,
+                )
             )
     return items
 

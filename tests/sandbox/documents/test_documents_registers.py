@@ -519,3 +519,17 @@ def test_bad_organisation_code(registry, code):
     with pytest.raises(DocumentError) as err:
         registry.add_organisation(code, "Cơ quan")
     assert "chữ in hoa" in err.value.user_message
+
+
+@pytest.mark.parametrize("arrived,urgency,late", [
+    (datetime(2026, 4, 29, 16, 0), "thuong", False),   # next working day is 04/5 (30/4, 1/5)
+    (datetime(2026, 4, 28, 16, 0), "thuong", True),    # next working day was 29/4
+    (datetime(2026, 5, 4, 8, 0), "khan", False),       # urgent: same day
+    (datetime(2026, 4, 29, 16, 0), "khan", True),      # urgent: not the same day
+])
+def test_registration_timeliness(registry, clock, arrived, urgency, late):
+    """Is a paper document registered after the next working day (urgent: after the same
+    day) flagged late (Điều 4.2.c), counting over the 30/4–1/5 holidays?"""
+    clock.now = datetime(2026, 5, 4, 9, 0)
+    d = incoming(registry, received_at=arrived, urgency=urgency)
+    assert d["registration_late"] is late

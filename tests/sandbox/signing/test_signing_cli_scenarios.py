@@ -12,7 +12,7 @@ from conftest import ORG, PASS, T0, Clock
 
 from kynangso.cli import kns
 from sandbox.signing.pki import TrainingPKI
-from sandbox.signing.scenarios import generate_inbox
+from sandbox.signing.scenarios import generate_inbox, plan_inbox
 from sandbox.signing.verify import verify_pdf
 
 
@@ -130,17 +130,15 @@ def test_scenarios_verify_as_the_key_says(scenario_pki, tmp_path):
 
 def test_scenarios_differ_per_learner_and_repeat_per_seed(scenario_pki, tmp_path):
     """Do two learners get different sets, and the same learner the same set again?"""
-
-    def cases(learner, folder):
-        return [
-            (i.case, i.number, i.sender)
-            for i in generate_inbox(scenario_pki, learner, tmp_path / folder, seed=1, count=6)
-        ]
-
-    first = cases("kns-a", "a1")
-    assert first == cases("kns-a", "a2")
-    assert first != cases("kns-b", "b1")
-    assert not any(p.name.endswith(".json") for p in Path(tmp_path / "a1").iterdir())
+    first = plan_inbox("kns-a", seed=1, count=8)
+    assert first == plan_inbox("kns-a", seed=1, count=8)
+    assert first != plan_inbox("kns-b", seed=1, count=8)
+    assert first != plan_inbox("kns-a", seed=2, count=8)
+    made = generate_inbox(scenario_pki, "kns-a", tmp_path / "a", seed=1, count=3)
+    assert [(i.case, i.number) for i in made] == [
+        (d.case, d.number) for d in plan_inbox("kns-a", seed=1, count=3)
+    ]
+    assert not any(p.name.endswith(".json") for p in (tmp_path / "a").iterdir())
 
 
 def test_cli_scenario_writes_files_and_key(scenario_pki, tmp_path):
@@ -158,3 +156,47 @@ def test_cli_scenario_writes_files_and_key(scenario_pki, tmp_path):
         "van-ban-den-02.pdf",
         "van-ban-den-03.pdf",
     ]
+
+
+def test_cli_revoke_renew_list(tmp_path, document):
+    """Does a revoked certificate stop signing, show in `list`, and refuse renewal via the CLI?"""
+    pki_dir = tmp_path / "pki"
+    env = {"KNS_SIGNING_PASSPHRASE": PASS}
+    _run(["init"], pki_dir)
+    issued = _run(
+        [
+            "issue",
+            "--account",
+            "kns-d",
+            "--name",
+            "Đặng Văn Dũng",
+            "--title",
+            "Chuyên viên",
+            "--org",
+            ORG,
+            "--province",
+            "Hà Thành",
+            "--json",
+        ],
+        pki_dir,
+        env=env,
+    )
+    info = json.loads(issued.output)
+    renewed = _run(["renew", info["serial"], "--json"], pki_dir, env=env)
+    assert renewed.exit_code == 0, renewed.output
+    assert json.loads(renewed.output)["renewed_from"] == info["serial"]
+    revoked = _run(["revoke", info["serial"], "--reason", "affiliation_changed"], pki_dir)
+    assert revoked.exit_code == 0, revoked.output
+    listed = json.loads(_run(["list", "--account", "kns-d", "--json"], pki_dir).output)
+    assert [bool(c["revoked_at"]) for c in listed] == [True, False]
+    src = tmp_path / "cv.pdf"
+    src.write_bytes(document)
+    refused = _run(["sign", str(src), "--key", info["key_path"]], pki_dir, env=env)
+    assert refused.exit_code == 2
+    assert "đã bị thu hồi" in refused.output
+    again = _run(["renew", info["serial"]], pki_dir, env=env)
+    assert again.exit_code == 2
+    assert "không gia hạn được" in again.output
+    bad_reason = _run(["revoke", listed[1]["serial"], "--reason", "chan"], pki_dir)
+    assert bad_reason.exit_code == 2
+    assert "Lý do thu hồi" in bad_reason.output
