@@ -84,3 +84,22 @@ class ActivationCode(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ProgressEvent(Base):
+    """One thing a learner did in a course, reported by their kernel.
+
+    `event_id` is chosen by the sender, so a retried report is stored once.
+    """
+
+    __tablename__ = "progress_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    course_id: Mapped[str] = mapped_column(String(64))
+    lesson_id: Mapped[str] = mapped_column(String(64))
+    exercise_id: Mapped[str | None] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

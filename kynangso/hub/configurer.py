@@ -19,6 +19,7 @@ from pathlib import Path
 from kynangso.hub.auth import directory_post_auth_hook
 from kynangso.i18n import t
 from kynangso.models import ROLES
+from kynangso.progress import READ_OTHERS_SCOPE
 from kynangso.settings import Settings
 
 # Scopes per role group. Learners get JupyterHub's default `user` role (their own
@@ -36,6 +37,7 @@ EXTERNAL_AUTHENTICATORS = {
 }
 
 SYNC_SERVICE = "kns-sync"
+PROGRESS_SERVICE = "progress"
 CULLER_SERVICE = "jupyterhub-idle-culler"
 
 
@@ -50,6 +52,7 @@ class HubEnvironment:
     user_env_prefix: str = sys.prefix
     userconfig_dir: str = str(resources.files("kynangso.hub") / "userconfig")
     sync_token: str = ""
+    settings_file: str | None = None
     groups: dict[str, list[str]] = field(default_factory=dict)
 
     def isolated(self, settings: Settings) -> bool:
@@ -151,6 +154,32 @@ def _apply_spawner(settings: Settings, c, env: HubEnvironment, isolated: bool) -
 
 def _apply_services(settings: Settings, c, env: HubEnvironment) -> None:
     services, roles = [], []
+    # Course progress: every user may reach it (it only ever shows them their
+    # own events); instructors and HR may also read others'.
+    progress_url = f"http://127.0.0.1:{settings['services']['progress_port']}"
+    services.append(
+        {
+            "name": PROGRESS_SERVICE,
+            "url": progress_url,
+            "command": [env.python, "-m", "kynangso.progress.service"],
+            "environment": {
+                "KNS_STATE_DIR": str(settings.state_dir),
+                **({"KNS_SETTINGS": env.settings_file} if env.settings_file else {}),
+            },
+            "oauth_no_confirm": True,
+        }
+    )
+    roles.append({"name": "user", "scopes": ["self", f"access:services!service={PROGRESS_SERVICE}"]})
+    roles.append({"name": "kns-progress-readers", "groups": ["giangvien", "nhansu"],
+                  "scopes": [READ_OTHERS_SCOPE]})
+    c.JupyterHub.custom_scopes = {
+        READ_OTHERS_SCOPE: {"description": "Read other users' course progress (instructors, HR)."}
+    }
+    # The server's own token (inherited by kernels) may report progress, nothing more.
+    c.Spawner.server_token_scopes = [
+        "users:activity!user", "access:servers!server", f"access:services!service={PROGRESS_SERVICE}",
+    ]
+    c.Spawner.environment = {**c.Spawner.environment, "KNS_PROGRESS_URL": f"{progress_url}/services/{PROGRESS_SERVICE}/"}
     if env.sync_token:
         # `kns staff import` pushes accounts and groups to a running hub with this token.
         services.append({"name": SYNC_SERVICE, "api_token": env.sync_token})
@@ -198,6 +227,7 @@ def prepare_environment(settings: Settings, config_dir: Path) -> HubEnvironment:
         templates_dir=config_dir / "templates",
         proxy_command=[str(proxy)] if proxy.exists() else ["configurable-http-proxy"],
         sync_token=read_or_create_token(state / f"{SYNC_SERVICE}.token"),
+        settings_file=os.environ.get("KNS_SETTINGS"),
         groups=role_groups(settings.database_url),
     )
 

@@ -67,6 +67,7 @@ def launch_hub(base: Path, isolation: dict, staff: dict) -> Hub:
             {
                 "state_dir": str(base / "state"),
                 "hub": {"port": free_port(), "api_port": free_port(), "proxy_api_port": free_port()},
+                "services": {"progress_port": free_port()},
                 "isolation": isolation,
                 "auth": {"native": {"allowed_failed_logins": 3}},
             }
@@ -110,6 +111,12 @@ def new_session() -> requests.Session:
     return session
 
 
+def cookie(session: requests.Session, name: str, path: str) -> str | None:
+    """The cookie `name` whose path is the longest prefix of `path` (the one a browser sends)."""
+    matches = [c for c in session.cookies if c.name == name and path.startswith(c.path)]
+    return max(matches, key=lambda c: len(c.path)).value if matches else None
+
+
 def xsrf_of(session: requests.Session, url: str) -> str:
     page = session.get(url, timeout=30)
     return re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
@@ -142,7 +149,7 @@ def open_lab(hub: Hub, session: requests.Session, username: str, timeout: float 
 
 def api_token(hub: Hub, session: requests.Session, username: str) -> str:
     """A token the user makes for themself, as on the hub's token page."""
-    xsrf = session.cookies.get("_xsrf") or xsrf_of(session, f"{hub.url}/hub/token")
+    xsrf = cookie(session, "_xsrf", "/hub/") or xsrf_of(session, f"{hub.url}/hub/token")
     r = session.post(
         f"{hub.url}/hub/api/users/{username}/tokens",
         json={"note": "test", "expires_in": 3600},
@@ -151,3 +158,56 @@ def api_token(hub: Hub, session: requests.Session, username: str) -> str:
     )
     assert r.status_code == 201, r.text
     return r.json()["token"]
+
+
+def run_in_kernel(hub: Hub, session: requests.Session, username: str, code: str, timeout: float = 120) -> str:
+    """Run `code` in a new kernel of the user's running server, over the Jupyter websocket
+    protocol as JupyterLab does; return what it printed (stdout and stderr)."""
+    import asyncio
+    import json
+    import uuid
+
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    base = f"{hub.url}/user/{username}"
+    xsrf = cookie(session, "_xsrf", f"/user/{username}/")
+    kernel = session.post(f"{base}/api/kernels", json={"name": "python3"},
+                          headers={"X-XSRFToken": xsrf or ""}, timeout=60)
+    assert kernel.status_code == 201, (kernel.status_code, kernel.text)
+    kernel_id = kernel.json()["id"]
+    cookie_header = "; ".join(f"{c.name}={c.value}" for c in session.cookies if f"/user/{username}/".startswith(c.path))
+
+    async def talk() -> str:
+        ws_url = base.replace("http://", "ws://") + f"/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}"
+        conn = await websocket_connect(HTTPRequest(ws_url, headers={"Cookie": cookie_header}))
+        msg_id = uuid.uuid4().hex
+        await conn.write_message(json.dumps({
+            "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": username,
+                       "session": uuid.uuid4().hex, "version": "5.3", "date": ""},
+            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+            "content": {"code": code, "silent": False, "store_history": False,
+                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+        }))
+        out = []
+        while True:
+            raw = await conn.read_message()
+            if raw is None:
+                break
+            msg = json.loads(raw)
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind = msg["header"]["msg_type"]
+            if kind == "stream":
+                out.append(msg["content"]["text"])
+            elif kind == "error":
+                out.append("\n".join(msg["content"]["traceback"]))
+            elif kind == "status" and msg["content"]["execution_state"] == "idle":
+                break
+        conn.close()
+        return "".join(out)
+
+    try:
+        return asyncio.run(asyncio.wait_for(talk(), timeout))
+    finally:
+        session.delete(f"{base}/api/kernels/{kernel_id}", headers={"X-XSRFToken": xsrf or ""}, timeout=60)

@@ -124,6 +124,23 @@ class Outgoing(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
+class CopyRecord(Base):
+    """A copy (bản sao y, sao lục, trích sao) made by the organisation: one running series
+    for all kinds of copies per year (Phụ lục I, Phần II, Mục II.1.c)."""
+
+    __tablename__ = "doc_copy"
+    __table_args__ = (UniqueConstraint("org_id", "year", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("doc_organisation.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(5))  # SY | SL | TrS
+    symbol: Mapped[str] = mapped_column(String(50))
+    of_symbol: Mapped[str] = mapped_column(String(50))
+    made_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class Delivery(Base):
     """One recipient of an electronically issued document (PL VI: delivery status)."""
 

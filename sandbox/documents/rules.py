@@ -111,10 +111,13 @@ class RuleSet:
         raise KeyError(key)
 
 
-@cache
 def ruleset(on: date | None = None) -> RuleSet:
     """The document rules in force on `on` (default: today)."""
-    on = on or date.today()
+    return _ruleset(on or date.today())
+
+
+@cache
+def _ruleset(on: date) -> RuleSet:
     data = _load("doc_types.yaml")
 
     def rows(section, cls, fields):

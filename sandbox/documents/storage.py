@@ -29,6 +29,7 @@ from sandbox.documents.integrity import DefaultIntegrityCheck, IntegrityCheck, s
 from sandbox.documents.models import (
     AuditEvent,
     Base,
+    CopyRecord,
     Counter,
     Delivery,
     Incoming,
@@ -308,6 +309,7 @@ class Registry:
             check = self.integrity_check(content, declared_sha256, signature)
             problems.extend(check.problems)
         if problems:
+            log.info("incoming registration refused at %s: %d problem(s)", org, len(problems))
             raise ValidationError("documents.incoming.rejected", problems=problems)
         with self._session() as s:
             o = self._org(s, org)
@@ -416,6 +418,8 @@ class Registry:
             workflow.next_state("incoming", doc.state, "receive", actor.role)
             check = self.integrity_check(doc.content, doc.declared_sha256, None)
             if not check.ok:
+                log.warning("incoming %s from %s failed the integrity check: %s", doc_id,
+                            doc.author, check.problems)
                 raise ValidationError("documents.exchange.cannot_receive", problems=check.problems)
         def apply(s, doc, org):
             doc.content_sha256 = check.content_sha256
@@ -689,6 +693,35 @@ class Registry:
                 and (d["secrecy"] is not None) == secret]
         rows.sort(key=lambda r: (r["series"], r["number"]))
         return [{c: r[c] for c in cols} for r in rows]
+
+    def make_copy(self, org: str, actor: Actor, kind: str, of_symbol: str) -> dict:
+        """Number a copy of document `of_symbol`: "NN/SY-<org>" (Điều 25; Phụ lục I, Phần II,
+        Mục II.1.c: one series for every kind of copy, from 01 each year)."""
+        if actor.role != workflow.VAN_THU:
+            raise workflow.WorkflowError(
+                "documents.workflow.role", action=workflow.action_label("copy"),
+                role=t(f"documents.role.{actor.role}"), roles=t("documents.role.van_thu"),
+                source="Điều 25, 27",
+            )
+        now = self.clock()
+        rules = ruleset(now.date())
+        if kind not in {c.abbrev for c in rules.copies}:
+            raise DocumentError("documents.copy.bad_kind", kind=kind)
+        if not (of_symbol or "").strip():
+            raise DocumentError("documents.copy.need_source")
+        with self._session() as s:
+            o = self._org(s, org)
+            number = self._next_number(s, o.id, now.year, "sao")
+            rec = CopyRecord(org_id=o.id, year=now.year, number=number, kind=kind,
+                             symbol=format_symbol(number, o.code, kind),
+                             of_symbol=of_symbol.strip(), made_at=now)
+            s.add(rec)
+            s.flush()
+            self._audit(s, actor, o.code, "copy", rec.id, "copy", None, None,
+                        symbol=rec.symbol, of_symbol=rec.of_symbol)
+            return {"id": rec.id, "year": rec.year, "number": number, "kind": kind,
+                    "symbol": rec.symbol, "of_symbol": rec.of_symbol,
+                    "title": rules.type_by_abbrev(kind).title}
 
     def deliveries(self, doc_id: int) -> list[dict]:
         """Who has received an electronically issued document (PL VI: delivery status)."""

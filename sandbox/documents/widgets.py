@@ -378,54 +378,133 @@ def routing_form(registry: Registry | None = None, org: str = "UBND", clerk: str
 
 
 # -- 4. outgoing numbering ---------------------------------------------------------------------
-def outgoing_form(registry: Registry | None = None, org: str = "UBND",
-                  clerk: str = "Văn thư") -> w.VBox:
-    """Cấp số, đăng ký and phát hành văn bản đi for documents already signed (Điều 15–18)."""
+def outgoing_form(registry: Registry | None = None, org: str = "UBND", clerk: str = "Văn thư",
+                  drafter: str = "Chuyên viên", leader: str = "Lãnh đạo") -> w.VBox:
+    """Văn bản đi from draft to archive: the specialist drafts (Điều 10), the leader approves
+    and signs (Điều 11, 13; simulated by buttons), Văn thư numbers, registers, issues and
+    files it (Điều 15–19)."""
     reg = _registry(registry)
+    rules = ruleset()
+    # drafting
+    dtype = w.Dropdown(options=[(r.name, r.key) for r in rules.types], value="cong_van",
+                       description=t("documents.ui.type"), style=_LABEL)
+    unit = w.Text(value="VP", description=t("documents.ui.drafting_unit"), style=_LABEL)
+    subject = w.Text(description=t("documents.ui.subject"), style=_LABEL, layout=_WIDE)
+    recipients = w.Text(description=t("documents.ui.recipients"),
+                        placeholder=t("documents.ui.co_hint"), style=_LABEL, layout=_WIDE)
+    others = [(o["name"], o["code"]) for o in reg.organisations() if o["code"] != org]
+    to_orgs = w.SelectMultiple(options=others, description=t("documents.ui.to_orgs"),
+                               style=_LABEL, layout=_WIDE)
+    electronic = w.Checkbox(value=True, description=t("documents.ui.electronic"))
+    draft_btn = w.Button(description=t("documents.ui.save_draft"), button_style="info")
+    msgs = {k: _msg() for k in ("unit", "subject", "draft")}
+    # steps
     doc = w.Dropdown(description=t("documents.ui.outgoing_doc"), style=_LABEL, layout=_WIDE)
     doc_msg = _msg()
+    approve_btn = w.Button(description=t("documents.ui.approve"))
+    sign_btn = w.Button(description=t("documents.ui.sign"))
     number_btn = w.Button(description=t("documents.ui.number"), button_style="primary")
     register_btn = w.Button(description=t("documents.ui.register_out"))
     issue_btn = w.Button(description=t("documents.ui.issue"))
+    archive_btn = w.Button(description=t("documents.ui.archive"))
     result = _msg()
     book = w.HTML()
-    actor = Actor(clerk, "van_thu")
+    deliveries = w.HTML()
+    van_thu, lanh_dao = Actor(clerk, "van_thu"), Actor(leader, "lanh_dao")
+
+    busy = []  # re-entrancy guard: changing the options fires the dropdown's observer
 
     def reload():
-        rows = [d for d in reg.outbox(org) if d["state"] in ("signed", "numbered", "registered")]
-        _set_options(doc, [(f"{d['state_label']} · {d['symbol'] or '—'} · {d['subject'][:50]}",
-                             d["id"]) for d in rows])
+        if busy:
+            return
+        busy.append(True)
+        try:
+            rows = [d for d in reg.outbox(org) if d["state"] != "archived"]
+            _set_options(doc, [(f"{d['state_label']} · {d['symbol'] or '—'} · "
+                                f"{d['subject'][:50]}", d["id"]) for d in rows])
+        finally:
+            busy.clear()
         cols = [(c["field"], c["label"]) for c in register_columns("outgoing")]
-        book.value = _table(reg.outgoing_register(org, date.today().year), cols)
+        book.value = _table(reg.outgoing_register(org, reg.clock().year), cols)
+        shown = reg.deliveries(doc.value) if doc.value is not None else []
+        deliveries.value = _table(shown, [("name", t("documents.ui.col_recipient")),
+                                          ("status_label", t("documents.ui.col_state"))]) \
+            if shown else ""
 
-    def step(action):
+    def on_draft(_):
+        for m in msgs.values():
+            _show(m, "")
+        ok = True
+        code = unit.value.strip()
+        if not code or code != code.upper() or " " in code:
+            _show(msgs["unit"], t("documents.outgoing.bad_unit", unit=code))
+            ok = False
+        if not subject.value.strip():
+            _show(msgs["subject"], t("documents.outgoing.need_subject"))
+            ok = False
+        if not ok:
+            _show(msgs["draft"], t("documents.ui.fix_fields"))
+            return
+        names = [x.strip() for x in recipients.value.split(",") if x.strip()]
+        try:
+            entry = reg.draft_outgoing(
+                org, Actor(drafter, "chuyen_vien"), type_key=dtype.value, drafting_unit=code,
+                subject=subject.value, recipients=names, recipient_orgs=list(to_orgs.value),
+                electronic=electronic.value,
+                content=subject.value.encode("utf-8") if electronic.value else None,
+            )
+        except KnsError as exc:
+            _show_error(msgs["draft"], exc)
+            return
+        _show(msgs["draft"], t("documents.ui.draft_saved"), ok=True)
+        subject.value = recipients.value = ""
+        reload()
+        doc.value = entry["id"]
+
+    def step(action, actor):
         def handler(_):
             _show(doc_msg, "")
             _show(result, "")
             if doc.value is None:
                 _show(doc_msg, t("documents.ui.choose_doc"))
                 return
+            chosen = doc.value
             try:
-                entry = action(doc.value, actor)
+                entry = action(chosen, actor)
             except KnsError as exc:
                 _show_error(doc_msg, exc)
                 return
             _show(result, t("documents.ui.outgoing_done", symbol=entry["symbol"] or "",
                             state=entry["state_label"]), ok=True)
             reload()
+            if chosen in [v for _, v in doc.options]:
+                doc.value = chosen
         return handler
 
-    number_btn.on_click(step(reg.number))
-    register_btn.on_click(step(reg.register_outgoing))
-    issue_btn.on_click(step(reg.issue))
+    draft_btn.on_click(on_draft)
+    approve_btn.on_click(step(reg.approve, lanh_dao))
+    sign_btn.on_click(step(reg.sign, lanh_dao))
+    number_btn.on_click(step(reg.number, van_thu))
+    register_btn.on_click(step(reg.register_outgoing, van_thu))
+    issue_btn.on_click(step(reg.issue, van_thu))
+    archive_btn.on_click(step(reg.archive, van_thu))
+    doc.observe(lambda _: reload(), names="value")
     reload()
     box = w.VBox([
         w.HTML(f"<h3>{html.escape(t('documents.ui.outgoing_title'))}</h3>"),
-        _row(doc, doc_msg), w.HBox([number_btn, register_btn, issue_btn]), result, book,
+        w.HTML(f"<b>{html.escape(t('documents.ui.draft_title'))}</b>"),
+        dtype, _row(unit, msgs["unit"]), _row(subject, msgs["subject"]), recipients, to_orgs,
+        electronic, draft_btn, msgs["draft"],
+        w.HTML(f"<b>{html.escape(t('documents.ui.steps_title'))}</b>"),
+        _row(doc, doc_msg), w.HBox([approve_btn, sign_btn]),
+        w.HBox([number_btn, register_btn, issue_btn, archive_btn]), result, deliveries, book,
     ])
-    box.parts = {"doc": doc, "message": doc_msg, "number": number_btn,
-                 "register": register_btn, "issue": issue_btn, "result": result,
-                 "book": book, "reload": reload}
+    box.parts = {"type": dtype, "unit": unit, "subject": subject, "recipients": recipients,
+                 "to_orgs": to_orgs, "electronic": electronic, "draft": draft_btn,
+                 "messages": msgs, "doc": doc, "message": doc_msg, "approve": approve_btn,
+                 "sign": sign_btn, "number": number_btn, "register": register_btn,
+                 "issue": issue_btn, "archive": archive_btn, "result": result, "book": book,
+                 "deliveries": deliveries, "reload": reload}
     return box
 
 

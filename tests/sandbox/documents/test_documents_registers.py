@@ -533,3 +533,16 @@ def test_registration_timeliness(registry, clock, arrived, urgency, late):
     clock.now = datetime(2026, 5, 4, 9, 0)
     d = incoming(registry, received_at=arrived, urgency=urgency)
     assert d["registration_late"] is late
+
+
+def test_copies_share_one_series(registry, clock):
+    """Do SY, SL and TrS copies share one series that restarts at 01 each year?"""
+    made = [registry.make_copy("UBND", VT, kind, "4391/KH-UBND")["symbol"]
+            for kind in ("SY", "TrS", "SL")]
+    assert made == ["01/SY-UBND", "02/TrS-UBND", "03/SL-UBND"]
+    clock.now = datetime(2027, 1, 4, 8, 0)
+    assert registry.make_copy("UBND", VT, "SY", "4391/KH-UBND")["symbol"] == "01/SY-UBND"
+    with pytest.raises(DocumentError):
+        registry.make_copy("UBND", VT, "BS", "4391/KH-UBND")
+    with pytest.raises(WorkflowError):
+        registry.make_copy("UBND", CV, "SY", "4391/KH-UBND")

@@ -131,17 +131,16 @@ def test_inbox_panel_shows_register_and_reminders(registry, clock):
 
 
 def test_outgoing_form_numbers_registers_issues(registry):
-    """Does the numbering form give 01/KH-UBND, then register and issue it?"""
+    """Does the form take a signed draft to 01/KH-UBND, refusing steps out of order?"""
     doc = registry.draft_outgoing("UBND", CV, type_key="ke_hoach", drafting_unit="VP",
                                   subject="Tập huấn", recipient_orgs=["SNV"], content=b"x")
     p = widgets.outgoing_form(registry, "UBND").parts
-    assert p["doc"].options == ()
-    p["number"].click()
-    assert "Hãy chọn" in p["message"].value
-    registry.approve(doc["id"], LD)
-    registry.sign(doc["id"], LD)
-    p["reload"]()
-    p["issue"].click()  # out of order: refused with the reason next to the field
+    assert p["doc"].value == doc["id"]
+    p["number"].click()  # not signed yet: refused with the reason next to the field
+    assert "Thao tác được phép" in p["message"].value
+    p["approve"].click()
+    p["sign"].click()
+    p["issue"].click()
     assert "Thao tác được phép" in p["message"].value
     p["number"].click()
     assert "01/KH-UBND" in p["result"].value
@@ -149,7 +148,31 @@ def test_outgoing_form_numbers_registers_issues(registry):
     p["issue"].click()
     assert "Đã phát hành" in p["result"].value
     assert "01/KH-UBND" in p["book"].value
+    assert "Đã gửi, chờ tiếp nhận" in p["deliveries"].value
     assert registry.inbox("SNV", ("pending",))[0]["symbol"] == "01/KH-UBND"
+    p["archive"].click()
+    assert p["doc"].options == ()
+
+
+def test_outgoing_form_drafts(registry):
+    """Does the draft part check its fields and then save a draft the steps can use?"""
+    registry.add_organisation("CAP", "Công an phường Ba Đình")
+    p = widgets.outgoing_form(registry, "UBND").parts
+    assert p["doc"].value is None
+    p["approve"].click()
+    assert "Hãy chọn" in p["message"].value
+    p["unit"].value = "vp"
+    p["draft"].click()
+    assert "in hoa" in p["messages"]["unit"].value
+    assert "trích yếu" in p["messages"]["subject"].value
+    _fill(p, unit="VP", subject="V/v rà soát thủ tục hành chính", type="cong_van",
+          recipients="Sở Nội vụ, Sở Tư pháp", to_orgs=("SNV", "CAP"))
+    p["draft"].click()
+    assert "Đã lưu dự thảo" in p["messages"]["draft"].value
+    for button in ("approve", "sign", "number"):
+        p[button].click()
+    assert "01/UBND-VP" in p["result"].value
+    assert registry.outbox("UBND")[0]["recipients"] == "Sở Nội vụ; Sở Tư pháp"
 
 
 @pytest.fixture

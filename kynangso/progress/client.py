@@ -1,0 +1,94 @@
+"""What course widgets call to report progress, from inside the learner's kernel.
+
+The kernel inherits its server's hub token ($JUPYTERHUB_API_TOKEN) and the
+service's address ($KNS_PROGRESS_URL), so the learner sees no token and writes
+no code. A report that cannot be sent (service restarting, offline use) waits in
+a queue file in the learner's home and goes with the next report; each event
+has an id, so a report sent twice is counted once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+
+log = logging.getLogger(__name__)
+QUEUE = Path.home() / ".kynangso" / "progress-queue.jsonl"
+
+
+def _endpoint() -> tuple[str, str] | None:
+    url, token = os.environ.get("KNS_PROGRESS_URL"), os.environ.get("JUPYTERHUB_API_TOKEN")
+    return (url.rstrip("/") + "/api/events", token) if url and token else None
+
+
+def make_event(kind: str, course: str, lesson: str, exercise: str | None = None) -> dict:
+    return {
+        "event_id": uuid.uuid4().hex,
+        "kind": kind,
+        "course_id": course,
+        "lesson_id": lesson,
+        "exercise_id": exercise,
+        "occurred_at": datetime.now(UTC).isoformat(),
+    }
+
+
+def _queued() -> list[dict]:
+    if not QUEUE.exists():
+        return []
+    events = []
+    for line in QUEUE.read_text(encoding="utf-8").splitlines():
+        try:
+            events.append(json.loads(line))
+        except ValueError:
+            continue  # a half-written line from a crash: drop it, not the whole queue
+    return events
+
+
+def _write_queue(events: list[dict]) -> None:
+    QUEUE.parent.mkdir(parents=True, exist_ok=True)
+    tmp = QUEUE.with_suffix(".tmp")
+    tmp.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events), encoding="utf-8")
+    os.replace(tmp, QUEUE)
+
+
+def record(kind: str, course: str, lesson: str, exercise: str | None = None, timeout: float = 5) -> bool:
+    """Report one event; True when it (and any queued ones) reached the service.
+
+    Never raises: progress reporting must not break a lesson.
+    """
+    events = _queued() + [make_event(kind, course, lesson, exercise)]
+    endpoint = _endpoint()
+    if endpoint is not None:
+        url, token = endpoint
+        try:
+            r = requests.post(url, json={"events": events}, timeout=timeout,
+                              headers={"Authorization": f"token {token}"})
+            if r.status_code in (200, 201):
+                if QUEUE.exists():
+                    QUEUE.unlink()
+                return True
+            log.warning("progress service answered %s: %s", r.status_code, r.text[:200])
+        except requests.RequestException as exc:
+            log.warning("progress service unreachable: %s", exc)
+    _write_queue(events)
+    return False
+
+
+def my_progress(timeout: float = 5) -> dict | None:
+    """The learner's own progress summary, or None when the service is unreachable."""
+    endpoint = _endpoint()
+    if endpoint is None:
+        return None
+    url, token = endpoint
+    try:
+        r = requests.get(url.removesuffix("/events") + "/me", timeout=timeout,
+                         headers={"Authorization": f"token {token}"})
+        return r.json() if r.status_code == 200 else None
+    except requests.RequestException:
+        return None
