@@ -62,3 +62,27 @@ class DefaultIntegrityCheck:
 
 
 IntegrityCheck = Callable[[bytes | None, str | None, bytes | None], CheckResult]
+
+
+def pdf_signature_verifier(pki) -> SignatureVerifier:
+    """The signing sandbox's PAdES verification as the signature hook.
+
+    A signed PDF carries its signatures inside the file, so `content` is what is
+    checked (the detached `signature` argument is not used for PDFs). `pki` is a
+    `sandbox.signing.pki.TrainingPKI`: its root is the trust anchor.
+    """
+    from kynangso.errors import KnsError
+    from sandbox.signing.verify import verify_pdf
+
+    def verify(content: bytes, signature: bytes | None) -> str:
+        if not content.startswith(b"%PDF"):
+            return no_signature_verifier(content, signature)
+        try:
+            report = verify_pdf(content, pki, profile="administrative")
+        except KnsError:  # corrupted or encrypted: it cannot be accepted as signed
+            return SIG_INVALID
+        if not report.signatures:
+            return SIG_ABSENT
+        return SIG_VALID if report.ok else SIG_INVALID
+
+    return verify

@@ -1,0 +1,1 @@
+"""Exams, question widgets, the competency framework and the grading engine."""
