@@ -211,3 +211,35 @@ def run_in_kernel(hub: Hub, session: requests.Session, username: str, code: str,
         return asyncio.run(asyncio.wait_for(talk(), timeout))
     finally:
         session.delete(f"{base}/api/kernels/{kernel_id}", headers={"X-XSRFToken": xsrf or ""}, timeout=60)
+
+
+def browser_login(page, hub: Hub, username: str) -> None:
+    """Log in through the Vietnamese login form, as a person does, and wait for JupyterLab."""
+    page.goto(f"{hub.url}/hub/login")
+    page.fill("#username_input", username)
+    page.fill("#password_input", hub.passwords[username])
+    page.click("#login_submit")
+    # The hub shows its spawn-pending page first, then redirects to the server.
+    page.wait_for_url(f"**/user/{username}/lab**", timeout=180_000)
+
+
+def run_first_cell(page, timeout_ms: int = 180_000) -> None:
+    """Run the open notebook's first cell (Ctrl+Enter), as a person does, once the kernel listens.
+
+    JupyterLab accepts the key before its kernel is connected and then runs nothing,
+    so the key is pressed again until the cell shows it ran ([*] or [1]).
+    """
+    editor = page.locator(".jp-Cell .cm-content").first
+    editor.wait_for(timeout=timeout_ms)
+    ran = page.locator(".jp-InputPrompt").filter(has_text="[1]").or_(
+        page.locator(".jp-InputPrompt").filter(has_text="[*]"))
+    deadline = time.monotonic() + timeout_ms / 1000
+    while time.monotonic() < deadline:
+        editor.click()
+        page.keyboard.press("Control+Enter")
+        try:
+            ran.first.wait_for(timeout=5_000)
+            return
+        except Exception:  # playwright's TimeoutError: not connected yet, press again
+            continue
+    raise TimeoutError("the notebook's first cell never ran")

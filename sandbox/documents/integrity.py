@@ -3,8 +3,8 @@ authenticity and integrity are checked; a document that fails is returned via th
 
 Pluggable: a check is any callable `(content, declared_sha256, signature) -> CheckResult`.
 The default compares the SHA-256 of the content with the declared hash and then asks the
-signature hook. The e-signing sandbox (sandbox/signing) plugs in its verifier through
-`signature_verifier`; until then the hook reports "not_checked".
+signature hook: `pdf_signature_verifier(pki)` plugs in the signing sandbox's PAdES
+verification; without it the hook reports "not_checked".
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A real JupyterHub for the tests: random ports, temporary state, real proxy.
+"""Shared fixtures: a real JupyterHub (random ports, temporary state, real proxy).
 
 Fixtures:
 - `hub`: one hub per session, isolated (per-user Unix accounts) when the tests

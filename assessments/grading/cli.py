@@ -1,0 +1,87 @@
+"""`kns grade EXAM`: grade every submission of an exam into the nbgrader gradebook."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+import click
+
+from kynangso.cli import emit, json_option
+from kynangso.i18n import t
+
+
+def _progress_printer(stream):
+    """A one-line bar on a terminal; plain lines otherwise (logs, CI)."""
+    tty = stream.isatty()
+
+    def show(done: int, total: int, student: str, state: str) -> None:
+        percent = int(100 * done / total) if total else 100
+        line = t("grading.progress", done=done, total=total, percent=percent, student=student,
+                 state=t(f"grading.state.{state}"))
+        if tty:
+            width = 20
+            filled = int(width * done / total) if total else width
+            bar = "[" + "#" * filled + "." * (width - filled) + "] "
+            stream.write("\r\x1b[2K" + bar + line + ("\n" if done == total else ""))
+        else:
+            stream.write(line + "\n")
+        stream.flush()
+
+    return show
+
+
+def describe(report) -> str:
+    """The Vietnamese summary: counts, then every problem with what to do."""
+    lines = [t("grading.summary.title", exam=report.exam, graded=len(report.graded),
+               failed=len(report.failed), skipped=len(report.skipped),
+               seconds=f"{report.seconds:.1f}")]
+    if not report.problems:
+        lines.append(t("grading.summary.all_ok"))
+    else:
+        lines.append(t("grading.summary.problems", count=len(report.problems)))
+        for fatal, header in ((True, "failed_header"), (False, "flagged_header")):
+            group = [p for p in report.problems if p.fatal == fatal]
+            if not group:
+                continue
+            lines.append(t(f"grading.summary.{header}"))
+            for p in group:
+                detail = p.detail.strip().splitlines()[-1] if p.detail.strip() else "-"
+                reason = t(f"grading.reason.{p.kind}", detail=detail[:300])
+                if p.notebook:
+                    lines.append(t("grading.summary.line", student=p.student, notebook=p.notebook,
+                                   reason=reason))
+                else:
+                    lines.append(t("grading.summary.line_no_notebook", student=p.student, reason=reason))
+        lines.append(t("grading.summary.retry_hint", exam=report.exam))
+    if report.skipped:
+        lines.append(t("grading.summary.skipped_hint"))
+    return "\n".join(lines)
+
+
+@click.command("grade")
+@click.argument("exam")
+@click.option("--course-dir", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Thư mục khóa học nbgrader (chứa nbgrader_config.py, submitted/, gradebook.db).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Số tiến trình chấm song song (mặc định: số nhân CPU).")
+@click.option("--student", default="*", show_default=True,
+              help="Chỉ chấm học viên có mã khớp mẫu này (ví dụ: cb0*).")
+@click.option("--timeout", type=click.IntRange(min=1), default=None,
+              help="Thời gian tối đa cho mỗi ô, tính bằng giây (mặc định: Execute.timeout của khóa học, 30).")
+@click.option("--force", is_flag=True, help="Chấm lại cả những bài đã chấm.")
+@json_option
+def grade(exam: str, course_dir: str, workers: int | None, student: str, timeout: int | None,
+          force: bool, as_json: bool) -> None:
+    """Chấm tự động mọi bài nộp của bài kiểm tra EXAM, ghi điểm vào sổ điểm như nbgrader autograde."""
+    from sqlalchemy.exc import SAWarning
+
+    from assessments.grading.engine import grade_exam
+
+    # nbgrader's gradebook code triggers SQLAlchemy 2 autoflush warnings; nbgrader prints them too.
+    warnings.filterwarnings("ignore", category=SAWarning)
+    report = grade_exam(exam, Path(course_dir), workers=workers, student=student, timeout=timeout,
+                        force=force, progress=_progress_printer(sys.stderr))
+    emit(report.to_dict(), as_json, lambda _r: describe(report))
+    sys.exit(0 if report.ok else 1)

@@ -1,0 +1,185 @@
+"""What a worker process does with one submitted notebook.
+
+It runs nbgrader's own converter code for the first part of `Autograde.convert_single_notebook`:
+the sanitize pass (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
+CheckCellMetadata, written to the autograded folder exactly as nbgrader writes it), then the
+autograde preprocessors up to the first one that writes the gradebook (Execute with a pooled
+kernel, IgnorePattern, ClearMetadataPreprocessor, LimitOutput). The notebook text goes back to
+the parent, which runs the writing part (SaveAutoGrades, AssignLatePenalties,
+CheckCellMetadata) in one process, because SQLite must not have concurrent writers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import traceback
+from pathlib import Path
+from typing import Any
+
+from assessments.grading.config import ensure_tools_on_path, load_course_config
+
+log = logging.getLogger(__name__)
+
+_STATE: dict[str, Any] = {}
+
+
+class _Collect(logging.Handler):
+    """Keeps the warnings nbgrader's preprocessors log for the notebook being graded."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.records: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.records.append(record.getMessage())
+        except Exception:  # a malformed log call must not fail the grading
+            self.records.append(str(record.msg))
+
+
+def split_preprocessors(classes: list) -> tuple[list, list]:
+    """(run in the worker, run in the parent): split before the first gradebook writer."""
+    from nbgrader.preprocessors import AssignLatePenalties, Execute, SaveAutoGrades
+    from traitlets.utils.importstring import import_item
+
+    from assessments.grading.kernels import PooledExecute
+
+    resolved = [import_item(c) if isinstance(c, str) else c for c in classes]
+    cut = next((i for i, c in enumerate(resolved)
+                if issubclass(c, (SaveAutoGrades, AssignLatePenalties))), len(resolved))
+    # Only nbgrader's own Execute is replaced; a course's custom subclass keeps its behaviour.
+    worker = [PooledExecute if c is Execute else c for c in resolved[:cut]]
+    return worker, resolved[cut:]
+
+
+def make_converter(course_root: Path, assignment_id: str, student_glob: str,
+                   overrides: dict | None = None):
+    """nbgrader's Autograde converter for this course, ready to convert single notebooks."""
+    from nbconvert.writers import FilesWriter
+    from nbgrader.converters import Autograde
+    from nbgrader.coursedir import CourseDirectory
+
+    config = load_course_config(course_root, overrides)
+    coursedir = CourseDirectory(config=config)
+    coursedir.root = str(course_root)
+    coursedir.assignment_id = assignment_id
+    coursedir.student_id = student_glob
+    converter = Autograde(coursedir=coursedir, config=config)
+    converter.log = logging.getLogger("kns.grading.nbgrader")
+    converter.writer = FilesWriter(parent=converter, config=converter.config)
+    converter.exporter = converter.exporter_class(parent=converter, config=converter.config)
+    return converter
+
+
+def kernel_arguments(config) -> list[str]:
+    """The kernel command-line arguments nbclient would add for nbgrader's Execute."""
+    from nbgrader.preprocessors import Execute
+
+    template = Execute(config=config)
+    args = list(template.extra_arguments)
+    if template.ipython_hist_file and not any(a.startswith("--HistoryManager.hist_file") for a in args):
+        args.append(f"--HistoryManager.hist_file={template.ipython_hist_file}")
+    return args
+
+
+def init_worker(course_root: str, assignment_id: str, overrides: dict, spares: int,
+                kernel_names: list[str], fork_kernels: bool = True) -> None:
+    """Process initializer: import nbgrader once, start the first kernels."""
+    from multiprocessing.util import Finalize
+
+    from assessments.grading import kernels, zygote
+
+    ensure_tools_on_path()
+    # nbgrader sets this around the autograde pass; kernels inherit it from this process.
+    os.environ["NBGRADER_EXECUTION"] = "autograde"
+    os.chdir(course_root)  # nbgrader's converter runs in the course root
+    converter = make_converter(Path(course_root), assignment_id, "*", overrides)
+    worker_part, _ = split_preprocessors(converter.autograde_preprocessors)
+    pool = kernels.KernelPool(spares=spares, extra_arguments=kernel_arguments(converter.config))
+    kernels.POOL = pool
+    if fork_kernels and any(pool.poolable(name) for name in kernel_names):
+        zygote.ZYGOTE = zygote.Zygote()
+        Finalize(zygote.ZYGOTE, zygote.ZYGOTE.close, exitpriority=5)  # after the pool (10)
+    for name in kernel_names:
+        pool.prefill(name)
+    collector = _Collect()
+    converter.log.addHandler(collector)
+    converter.log.propagate = False
+    _STATE.update(converter=converter, worker_part=worker_part, pool=pool, collector=collector)
+    Finalize(pool, pool.close, exitpriority=10)
+
+
+def grade_notebook(student_id: str, assignment_id: str, submitted: str) -> dict[str, Any]:
+    """Sanitize and execute one submitted notebook; never raises (the batch must go on)."""
+    from nbgrader.converters.base import BaseConverter
+    from nbgrader.preprocessors.execute import UnresponsiveKernelError
+
+    converter = _STATE["converter"]
+    collector: _Collect = _STATE["collector"]
+    collector.records = []
+    result: dict[str, Any] = {"ok": False, "warnings": collector.records}
+    try:
+        converter._sanitizing = True
+        converter._init_preprocessors()
+        BaseConverter.convert_single_notebook(converter, submitted)
+        sanitized = os.path.join(converter.writer.build_directory, os.path.basename(submitted))
+        result["grade_ids"] = _grade_ids(sanitized)
+
+        converter._sanitizing = False
+        converter.exporter._preprocessors = []
+        for pp in _STATE["worker_part"]:
+            converter.exporter.register_preprocessor(pp)
+        resources = converter.init_single_notebook_resources(sanitized)
+        output, resources = converter.exporter.from_filename(sanitized, resources=resources)
+        result.update(ok=True, output=output, resources=_plain(resources))
+    except UnresponsiveKernelError as exc:
+        result.update(error="unresponsive", detail=f"{type(exc).__name__}: {exc}",
+                      traceback=traceback.format_exc())
+    except Exception as exc:
+        result.update(error=classify(exc), detail=f"{type(exc).__name__}: {exc}"[:2000],
+                      traceback=traceback.format_exc())
+    finally:
+        converter._sanitizing = True
+    return result
+
+
+def classify(exc: BaseException) -> str:
+    """A short reason code for the summary."""
+    from nbclient.exceptions import DeadKernelError
+    from nbformat.reader import NotJSONError
+    from nbgrader.nbgraderformat import SchemaTooNewError, SchemaTooOldError
+    from nbgrader.nbgraderformat import ValidationError as NbgValidationError
+
+    if isinstance(exc, NotJSONError | UnicodeDecodeError):
+        return "corrupt"
+    if isinstance(exc, SchemaTooOldError | SchemaTooNewError):
+        return "schema"
+    if isinstance(exc, NbgValidationError) or "Inconsistent checksums" in str(exc):
+        return "metadata"
+    if isinstance(exc, DeadKernelError | TimeoutError):
+        return "kernel"
+    if type(exc).__name__ in ("ValidationError", "NBFormatError") or isinstance(exc, KeyError | TypeError):
+        return "corrupt"
+    return "other"
+
+
+def _grade_ids(path: str) -> list[str]:
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    ids = []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") and meta.get("grade_id"):
+            ids.append(meta["grade_id"])
+    return ids
+
+
+def _plain(value: Any) -> Any:
+    """ResourcesDict and friends as plain containers, to cross the process boundary."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
