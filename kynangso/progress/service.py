@@ -65,7 +65,7 @@ class EventsHandler(BaseHandler):
             body = json.loads(self.request.body or b"{}")
             events = body["events"] if isinstance(body, dict) and "events" in body else [body]
             if not isinstance(events, list) or len(events) > MAX_EVENTS_PER_REQUEST:
-                raise ValueError("events must be a list of at most %d" % MAX_EVENTS_PER_REQUEST)
+                raise ValueError(f"events must be a list of at most {MAX_EVENTS_PER_REQUEST}")
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("progress: unreadable body from %s: %s", username, exc)
             raise web.HTTPError(400, reason=t("progress.bad_event")) from None
