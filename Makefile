@@ -64,6 +64,7 @@ run: install
 	$(PY) -m kynangso.run
 
 test: install browser-deps
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install

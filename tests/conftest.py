@@ -38,11 +38,22 @@ def private_homes(prefix: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def hub(tmp_path_factory):
+def courses_source(tmp_path_factory) -> Path:
+    """A copy of the installed courses, so a test can publish a new lesson version."""
+    import courses
+
+    target = tmp_path_factory.mktemp("courses-source") / "courses"
+    shutil.copytree(Path(courses.__file__).parent, target, ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+@pytest.fixture(scope="session")
+def hub(tmp_path_factory, courses_source):
     base = tmp_path_factory.mktemp("hub")
     prefix = f"knst{secrets.token_hex(2)}-"
     home_root = private_homes(prefix)
-    instance = launch_hub(base, {"mode": "auto", "user_prefix": prefix, "home_root": str(home_root)}, STAFF)
+    instance = launch_hub(base, {"mode": "auto", "user_prefix": prefix, "home_root": str(home_root)}, STAFF,
+                          extra={"lab": {"courses_source": str(courses_source)}})
     yield instance
     stop_hub(instance.proc)
     if IS_ROOT:

@@ -25,7 +25,8 @@ import uuid
 from collections import deque
 
 from jupyter_client.manager import AsyncKernelManager
-from jupyter_core.utils import run_sync
+from jupyter_core.utils import ensure_event_loop, run_sync
+from nbclient.util import run_hook
 from nbgrader.preprocessors import Execute
 
 from assessments.grading import zygote
@@ -36,13 +37,20 @@ SHUTDOWN_GRACE_S = 5.0  # as jupyter_client's shutdown_wait_time: then the kerne
 
 
 class KernelPool:
-    """Warm, single-use kernels for one worker process (one thread, one event loop)."""
+    """Warm, single-use kernels for one worker process (one thread, one event loop).
 
-    def __init__(self, spares: int = 1, extra_arguments: list[str] | None = None):
+    A spare is started and its client connected ahead: jupyter_client's wait_for_ready (which
+    ends with 0.2 s of listening for quiet on IOPub) runs as a task on this thread's event loop,
+    so it progresses while the previous notebook's cells execute.
+    """
+
+    def __init__(self, spares: int = 1, extra_arguments: list[str] | None = None,
+                 startup_timeout: int = 60):
         self.spares = spares
         self.extra_arguments = list(extra_arguments or [])
+        self.startup_timeout = startup_timeout
         self.startup_dir = tempfile.mkdtemp(prefix="kns-kernels-")
-        self._ready: dict[str, deque[AsyncKernelManager]] = {}
+        self._ready: dict[str, deque] = {}
         self._poolable: dict[str, bool] = {}
         self._dying: list[tuple[AsyncKernelManager, float]] = []
         self.started = 0
@@ -58,7 +66,7 @@ class KernelPool:
                 self._poolable[kernel_name] = False
         return self._poolable[kernel_name]
 
-    def _start(self, kernel_name: str) -> AsyncKernelManager:
+    def _start(self, kernel_name: str):
         km = AsyncKernelManager(kernel_name=kernel_name)
         if zygote.ZYGOTE is not None:
             km.kernel_id = str(uuid.uuid4())
@@ -69,7 +77,10 @@ class KernelPool:
         run_sync(km.start_kernel)(extra_arguments=list(self.extra_arguments), cwd=self.startup_dir,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.started += 1
-        return km
+        kc = km.client()
+        kc.start_channels()
+        ready = ensure_event_loop().create_task(kc._async_wait_for_ready(timeout=self.startup_timeout))
+        return km, kc, ready
 
     def prefill(self, kernel_name: str) -> None:
         """Start spare kernels now, before the first notebook needs one."""
@@ -78,27 +89,32 @@ class KernelPool:
             while len(ready) < self.spares:
                 ready.append(self._start(kernel_name))
 
-    def take(self, kernel_name: str) -> AsyncKernelManager | None:
-        """A started kernel for one notebook (None: not poolable, start it the nbgrader way)."""
+    def take(self, kernel_name: str):
+        """(kernel manager, connected client) for one notebook; None: not poolable, start it
+        the nbgrader way."""
         if not self.poolable(kernel_name):
             return None
         ready = self._ready.setdefault(kernel_name, deque())
-        km = None
-        while ready and km is None:
-            candidate = ready.popleft()
-            if run_sync(candidate.is_alive)():
-                km = candidate
-            else:
-                log.warning("a spare kernel died before use; starting another")
-                self.retire(candidate)
-        if km is None:
-            km = self._start(kernel_name)
+        taken = None
+        for _ in range(3):
+            km, kc, task = ready.popleft() if ready else self._start(kernel_name)
+            try:
+                if not task.done():
+                    ensure_event_loop().run_until_complete(task)
+                task.result()
+                taken = (km, kc)
+                break
+            except Exception as exc:
+                log.warning("a spare kernel did not become ready (%s); starting another", exc)
+                self.retire(km, kc)
         self.prefill(kernel_name)  # the next notebook's kernel boots while this one runs
         self.reap()
-        return km
+        return taken
 
-    def retire(self, km: AsyncKernelManager) -> None:
+    def retire(self, km: AsyncKernelManager, kc=None) -> None:
         """Ask the kernel to stop; do not wait for it (see reap)."""
+        if kc is not None:
+            kc.stop_channels()
         try:
             if run_sync(km.is_alive)():
                 run_sync(km.request_shutdown)()
@@ -130,7 +146,9 @@ class KernelPool:
     def close(self) -> None:
         for ready in self._ready.values():
             while ready:
-                self.retire(ready.popleft())
+                km, kc, task = ready.popleft()
+                task.cancel()
+                self.retire(km, kc)
         self.reap(wait=True)
         try:
             os.rmdir(self.startup_dir)
@@ -151,37 +169,42 @@ class PooledExecute(Execute):
     """
 
     _kns_cwd: str | None = None
+    _kns_kc = None
 
     def preprocess(self, nb, resources=None, km=None):
         pool = POOL
         if km is None and pool is not None:
             name = self.kernel_name or nb.metadata.get("kernelspec", {}).get("name") or "python3"
-            km = pool.take(name)
-            if km is not None:
+            taken = pool.take(name)
+            if taken is not None:
+                km, self._kns_kc = taken
                 path = (resources or {}).get("metadata", {}).get("path") or os.getcwd()
                 self._kns_cwd = os.path.abspath(path)
                 try:
                     return super().preprocess(nb, resources, km=km)
                 finally:
-                    if getattr(self, "kc", None) is not None:
-                        self.kc.stop_channels()
-                        self.kc = None
-                    self._kns_cwd = None
-                    pool.retire(km)
+                    kc = getattr(self, "kc", None) or self._kns_kc
+                    self.kc = self._kns_kc = self._kns_cwd = None
+                    pool.retire(km, kc)
         return super().preprocess(nb, resources, km=km)
 
     async def async_start_new_kernel_client(self):
-        kc = await super().async_start_new_kernel_client()
-        if self._kns_cwd:
-            # A fresh kernel would have been started in the notebook's folder (nbclient passes
-            # cwd=resources['metadata']['path']); the spare was started elsewhere, so move it.
-            # Silent: no execution count, no history, nothing left in the namespace.
-            msg_id = kc.execute(f"__import__('os').chdir({self._kns_cwd!r})", silent=True,
-                                store_history=False)
-            reply = await self.async_wait_for_reply(msg_id)
-            if reply is None or reply["content"].get("status") != "ok":
-                raise RuntimeError(f"could not change the kernel's folder to {self._kns_cwd}")
-        return kc
+        if self._kns_kc is None:
+            return await super().async_start_new_kernel_client()
+        # The pool already connected this client and waited for the kernel to be ready; the
+        # rest is nbclient's async_start_new_kernel_client.
+        self.kc, self._kns_kc = self._kns_kc, None
+        # A fresh kernel would have been started in the notebook's folder (nbclient passes
+        # cwd=resources['metadata']['path']); the spare was started elsewhere, so move it.
+        # Silent: no execution count, no history, nothing left in the namespace.
+        msg_id = self.kc.execute(f"__import__('os').chdir({self._kns_cwd!r})", silent=True,
+                                 store_history=False)
+        reply = await self.async_wait_for_reply(msg_id)
+        if reply is None or reply["content"].get("status") != "ok":
+            raise RuntimeError(f"could not change the kernel's folder to {self._kns_cwd}")
+        self.kc.allow_stdin = False
+        await run_hook(self.on_notebook_start, notebook=self.nb)
+        return self.kc
 
     # nbclient binds the sync wrapper to its own coroutine at class creation: rebind to ours.
     start_new_kernel_client = run_sync(async_start_new_kernel_client)

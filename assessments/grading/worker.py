@@ -88,6 +88,8 @@ def init_worker(course_root: str, assignment_id: str, overrides: dict, spares: i
     """Process initializer: import nbgrader once, start the first kernels."""
     from multiprocessing.util import Finalize
 
+    from nbgrader.preprocessors import Execute
+
     from assessments.grading import kernels, zygote
 
     ensure_tools_on_path()
@@ -96,7 +98,8 @@ def init_worker(course_root: str, assignment_id: str, overrides: dict, spares: i
     os.chdir(course_root)  # nbgrader's converter runs in the course root
     converter = make_converter(Path(course_root), assignment_id, "*", overrides)
     worker_part, _ = split_preprocessors(converter.autograde_preprocessors)
-    pool = kernels.KernelPool(spares=spares, extra_arguments=kernel_arguments(converter.config))
+    pool = kernels.KernelPool(spares=spares, extra_arguments=kernel_arguments(converter.config),
+                              startup_timeout=Execute(config=converter.config).startup_timeout)
     kernels.POOL = pool
     if fork_kernels and any(pool.poolable(name) for name in kernel_names):
         zygote.ZYGOTE = zygote.Zygote()

@@ -13,6 +13,7 @@ from courses.common import esc, learner, para, practice_dir
 from courses.exercises import STYLE, WIDE, Exercise, Feedback, choice
 from kynangso.i18n import t
 from sandbox.filing import scenario
+from sandbox.filing.codes import make_code, parse_code
 from sandbox.filing.desk import FilingDesk
 
 LESSON = "01-tiep-nhan-ho-so"
@@ -118,3 +119,50 @@ def example():
     return officer_desk(desk.db_path, now=datetime(2026, 3, 9, 9, 0),
                         officer=t("courses.c03.officer"),
                         forms_dir=practice_dir() / "mot-cua" / "bieu-mau")
+
+
+class DossierCode(Exercise):
+    """Read a dossier code (mã hồ sơ): the receipt date and the day's sequence number."""
+
+    course, lesson, exercise_id = COURSE, LESSON, "doc-ma-ho-so"
+    title_key = "courses.c03.title_code"
+
+    def make_task(self, rng):
+        from datetime import date, timedelta
+
+        day = date(2025, 3, 3) + timedelta(days=rng.randrange(620))
+        centralised = day >= date(2026, 1, 25) and rng.random() < 0.4
+        unit = "G22.001.01" if centralised else "000.00.12.H29"
+        seq = rng.choice([rng.randrange(1, 10), rng.randrange(10, 300)])
+        return {"code": make_code(unit, day, seq, centralised=centralised, aa="01")}
+
+    def build_inputs(self):
+        self.day = w.DatePicker(description=t("courses.c03.code_day"), style=STYLE)
+        self.seq = w.IntText(value=0, description=t("courses.c03.code_seq"), style=STYLE)
+        return [self.day, self.seq]
+
+    def reset_inputs(self):
+        self.day.value = None
+        self.seq.value = 0
+
+    def prompt(self):
+        return para("courses.c03.code_prompt") + f"<p><b>{esc(self.task['code'])}</b></p>"
+
+    def evaluate(self):
+        if self.day.value is None:
+            return Feedback(False, t("courses.ui.need_answer"))
+        parsed = parse_code(self.task["code"])
+        explain = t("courses.c03.code_explain", unit=parsed.unit,
+                    day=parsed.day.strftime("%d/%m/%Y"), seq=parsed.seq,
+                    source=parsed.format.source)
+        problems = []
+        if self.day.value != parsed.day:
+            problems.append(t("courses.c03.code_day_wrong"))
+        if self.seq.value != parsed.seq:
+            key = "code_seq_wrong_aa" if parsed.aa else "code_seq_wrong"
+            problems.append(t(f"courses.c03.{key}"))
+        return Feedback(not problems, "\n".join([*problems, explain]))
+
+
+def exercise_code() -> DossierCode:
+    return DossierCode()

@@ -8,6 +8,7 @@ by `prepare_environment`, which is the only part with side effects. Tests call
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 import sys
@@ -38,6 +39,7 @@ EXTERNAL_AUTHENTICATORS = {
 
 SYNC_SERVICE = "kns-sync"
 PROGRESS_SERVICE = "progress"
+SIGNING_SERVICE = "signing"
 CULLER_SERVICE = "jupyterhub-idle-culler"
 
 
@@ -53,6 +55,7 @@ class HubEnvironment:
     userconfig_dir: str = str(resources.files("kynangso.hub") / "userconfig")
     sync_token: str = ""
     settings_file: str | None = None
+    courses_source: str = ""
     groups: dict[str, list[str]] = field(default_factory=dict)
 
     def isolated(self, settings: Settings) -> bool:
@@ -134,10 +137,12 @@ def _apply_spawner(settings: Settings, c, env: HubEnvironment, isolated: bool) -
         c.UnixUserSpawner.user_prefix = iso["user_prefix"]
         c.UnixUserSpawner.home_root = iso["home_root"]
         c.UnixUserSpawner.courses_folder = folder
+        c.UnixUserSpawner.courses_source = env.courses_source
     else:
         c.JupyterHub.spawner_class = "kynangso.hub.spawner.NonIsolatedSpawner"
         c.NonIsolatedSpawner.home_dir_template = str(settings.state_dir / "homes" / "{username}")
         c.NonIsolatedSpawner.courses_folder = folder
+        c.NonIsolatedSpawner.courses_source = env.courses_source
         if env.is_root:  # isolation turned off by hand on a root hub: servers run as root
             c.Spawner.args = ["--allow-root"]
     c.Spawner.cmd = [os.path.join(prefix, "bin", "jupyterhub-singleuser")]
@@ -169,7 +174,20 @@ def _apply_services(settings: Settings, c, env: HubEnvironment) -> None:
             "oauth_no_confirm": True,
         }
     )
-    roles.append({"name": "user", "scopes": ["self", f"access:services!service={PROGRESS_SERVICE}"]})
+    # The training CA: learners request, renew and fetch their own certificate.
+    signing_url = f"http://127.0.0.1:{settings['services']['signing_port']}"
+    services.append(
+        {
+            "name": SIGNING_SERVICE,
+            "url": signing_url,
+            "command": [env.python, "-m", "sandbox.signing.service"],
+            "environment": services[-1]["environment"],
+            "oauth_no_confirm": True,
+        }
+    )
+    roles.append({"name": "user", "scopes": [
+        "self", f"access:services!service={PROGRESS_SERVICE}", f"access:services!service={SIGNING_SERVICE}",
+    ]})
     roles.append({"name": "kns-progress-readers", "groups": ["giangvien", "nhansu"],
                   "scopes": [READ_OTHERS_SCOPE]})
     c.JupyterHub.custom_scopes = {
@@ -178,8 +196,13 @@ def _apply_services(settings: Settings, c, env: HubEnvironment) -> None:
     # The server's own token (inherited by kernels) may report progress, nothing more.
     c.Spawner.server_token_scopes = [
         "users:activity!user", "access:servers!server", f"access:services!service={PROGRESS_SERVICE}",
+        f"access:services!service={SIGNING_SERVICE}",
     ]
-    c.Spawner.environment = {**c.Spawner.environment, "KNS_PROGRESS_URL": f"{progress_url}/services/{PROGRESS_SERVICE}/"}
+    c.Spawner.environment = {
+        **c.Spawner.environment,
+        "KNS_PROGRESS_URL": f"{progress_url}/services/{PROGRESS_SERVICE}/",
+        "KNS_SIGNING_URL": f"{signing_url}/services/{SIGNING_SERVICE}/",
+    }
     if env.sync_token:
         # `kns staff import` pushes accounts and groups to a running hub with this token.
         services.append({"name": SYNC_SERVICE, "api_token": env.sync_token})
@@ -228,8 +251,15 @@ def prepare_environment(settings: Settings, config_dir: Path) -> HubEnvironment:
         proxy_command=[str(proxy)] if proxy.exists() else ["configurable-http-proxy"],
         sync_token=read_or_create_token(state / f"{SYNC_SERVICE}.token"),
         settings_file=os.environ.get("KNS_SETTINGS"),
+        courses_source=settings["lab"]["courses_source"] or _installed_courses(),
         groups=role_groups(settings.database_url),
     )
+
+
+def _installed_courses() -> str:
+    """Where the installed `courses` package lives (found, not imported: the core does not import it)."""
+    spec = importlib.util.find_spec("courses")
+    return str(Path(spec.origin).parent) if spec and spec.origin else ""
 
 
 def read_or_create_token(path: Path) -> str:

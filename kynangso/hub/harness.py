@@ -60,16 +60,18 @@ class Hub:
         return self.settings["isolation"]["user_prefix"] + username
 
 
-def launch_hub(base: Path, isolation: dict, staff: dict) -> Hub:
+def launch_hub(base: Path, isolation: dict, staff: dict, extra: dict | None = None) -> Hub:
+    """Start a hub for `staff` with the given isolation settings (and any `extra` settings)."""
     settings_file = base / "settings.yaml"
     settings_file.write_text(
         yaml.safe_dump(
             {
                 "state_dir": str(base / "state"),
                 "hub": {"port": free_port(), "api_port": free_port(), "proxy_api_port": free_port()},
-                "services": {"progress_port": free_port()},
+                "services": {"progress_port": free_port(), "signing_port": free_port()},
                 "isolation": isolation,
                 "auth": {"native": {"allowed_failed_logins": 3}},
+                **(extra or {}),
             }
         )
     )

@@ -15,24 +15,35 @@ import asyncio
 import os
 import pwd
 import shutil
+from pathlib import Path
 
 from jupyterhub.spawner import LocalProcessSpawner, SimpleLocalProcessSpawner, set_user_setuid
 from traitlets import Unicode
 from traitlets.config import LoggingConfigurable
 
+from kynangso.hub.delivery import deliver
 from kynangso.i18n import t
 
 
 class _CoursesFolderMixin(LoggingConfigurable):
-    """Makes the folder that JupyterLab opens first; courses are delivered into it."""
+    """Delivers the courses into the folder that JupyterLab opens first, at every start."""
 
     courses_folder = Unicode("KhoaHoc", help="Folder in each home opened first by JupyterLab.").tag(config=True)
+    courses_source = Unicode("", help="Folder holding the course lessons to deliver; empty: none.").tag(
+        config=True
+    )
 
     def _ensure_courses_folder(self, home: str, uid: int | None = None, gid: int | None = None) -> None:
         path = os.path.join(home, self.courses_folder)
         os.makedirs(path, exist_ok=True)
         if uid is not None:
             os.chown(path, uid, gid)
+        if not self.courses_source:
+            return
+        try:
+            deliver(Path(self.courses_source), Path(home), self.courses_folder, uid, gid)
+        except Exception:  # a delivery problem must not keep the learner out of their work
+            self.log.exception("course delivery to %s failed; starting the server anyway", home)
 
 
 class UnixUserSpawner(_CoursesFolderMixin, LocalProcessSpawner):

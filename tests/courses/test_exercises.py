@@ -167,6 +167,17 @@ def reception(ex, right):
     return "Quyết định đúng là"
 
 
+def dossier_code(ex, right):
+    from sandbox.filing.codes import parse_code
+
+    # read the code by its published layout: <unit>-YYMMDD-[AA]XXXX
+    _unit, yymmdd, last = ex.task["code"].rsplit("-", 2)
+    day = date(2000 + int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:]))
+    seq = int(last[2:] if parse_code(ex.task["code"]).aa else last)
+    ex.day.value, ex.seq.value = day, seq if right else seq + 1
+    return "Mã cơ quan" if right else "Số thứ tự chưa đúng"
+
+
 def appointment(ex, right):
     proc = default_catalogue().get(ex.task["procedure"])
     due = compute_due(default_calendar(), datetime.fromisoformat(ex.task["at"]), proc.days,
@@ -210,8 +221,9 @@ DRIVERS = {
     "viet-so-ky-hieu": write_symbol, "dong-ngay-thang": date_line_, "cai-dat-trang": page_setup,
     "dang-ky-van-ban-den": register, "han-giai-quyet": deadline, "chu-ky-bao-dam": proves,
     "ca-nhan-hay-co-quan": which, "ky-van-ban": sign_doc, "kiem-tra-van-ban-den": verify,
-    "quyet-dinh-tiep-nhan": reception, "hen-tra-ket-qua": appointment, "tinh-phi": fee,
-    "toan-trinh": online, "vung-man-hinh": screen, "go-tieng-viet": typing,
+    "quyet-dinh-tiep-nhan": reception, "doc-ma-ho-so": dossier_code,
+    "hen-tra-ket-qua": appointment, "tinh-phi": fee, "toan-trinh": online,
+    "vung-man-hinh": screen, "go-tieng-viet": typing,
 }
 
 
