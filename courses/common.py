@@ -3,12 +3,10 @@ a seeded random generator per exercise, and HTML that screen readers announce.""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import html
 import os
 import random
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 OK_COLOUR, BAD_COLOUR = "#1b5e20", "#b71c1c"
@@ -50,16 +48,3 @@ def para(key: str, **params: object) -> str:
     return f"<p>{html.escape(t(key, **params))}</p>"
 
 
-def off_loop(fn, /, *args, **kwargs):
-    """Call `fn` where `asyncio.run` works.
-
-    pyHanko (signing, verifying) calls `asyncio.run`, which refuses to run in a thread whose
-    event loop is running, and a Jupyter kernel runs cells and widget callbacks in exactly such
-    a thread. There the call goes to a worker thread; elsewhere (tests, scripts) it runs here.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return fn(*args, **kwargs)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(fn, *args, **kwargs).result()

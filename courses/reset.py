@@ -2,7 +2,7 @@
 
 The learner's own copy is kept first as a backup beside it
 (`<bài>.ban-cu-YYYYmmdd-HHMMSS.ipynb`), so nothing is lost. The learner's course folder is
-`$KNS_COURSES_DIR` or `~/KyNangSo/khoa-hoc` (where delivery puts the copies), laid out like the
+`$KNS_COURSES_DIR` (set by the hub's spawner) or `~/KhoaHoc` (where delivery puts the copies), laid out like the
 package: `<NN-slug>/<lesson>.ipynb`.
 """
 
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 def courses_dir() -> Path:
     env = os.environ.get("KNS_COURSES_DIR")
-    return Path(env) if env else Path.home() / "KyNangSo" / "khoa-hoc"
+    return Path(env) if env else Path.home() / "KhoaHoc"
 
 
 def reset_lesson(course: str, lesson: str, target_dir: Path | None = None,

@@ -46,7 +46,33 @@ def settings_of(ctx: click.Context) -> Settings:
 
 
 class KnsGroup(click.Group):
-    """Turns KnsError into a Vietnamese message and exit status 2, without a traceback."""
+    """Turns KnsError into a Vietnamese message and exit status 2, without a traceback.
+
+    The areas' command groups are loaded when first asked for, not at import: an
+    area's cli module imports this one, and importing it first must still work.
+    """
+
+    _plugins_loaded = False
+
+    def _load_plugins(self) -> None:
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        for ep in entry_points(group="kynangso.cli"):
+            try:
+                command = ep.load()
+            except Exception as exc:  # one broken area must not take the whole CLI down
+                log.warning("kns: cannot load command group %r: %s", ep.name, exc)
+                continue
+            self.add_command(command, ep.name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugins()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        self._load_plugins()
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -119,19 +145,6 @@ def show_settings(ctx: click.Context, as_json: bool) -> None:
 
     data = settings_of(ctx).data
     emit(data, as_json, lambda d: yaml.safe_dump(d, allow_unicode=True, sort_keys=False))
-
-
-def _load_plugins(group: click.Group) -> None:
-    for ep in entry_points(group="kynangso.cli"):
-        try:
-            command = ep.load()
-        except Exception as exc:  # one broken area must not take the whole CLI down
-            log.warning("kns: cannot load command group %r: %s", ep.name, exc)
-            continue
-        group.add_command(command, ep.name)
-
-
-_load_plugins(kns)
 
 
 def main() -> None:

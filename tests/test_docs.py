@@ -29,7 +29,8 @@ def test_every_setting_is_documented():
 
 
 def _commands(group: click.Group, prefix: str):
-    for name, cmd in group.commands.items():
+    for name in group.list_commands(click.Context(group)):
+        cmd = group.get_command(click.Context(group), name)
         full = f"{prefix} {name}"
         if isinstance(cmd, click.Group):
             yield from _commands(cmd, full)

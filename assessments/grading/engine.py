@@ -221,6 +221,9 @@ def _run(exam, course_root, overrides, workers, student_glob, spares, progress, 
                 return
             finally:
                 converter._sanitizing = True
+            log.debug("%s/%s: worker %.3f s (sanitize %.3f s, pid %s), applied at %.3f s",
+                      sub.student, name, result.get("worker_s", 0), result.get("sanitized_s", 0),
+                      result.get("pid"), time.perf_counter() - started)
             _flag_warnings(report, sub.student, name, collector.records)
             _flag_outputs(report, sub.student, name, nb, result.get("grade_ids", []),
                           grade_cells.get(name, []))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -122,12 +123,14 @@ def grade_notebook(student_id: str, assignment_id: str, submitted: str) -> dict[
     collector: _Collect = _STATE["collector"]
     collector.records = []
     result: dict[str, Any] = {"ok": False, "warnings": collector.records}
+    started = time.perf_counter()
     try:
         converter._sanitizing = True
         converter._init_preprocessors()
         BaseConverter.convert_single_notebook(converter, submitted)
         sanitized = os.path.join(converter.writer.build_directory, os.path.basename(submitted))
         result["grade_ids"] = _grade_ids(sanitized)
+        result["sanitized_s"] = time.perf_counter() - started
 
         converter._sanitizing = False
         converter.exporter._preprocessors = []
@@ -135,7 +138,8 @@ def grade_notebook(student_id: str, assignment_id: str, submitted: str) -> dict[
             converter.exporter.register_preprocessor(pp)
         resources = converter.init_single_notebook_resources(sanitized)
         output, resources = converter.exporter.from_filename(sanitized, resources=resources)
-        result.update(ok=True, output=output, resources=_plain(resources))
+        result.update(ok=True, output=output, resources=_plain(resources),
+                      worker_s=time.perf_counter() - started, pid=os.getpid())
     except UnresponsiveKernelError as exc:
         result.update(error="unresponsive", detail=f"{type(exc).__name__}: {exc}",
                       traceback=traceback.format_exc())

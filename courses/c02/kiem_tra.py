@@ -11,8 +11,9 @@ from pathlib import Path
 import ipywidgets as w
 
 from courses.c02 import COURSE, practice
-from courses.common import esc, learner, off_loop, practice_dir
+from courses.common import esc, learner, practice_dir
 from courses.exercises import Exercise, Feedback, choice
+from kynangso.asyncio_compat import off_loop
 from kynangso.i18n import t
 from sandbox.signing import scenarios
 from sandbox.signing.verify import verify_pdf

@@ -7,8 +7,9 @@ from __future__ import annotations
 import ipywidgets as w
 
 from courses.c02 import COURSE, practice
-from courses.common import off_loop, para, practice_dir
+from courses.common import para, practice_dir
 from courses.exercises import STYLE, WIDE, Exercise, Feedback
+from kynangso.asyncio_compat import off_loop
 from kynangso.i18n import t
 from sandbox.signing import sample, sign
 from sandbox.signing.pki import write_atomic

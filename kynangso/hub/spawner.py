@@ -33,6 +33,12 @@ class _CoursesFolderMixin(LoggingConfigurable):
         config=True
     )
 
+    def get_env(self):
+        env = super().get_env()
+        # Where the lessons are, for the "Làm lại bài" (reset a lesson) button.
+        env["KNS_COURSES_DIR"] = os.path.join(env["HOME"], self.courses_folder)
+        return env
+
     def _ensure_courses_folder(self, home: str, uid: int | None = None, gid: int | None = None) -> None:
         path = os.path.join(home, self.courses_folder)
         os.makedirs(path, exist_ok=True)

@@ -18,8 +18,13 @@ from pathlib import Path
 
 import requests
 
+# INFO, never WARNING: a kernel has no log handler, and Python would print a
+# warning in English under the learner's cell whenever the service is down.
 log = logging.getLogger(__name__)
-QUEUE = Path.home() / ".kynangso" / "progress-queue.jsonl"
+
+
+def queue_path() -> Path:
+    return Path.home() / ".kynangso" / "progress-queue.jsonl"
 
 
 def _endpoint() -> tuple[str, str] | None:
@@ -39,10 +44,11 @@ def make_event(kind: str, course: str, lesson: str, exercise: str | None = None)
 
 
 def _queued() -> list[dict]:
-    if not QUEUE.exists():
+    queue = queue_path()
+    if not queue.exists():
         return []
     events = []
-    for line in QUEUE.read_text(encoding="utf-8").splitlines():
+    for line in queue.read_text(encoding="utf-8").splitlines():
         try:
             events.append(json.loads(line))
         except ValueError:
@@ -51,10 +57,11 @@ def _queued() -> list[dict]:
 
 
 def _write_queue(events: list[dict]) -> None:
-    QUEUE.parent.mkdir(parents=True, exist_ok=True)
-    tmp = QUEUE.with_suffix(".tmp")
+    queue = queue_path()
+    queue.parent.mkdir(parents=True, exist_ok=True)
+    tmp = queue.with_suffix(".tmp")
     tmp.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events), encoding="utf-8")
-    os.replace(tmp, QUEUE)
+    os.replace(tmp, queue)
 
 
 def record(kind: str, course: str, lesson: str, exercise: str | None = None, timeout: float = 5) -> bool:
@@ -70,12 +77,11 @@ def record(kind: str, course: str, lesson: str, exercise: str | None = None, tim
             r = requests.post(url, json={"events": events}, timeout=timeout,
                               headers={"Authorization": f"token {token}"})
             if r.status_code in (200, 201):
-                if QUEUE.exists():
-                    QUEUE.unlink()
+                queue_path().unlink(missing_ok=True)
                 return True
-            log.warning("progress service answered %s: %s", r.status_code, r.text[:200])
+            log.info("progress service answered %s: %s", r.status_code, r.text[:200])
         except requests.RequestException as exc:
-            log.warning("progress service unreachable: %s", exc)
+            log.info("progress service unreachable: %s", exc)
     _write_queue(events)
     return False
 

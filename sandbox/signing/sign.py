@@ -40,6 +40,7 @@ from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.stamp.static import StaticStampStyle
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from kynangso.asyncio_compat import off_loop
 from kynangso.errors import KnsError
 from sandbox.signing import images
 from sandbox.signing.pki import TrainingPKI, cert_kind, name_attr
@@ -247,7 +248,8 @@ def _sign(
         new_field_spec=spec,
         signing_time=when,
     )
-    return signer.sign_pdf(writer).getvalue()
+    # pyHanko runs asyncio.run inside: off the kernel's loop when there is one.
+    return off_loop(signer.sign_pdf, writer).getvalue()
 
 
 def _page_count(reader: PdfFileReader) -> int:

@@ -36,6 +36,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from kynangso.asyncio_compat import off_loop
 from kynangso.errors import KnsError
 from kynangso.i18n import t
 from sandbox.signing.pki import ROOT_NAME, TrainingPKI, cert_kind, name_attr
@@ -160,7 +161,8 @@ def verify_pdf(
 
 def _validate(sig, pki: TrainingPKI, moment: dt.datetime):
     try:
-        return validate_pdf_signature(sig, _context(pki, moment), _context(pki, moment)), None
+        # pyHanko runs asyncio.run inside: off the kernel's loop when there is one.
+        return off_loop(validate_pdf_signature, sig, _context(pki, moment), _context(pki, moment)), None
     except Exception as exc:  # a broken CMS or byte range: report it, do not crash
         log.warning("validation of %s failed: %r", sig.field_name, exc)
         return None, exc

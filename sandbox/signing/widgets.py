@@ -2,8 +2,10 @@
 
 Each is built by one call (`my_certificate()`, `sign_document()`, `verify_document()`) and needs
 no code editing; every action is checked and its message shown next to the button. Issuing and
-renewing need the CA's key: in an isolated deployment they are done by Văn thư / the operator
-(`kns signing issue`), and the widget says so.
+renewing need the CA's key. On the hub ($KNS_SIGNING_URL set) the widgets go through the
+`signing` service (sandbox.signing.client): the learner asks for their own personal certificate,
+the subject comes from the staff directory and the key lands in their home. Elsewhere (a learner
+outside the hub, the tests) they use the PKI folder directly, as an operator would.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import ipywidgets as widgets
 
 from kynangso.errors import KnsError, ValidationError
 from kynangso.i18n import t
-from sandbox.signing import sign
+from sandbox.signing import client, sign
 from sandbox.signing.pki import Subject, TrainingPKI
 from sandbox.signing.verify import verify_pdf
 
@@ -63,10 +65,18 @@ STATUS_LABEL = {
 
 
 class MyCertificate(widgets.VBox):
-    """'Chứng thư số của tôi': the table of my certificates, a request form, renewal."""
+    """'Chứng thư số của tôi': the table of my certificates, a request form, renewal.
 
-    def __init__(self, pki: TrainingPKI, account: str, owner_uid: int | None = None):
-        self.pki, self.account, self.owner_uid = pki, account, owner_uid
+    With a `desk` (on the hub: the module sandbox.signing.client; anything with
+    `request(passphrase, title)` and `renew(passphrase)` returning the certificate's details)
+    the form asks only for a passphrase and an optional title: the front desk fills the rest
+    from the staff directory and renews the current certificate.
+    """
+
+    def __init__(
+        self, pki: TrainingPKI, account: str, owner_uid: int | None = None, desk=None
+    ):
+        self.pki, self.account, self.owner_uid, self.desk = pki, account, owner_uid, desk
         self.table = widgets.HTML()
         self.name, self.title = _text("name"), _text("title")
         self.organisation, self.unit = _text("organisation"), _text("unit")
@@ -98,11 +108,20 @@ class MyCertificate(widgets.VBox):
         self.renew_message = widgets.HTML()
         self.request_button.on_click(lambda _b: self.request())
         self.renew_button.on_click(lambda _b: self.renew())
+        self.note = widgets.HTML()
+        if desk is not None:
+            # the front desk decides the subject and which certificate is renewed
+            for field in (self.kind, self.name, self.organisation, self.unit, self.province):
+                field.layout = widgets.Layout(display="none")
+            self.renew_choice.layout = widgets.Layout(display="none")
+            self.title.placeholder = t("signing.w_title_from_directory")
+            self.note.value = f"<i>{html.escape(t('signing.w_service_note'))}</i>"
         super().__init__(
             [
                 widgets.HTML(f"<h3>{html.escape(t('signing.w_my_title'))}</h3>"),
                 self.table,
                 widgets.HTML(f"<h4>{html.escape(t('signing.w_request_title'))}</h4>"),
+                self.note,
                 self.kind,
                 self.name,
                 self.title,
@@ -167,6 +186,13 @@ class MyCertificate(widgets.VBox):
         if self.passphrase.value != self.passphrase2.value:
             _say(self.request_message, t("signing.w_passphrase_mismatch"), False)
             return
+        if self.desk is not None:
+            self._through_desk(
+                self.request_message,
+                lambda: self.desk.request(self.passphrase.value, self.title.value.strip() or None),
+                (self.passphrase, self.passphrase2),
+            )
+            return
         subject = Subject(
             self.name.value.strip(),
             self.organisation.value.strip(),
@@ -194,6 +220,16 @@ class MyCertificate(widgets.VBox):
         self.refresh()
 
     def renew(self) -> None:
+        if self.desk is not None:
+            if self.renew_passphrase.value != self.renew_passphrase2.value:
+                _say(self.renew_message, t("signing.w_passphrase_mismatch"), False)
+                return
+            self._through_desk(
+                self.renew_message,
+                lambda: self.desk.renew(self.renew_passphrase.value),
+                (self.renew_passphrase, self.renew_passphrase2),
+            )
+            return
         if not self.renew_choice.value:
             _say(self.renew_message, t("signing.w_renew_none"), False)
             return
@@ -213,6 +249,20 @@ class MyCertificate(widgets.VBox):
             t("signing.w_issued", serial=info.serial[:16], until=sign.vn_time(info.not_after)[:10]),
             True,
         )
+        self.refresh()
+
+    def _through_desk(self, message: widgets.HTML, action, passphrases) -> None:
+        """Run a front-desk request; show its answer (the refusal as the desk worded it)."""
+        try:
+            info = action()
+        except KnsError as exc:
+            _say(message, _error_text(exc), False)
+            return
+        finally:
+            for field in passphrases:  # never left on screen
+                field.value = ""
+        until = sign.vn_time(dt.datetime.fromisoformat(info["not_after"]))[:10]
+        _say(message, t("signing.w_issued", serial=info["serial"][:16], until=until), True)
         self.refresh()
 
 
@@ -417,22 +467,36 @@ class VerifyDocument(widgets.VBox):
         self.output.value = f"<ul style='list-style:none;padding-left:0'>{items}</ul>"
 
 
+def _on_hub(pki: TrainingPKI | None) -> bool:
+    """No PKI given and a signing service to ask: the learner's kernel on the hub."""
+    return pki is None and client.enabled()
+
+
 def _default_pki(pki: TrainingPKI | None) -> TrainingPKI:
-    return pki if pki is not None else TrainingPKI()
+    if pki is not None:
+        return pki
+    # on the hub the CA's folder is not readable: use the learner's own copy of its public part
+    return client.local_pki() if client.enabled() else TrainingPKI()
+
+
+def _default_account(pki: TrainingPKI | None, account: str | None) -> str:
+    return account or (client.account() if _on_hub(pki) else getpass.getuser())
 
 
 def my_certificate(
     pki: TrainingPKI | None = None, account: str | None = None, owner_uid: int | None = None
 ) -> MyCertificate:
-    """The 'my certificate' panel for the current learner."""
-    return MyCertificate(_default_pki(pki), account or getpass.getuser(), owner_uid)
+    """The 'my certificate' panel for the current learner (through the signing service on
+    the hub)."""
+    desk = client if _on_hub(pki) else None
+    return MyCertificate(_default_pki(pki), _default_account(pki, account), owner_uid, desk)
 
 
 def sign_document(
     pki: TrainingPKI | None = None, account: str | None = None, out_dir: str | Path = "."
 ) -> SignDocument:
     """The 'sign a document' panel; signed files are saved in `out_dir`."""
-    return SignDocument(_default_pki(pki), account or getpass.getuser(), Path(out_dir))
+    return SignDocument(_default_pki(pki), _default_account(pki, account), Path(out_dir))
 
 
 def verify_document(pki: TrainingPKI | None = None) -> VerifyDocument:

@@ -18,8 +18,6 @@ def home(tmp_path, monkeypatch):
     monkeypatch.delenv("KNS_PROGRESS_URL", raising=False)
     monkeypatch.delenv("JUPYTERHUB_API_TOKEN", raising=False)
     monkeypatch.delenv("KNS_COURSES_DIR", raising=False)
-    # the client computes its queue path at import time; point it into this home
-    monkeypatch.setattr(client, "QUEUE", h / ".kynangso" / "progress-queue.jsonl")
     return h
 
 

@@ -63,13 +63,13 @@ def test_reset_needs_confirmation(home):
     bar = lesson.LessonBar(COURSE, LESSON)
     bar.parts["reset"].click()
     assert "Tôi muốn khôi phục" in bar.parts["reset_message"].value
-    assert not (home / "KyNangSo").exists()
+    assert not (home / "KhoaHoc").exists()
 
 
 def test_reset_restores_original_and_keeps_backup(home):
     """Does 'Làm lại bài' restore the original and keep the learner's copy as a backup?"""
     entry = load_catalogue().lesson(COURSE, LESSON)
-    mine = home / "KyNangSo" / "khoa-hoc" / entry.notebook
+    mine = home / "KhoaHoc" / entry.notebook
     mine.parent.mkdir(parents=True)
     mine.write_text('{"my": "work"}', encoding="utf-8")
     bar = lesson.LessonBar(COURSE, LESSON)
@@ -144,6 +144,6 @@ def test_reset_panel_restores_any_lesson(home):
     assert "Tôi muốn khôi phục" in panel.parts["message"].value
     panel.parts["confirm"].value = True
     target, backup = panel.reset()
-    assert target == home / "KyNangSo" / "khoa-hoc" / "02-chu-ky-so" / "02-ky-so.ipynb"
+    assert target == home / "KhoaHoc" / "02-chu-ky-so" / "02-ky-so.ipynb"
     assert backup is None and target.exists()
     assert "Đã khôi phục" in panel.parts["message"].value

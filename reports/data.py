@@ -1,0 +1,396 @@
+"""The data layer of the reports: the staff directory, course progress and the nbgrader
+gradebook(s), read through SQLAlchemy (read-only), returned as tidy pandas frames.
+
+Levels are computed here from the graded items by the framework's rule (assessments.competency
+`level_rule`, the same rule as `levels.competence_level`, vectorised); nothing is stored. Each
+level keeps its evidence: the exam items and the date of the period it came from.
+
+- exam periods are nbgrader assignments (`<course>/<assignment>`, dated by the due date);
+- the item → competence tag comes from the exam notebooks' cell metadata (key "kynangso") in
+  the course's `source/<assignment>/*.ipynb`, matched to the gradebook by nbgrader's grade_id;
+- the current level of a competence is the level shown in the latest period that assessed it,
+  so a person absent from a period keeps the level of the period before;
+- staff are reported under their department in the directory today (a move follows the person);
+- results of someone no longer in the directory are kept (history), flagged `in_directory=False`.
+
+Works the same on SQLite and PostgreSQL: plain SELECTs, no dialect-specific SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import create_engine, select
+
+from assessments.competency.framework import ITEM_LEVELS, LEVEL_IDS, Framework, load_framework
+from assessments.competency.items import METADATA_KEY
+from kynangso.i18n import t
+from kynangso.models import Department, ProgressEvent, Staff
+from reports.requirements import Requirements, load_requirements
+
+log = logging.getLogger(__name__)
+
+NOT_ASSESSED_RANK = -1
+
+
+@dataclass(frozen=True)
+class GradebookSource:
+    """One nbgrader exam course: its gradebook URL and its course folder (with source/)."""
+
+    db_url: str
+    course_dir: Path
+    course: str | None = None  # label; default: the course folder's name
+
+    @property
+    def name(self) -> str:
+        return self.course or Path(self.course_dir).name
+
+
+@dataclass
+class ReportData:
+    """Every frame the dashboards and exports use (see the module docstring)."""
+
+    staff: pd.DataFrame
+    periods: pd.DataFrame
+    items: pd.DataFrame
+    results: pd.DataFrame
+    history: pd.DataFrame
+    exams: pd.DataFrame
+    lessons: pd.DataFrame
+    courses: pd.DataFrame
+    framework: Framework
+    requirements: Requirements
+    catalogue: object | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def period_ids(self) -> list[str]:
+        return list(self.periods["period_id"])
+
+    def levels(self, period_id: str | None = None) -> pd.DataFrame:
+        """Current levels (or as of `period_id`): one row per staff member and competence."""
+        return levels_as_of(self, period_id)
+
+    def needs(self, period_id: str | None = None, on: date | None = None) -> pd.DataFrame:
+        return training_needs(self, period_id, on)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+def read_staff(platform_url: str) -> pd.DataFrame:
+    with create_engine(platform_url).connect() as conn:
+        rows = conn.execute(
+            select(Staff.username, Staff.code, Staff.full_name, Staff.position,
+                   Department.name.label("department"), Staff.active)
+            .join(Department, Staff.department_id == Department.id)
+        ).all()
+    df = pd.DataFrame(rows, columns=["username", "code", "full_name", "position", "department",
+                                     "active"])
+    df["active"] = df["active"].astype(bool)
+    df["in_directory"] = True
+    return df
+
+
+def read_progress(platform_url: str) -> pd.DataFrame:
+    """Completed lessons: username, course_id, lesson_id, completed_at (first completion)."""
+    with create_engine(platform_url).connect() as conn:
+        rows = conn.execute(
+            select(ProgressEvent.username, ProgressEvent.course_id, ProgressEvent.lesson_id,
+                   ProgressEvent.occurred_at)
+            .where(ProgressEvent.kind == "lesson_completed")
+        ).all()
+    df = pd.DataFrame(rows, columns=["username", "course_id", "lesson_id", "completed_at"])
+    return (df.sort_values("completed_at")
+            .drop_duplicates(["username", "course_id", "lesson_id"]).reset_index(drop=True))
+
+
+def read_item_tags(course_dir: Path, problems: list[str]) -> dict[tuple[str, str, str], dict]:
+    """{(assignment, notebook, grade_id): kynangso tag} from source/<assignment>/*.ipynb."""
+    tags: dict[tuple[str, str, str], dict] = {}
+    for nb_path in sorted(Path(course_dir).glob("source/*/*.ipynb")):
+        try:
+            nb = json.loads(nb_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            log.warning("reports: unreadable exam notebook %s: %s", nb_path, exc)
+            problems.append(t("reports.problem.unreadable_notebook", path=nb_path.name))
+            continue
+        for cell in nb.get("cells", []):
+            meta = cell.get("metadata", {})
+            grade_id = (meta.get("nbgrader") or {}).get("grade_id")
+            tag = meta.get(METADATA_KEY)
+            if grade_id and isinstance(tag, dict):
+                tags[(nb_path.parent.name, nb_path.stem, grade_id)] = tag
+    return tags
+
+
+def read_gradebook(source: GradebookSource, problems: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(periods, results) of one gradebook. Grades still waiting for a manual score are left out."""
+    from nbgrader.api import (Assignment, Grade, GradeCell, Notebook, SubmittedAssignment,
+                              SubmittedNotebook)
+
+    engine = create_engine(source.db_url)
+    try:
+        with engine.connect() as conn:
+            arows = conn.execute(select(Assignment.name, Assignment.duedate)).all()
+            rows = conn.execute(
+                select(SubmittedAssignment.student_id, Assignment.name, Notebook.name,
+                       GradeCell.name, Grade.auto_score, Grade.manual_score, Grade.extra_credit,
+                       Grade.needs_manual_grade, GradeCell.max_score, SubmittedAssignment.timestamp)
+                .select_from(Grade)
+                .join(GradeCell, Grade.cell_id == GradeCell.id)
+                .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+                .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+                .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+                .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+            ).all()
+    finally:
+        engine.dispose()
+    res = pd.DataFrame(rows, columns=["username", "assignment", "notebook", "grade_id", "auto",
+                                      "manual", "extra", "needs_manual", "possible",
+                                      "submitted_at"])
+    # nbgrader's Grade.score: the manual score wins over the automatic one, plus extra credit.
+    pending = res["needs_manual"].astype(bool) & res["manual"].isna()
+    base = res["manual"].where(res["manual"].notna(), res["auto"]).fillna(0.0)
+    res["earned"] = (base + res["extra"].fillna(0.0)).clip(lower=0.0)
+    res["earned"] = np.minimum(res["earned"], res["possible"])
+    res = res[~pending].drop(columns=["auto", "manual", "extra", "needs_manual"])
+
+    tags = read_item_tags(source.course_dir, problems)
+    keys = list(zip(res["assignment"], res["notebook"], res["grade_id"], strict=True))
+    res["competence"] = [tags.get(k, {}).get("competence") for k in keys]
+    res["level"] = [tags.get(k, {}).get("level") for k in keys]
+    res["item_id"] = [tags.get(k, {}).get("item_id", k[2]) for k in keys]
+    untagged = res[res["competence"].isna()][["assignment", "notebook", "grade_id"]].drop_duplicates()
+    for a, nb, gid in untagged.itertuples(index=False):
+        log.warning("reports: %s/%s/%s has no competence tag; left out", a, nb, gid)
+        problems.append(t("reports.problem.untagged", exam=a, item=gid))
+    res = res[res["competence"].notna()].copy()
+
+    course = source.name
+    periods = pd.DataFrame(arows, columns=["assignment", "duedate"])
+    last = res.groupby("assignment")["submitted_at"].max()
+    periods["date"] = [
+        (d if pd.notna(d) else last.get(a)) for a, d in zip(periods["assignment"], periods["duedate"],
+                                                             strict=True)
+    ]
+    periods["course"] = course
+    periods["period_id"] = course + "/" + periods["assignment"]
+    res["period_id"] = course + "/" + res["assignment"]
+    return periods, res.drop(columns=["assignment"])
+
+
+# --- the level rule, vectorised --------------------------------------------------------------
+
+def apply_level_rule(sums: pd.DataFrame, framework: Framework) -> pd.Series:
+    """Level id per row of `sums` (columns earned_<lv>, possible_<lv> for each item level).
+
+    Exactly `levels.competence_level`: levels in ascending order; a level with fewer than
+    `min_points` on offer is skipped; one judged below its threshold stops the climb.
+    """
+    rule = framework.rule
+    result = np.full(len(sums), "chua_dat", dtype=object)
+    blocked = np.zeros(len(sums), dtype=bool)
+    for lv in ITEM_LEVELS:
+        possible = sums.get(f"possible_{lv}", pd.Series(0.0, index=sums.index)).fillna(0.0).to_numpy()
+        earned = sums.get(f"earned_{lv}", pd.Series(0.0, index=sums.index)).fillna(0.0).to_numpy()
+        judged = possible >= max(rule.min_points.get(lv, 0), 1e-9)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ok = judged & (earned / np.where(judged, possible, 1.0) >= rule.thresholds[lv])
+        result = np.where(~blocked & ok, lv, result)
+        blocked |= judged & ~ok
+    return pd.Series(result, index=sums.index)
+
+
+def compute_history(results: pd.DataFrame, framework: Framework) -> pd.DataFrame:
+    """Level per (username, period, competence) with its evidence."""
+    cols = ["username", "period_id", "competence", "level", "rank", "earned", "possible"]
+    if results.empty:
+        return pd.DataFrame(columns=cols + ["items"])
+    keys = ["username", "period_id", "competence"]
+    by_level = results.groupby(keys + ["level"], sort=False)[["earned", "possible"]].sum()
+    wide = by_level.unstack("level")
+    wide.columns = [f"{a}_{b}" for a, b in wide.columns]
+    wide = wide.reset_index()
+    wide["level"] = apply_level_rule(wide, framework)
+    wide["rank"] = wide["level"].map(LEVEL_IDS.index).astype(int)
+    wide["earned"] = wide.filter(like="earned_").sum(axis=1)
+    wide["possible"] = wide.filter(like="possible_").sum(axis=1)
+    ev = results.assign(item=results["item_id"] + " (" + _num(results["earned"]) + "/"
+                        + _num(results["possible"]) + ")")
+    items = ev.groupby(keys, sort=False)["item"].agg(", ".join).rename("items").reset_index()
+    return wide[cols].merge(items, on=keys, how="left")
+
+
+def _num(s: pd.Series) -> pd.Series:
+    return s.map(lambda v: f"{v:g}")
+
+
+# --- loading everything --------------------------------------------------------------------
+
+def load(platform_url: str, gradebooks: list[GradebookSource], framework: Framework | None = None,
+         requirements: Requirements | None = None, catalogue=None) -> ReportData:
+    """Read every source and compute the frames. Read-only: nothing is written anywhere."""
+    fw = framework or load_framework()
+    req = requirements or load_requirements()
+    if catalogue is None:
+        from courses.catalogue import load_catalogue
+
+        catalogue = load_catalogue()
+    problems: list[str] = []
+    staff = read_staff(platform_url)
+
+    period_frames, result_frames = [], []
+    for src in gradebooks:
+        p, r = read_gradebook(src, problems)
+        period_frames.append(p)
+        result_frames.append(r)
+    periods = (pd.concat(period_frames, ignore_index=True) if period_frames else
+               pd.DataFrame(columns=["assignment", "duedate", "date", "course", "period_id"]))
+    periods = periods[periods["date"].notna()].sort_values(["date", "period_id"]).reset_index(drop=True)
+    periods["order"] = range(len(periods))
+    periods["label"] = [
+        f"{a} ({pd.Timestamp(d):%d/%m/%Y})" for a, d in zip(periods["assignment"], periods["date"],
+                                                             strict=True)
+    ]
+    periods = periods[["period_id", "course", "assignment", "date", "label", "order"]]
+    results = (pd.concat(result_frames, ignore_index=True) if result_frames else
+               pd.DataFrame(columns=["username", "notebook", "grade_id", "possible", "submitted_at",
+                                     "earned", "competence", "level", "item_id", "period_id"]))
+    results = results[results["period_id"].isin(periods["period_id"])].reset_index(drop=True)
+    for col in ("username", "competence", "level", "period_id", "item_id", "notebook", "grade_id"):
+        results[col] = results[col].astype(str)
+
+    # Someone graded but no longer in the directory: keep their history.
+    former = sorted(set(results["username"]) - set(staff["username"]))
+    if former:
+        staff = pd.concat([staff, pd.DataFrame({
+            "username": former, "code": "", "full_name": former, "position": "",
+            "department": t("reports.former_department"), "active": False, "in_directory": False,
+        })], ignore_index=True)
+
+    items = (results[["period_id", "notebook", "grade_id", "item_id", "competence", "level",
+                      "possible"]].drop_duplicates(["period_id", "notebook", "grade_id"])
+             .rename(columns={"possible": "points"}).reset_index(drop=True))
+    history = compute_history(results, fw)
+    exams = (results.groupby(["username", "period_id"], as_index=False)
+             .agg(earned=("earned", "sum"), possible=("possible", "sum"),
+                  submitted_at=("submitted_at", "max")))
+    exams["percent"] = (100 * exams["earned"] / exams["possible"].where(exams["possible"] > 0)).round(1)
+
+    lessons = read_progress(platform_url)
+    courses = course_completion(staff, lessons, catalogue)
+    return ReportData(staff, periods, items, results, history, exams, lessons, courses, fw, req,
+                      catalogue, problems)
+
+
+def course_completion(staff: pd.DataFrame, lessons: pd.DataFrame, catalogue) -> pd.DataFrame:
+    """Per staff member and course: lessons done, lessons in the course, completed or not."""
+    rows = []
+    done = lessons.groupby(["username", "course_id"])["lesson_id"].apply(set).to_dict()
+    for course in catalogue.courses:
+        ids = {lesson.id for lesson in course.lessons}
+        for user in staff["username"]:
+            n = len(done.get((user, course.id), set()) & ids)
+            rows.append((user, course.id, course.title, n, len(ids), n == len(ids)))
+    return pd.DataFrame(rows, columns=["username", "course_id", "course_title", "lessons_done",
+                                       "lessons_total", "completed"])
+
+
+# --- derived views -------------------------------------------------------------------------
+
+def levels_as_of(data: ReportData, period_id: str | None = None) -> pd.DataFrame:
+    """The level of every competence for everyone, from the latest period (up to `period_id`)
+    that assessed it; not-assessed rows have level None and rank -1.
+
+    Rows: every staff member active in the directory, and anyone else with results.
+    """
+    hist = data.history
+    if period_id is not None:
+        order = data.periods.set_index("period_id")["order"]
+        hist = hist[hist["period_id"].map(order) <= order[period_id]]
+    order = data.periods.set_index("period_id")["order"]
+    hist = hist.assign(_order=hist["period_id"].map(order)).sort_values("_order")
+    latest = hist.drop_duplicates(["username", "competence"], keep="last").drop(columns="_order")
+    dates = data.periods.set_index("period_id")["date"]
+    latest = latest.assign(date=latest["period_id"].map(dates))
+
+    people = data.staff[data.staff["active"] | data.staff["username"].isin(latest["username"])]
+    comps = list(data.framework.competences)
+    grid = pd.MultiIndex.from_product([people["username"], comps],
+                                      names=["username", "competence"]).to_frame(index=False)
+    out = grid.merge(latest, on=["username", "competence"], how="left")
+    out["rank"] = out["rank"].fillna(NOT_ASSESSED_RANK).astype(int)
+    out["level"] = out["level"].astype(object).where(out["level"].notna(), None)
+    out["level_name"] = out["level"].map(data.framework.level_name)
+    out = out.merge(data.staff, on="username", how="left")
+    return out
+
+
+def training_needs(data: ReportData, period_id: str | None = None, on: date | None = None
+                   ) -> pd.DataFrame:
+    """Who is below the level their position requires, per competence, with courses to take.
+
+    Only staff active in the directory are listed (HR acts on people who work here today).
+    """
+    lv = levels_as_of(data, period_id)
+    lv = lv[lv["active"] & lv["in_directory"]]
+    req_cache: dict[str, dict[str, str]] = {}
+    required = []
+    for pos, comp in zip(lv["position"], lv["competence"], strict=True):
+        if pos not in req_cache:
+            req_cache[pos] = data.requirements.for_position(pos, on)
+        required.append(req_cache[pos].get(comp))
+    lv = lv.assign(required=required)
+    lv = lv[lv["required"].notna()].copy()
+    lv["required_rank"] = lv["required"].map(LEVEL_IDS.index)
+    lv = lv[lv["rank"] < lv["required_rank"]].copy()
+    lv["required_name"] = lv["required"].map(data.framework.level_name)
+    done = set(zip(data.lessons["username"], data.lessons["course_id"], data.lessons["lesson_id"],
+                   strict=True))
+    lv["recommended"] = [recommend(data, u, c, done) for u, c in
+                         zip(lv["username"], lv["competence"], strict=True)]
+    lv["competence_name"] = lv["competence"].map(
+        lambda c: data.framework.competence(c).name)
+    cols = ["department", "competence", "competence_name", "username", "full_name", "position",
+            "level_name", "required_name", "rank", "required_rank", "period_id", "recommended"]
+    return lv[cols].sort_values(["department", "competence", "full_name"]).reset_index(drop=True)
+
+
+def recommend(data: ReportData, username: str, competence: str, done: set | None = None) -> str:
+    """Lessons of the catalogue that teach `competence`, those not yet completed first."""
+    if data.catalogue is None:
+        return ""
+    done = done if done is not None else set()
+    todo, again = [], []
+    for course in data.catalogue.courses:
+        for lesson in course.lessons:
+            if competence in lesson.competences:
+                label = f"{course.title} › {lesson.title}"
+                (again if (username, course.id, lesson.id) in done else todo).append(label)
+    if not todo and again:
+        return t("reports.recommend_again", lessons="; ".join(again))
+    return "; ".join(todo)
+
+
+def filter_staff(frame: pd.DataFrame, department: str | None = None,
+                 position: str | None = None) -> pd.DataFrame:
+    """Rows of `frame` (with department/position columns) for the chosen filters (None = all)."""
+    if department:
+        frame = frame[frame["department"] == department]
+    if position:
+        frame = frame[frame["position"] == position]
+    return frame
+
+
+def period_date(value) -> date | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, datetime | pd.Timestamp):
+        return value.date()
+    return value

@@ -1,0 +1,160 @@
+"""The tables the dashboards and exports show, with Vietnamese headers (one function per table).
+
+Every chart has one of these tables behind it, so the numbers are always available as a table.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from assessments.competency.framework import LEVEL_IDS
+from kynangso.i18n import t
+from reports.data import NOT_ASSESSED_RANK, ReportData
+
+
+def h(key: str) -> str:
+    return t(f"reports.col.{key}")
+
+
+def level_names(data: ReportData) -> list[str]:
+    return [data.framework.level(lv).name for lv in LEVEL_IDS] + [data.framework.level_name(None)]
+
+
+def distribution(data: ReportData, levels: pd.DataFrame) -> pd.DataFrame:
+    """Number of people at each level, per competence."""
+    names = level_names(data)
+    counts = pd.crosstab(levels["competence"], levels["level_name"]).reindex(
+        index=list(data.framework.competences), columns=names, fill_value=0)
+    counts.insert(0, h("competence_name"), [data.framework.competence(c).name for c in counts.index])
+    counts.index.name = h("competence")
+    return counts.reset_index()
+
+
+def heatmap(data: ReportData, levels: pd.DataFrame) -> pd.DataFrame:
+    """Mean level (0 Chưa đạt … 3 Nâng cao) of the assessed people, department × competence."""
+    assessed = levels[levels["rank"] > NOT_ASSESSED_RANK]
+    table = assessed.pivot_table(index="department", columns="competence", values="rank",
+                                 aggfunc="mean").round(2)
+    table = table.reindex(columns=list(data.framework.competences))
+    table.index.name = h("department")
+    table.columns.name = None
+    return table.reset_index()
+
+
+def completion(data: ReportData, staff: pd.DataFrame) -> pd.DataFrame:
+    """Share of the people (in the filter) who completed each course, per department."""
+    c = data.courses.merge(staff[["username", "department"]], on="username")
+    if c.empty:
+        return pd.DataFrame(columns=[h("department"), h("course"), h("people"), h("completed"),
+                                     h("completion_rate")])
+    g = c.groupby(["department", "course_title"], sort=True).agg(
+        people=("username", "nunique"), done=("completed", "sum")).reset_index()
+    g["rate"] = (100 * g["done"] / g["people"]).round(1)
+    return g.rename(columns={"department": h("department"), "course_title": h("course"),
+                             "people": h("people"), "done": h("completed"),
+                             "rate": h("completion_rate")})
+
+
+def trend(data: ReportData, usernames: set[str]) -> pd.DataFrame:
+    """Per exam period: people assessed, mean level, share at Cơ bản or above."""
+    hist = data.history[data.history["username"].isin(usernames)]
+    rows = []
+    for p in data.periods.itertuples():
+        ph = hist[hist["period_id"] == p.period_id]
+        people = ph["username"].nunique()
+        rows.append({
+            h("period"): p.label,
+            h("people_assessed"): people,
+            h("mean_level"): round(float(ph["rank"].mean()), 2) if people else None,
+            h("share_basic"): round(100 * float((ph["rank"] >= 1).mean()), 1) if people else None,
+        })
+    return pd.DataFrame(rows, columns=[h("period"), h("people_assessed"), h("mean_level"),
+                                       h("share_basic")])
+
+
+def needs(data: ReportData, frame: pd.DataFrame) -> pd.DataFrame:
+    """The training-needs list HR acts on."""
+    out = frame[["department", "competence", "competence_name", "full_name", "position",
+                 "level_name", "required_name", "recommended"]]
+    return out.rename(columns={
+        "department": h("department"), "competence": h("competence"),
+        "competence_name": h("competence_name"), "full_name": h("full_name"),
+        "position": h("position"), "level_name": h("level"), "required_name": h("required"),
+        "recommended": h("recommended")})
+
+
+def needs_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """Number of people below the required level, department × competence."""
+    if frame.empty:
+        return pd.DataFrame(columns=[h("department"), h("competence"), h("people")])
+    g = frame.groupby(["department", "competence"]).size().rename(h("people")).reset_index()
+    return g.rename(columns={"department": h("department"), "competence": h("competence")})
+
+
+def person_levels(data: ReportData, levels: pd.DataFrame, username: str) -> pd.DataFrame:
+    lv = levels[levels["username"] == username]
+    req = {}
+    if len(lv):
+        req = data.requirements.for_position(str(lv.iloc[0]["position"] or ""))
+    rows = []
+    for r in lv.itertuples():
+        rows.append({
+            h("competence"): r.competence,
+            h("competence_name"): data.framework.competence(r.competence).name,
+            h("level"): r.level_name,
+            h("required"): data.framework.level(req[r.competence]).name if r.competence in req else "",
+            h("period"): _label(data, r.period_id),
+            h("evidence"): r.items if isinstance(r.items, str) else "",
+        })
+    return pd.DataFrame(rows)
+
+
+def person_history(data: ReportData, username: str) -> pd.DataFrame:
+    """Level per competence (rows) and exam period (columns)."""
+    hist = data.history[data.history["username"] == username]
+    if hist.empty:
+        return pd.DataFrame(columns=[h("competence")])
+    hist = hist.assign(period=hist["period_id"].map(lambda p: _label(data, p)),
+                       name=hist["level"].map(data.framework.level_name))
+    order = [_label(data, p) for p in data.period_ids if p in set(hist["period_id"])]
+    table = hist.pivot(index="competence", columns="period", values="name").reindex(columns=order)
+    table = table.fillna("")
+    table.index.name = h("competence")
+    table.columns.name = None
+    return table.reset_index()
+
+
+def person_courses(data: ReportData, username: str) -> pd.DataFrame:
+    c = data.courses[data.courses["username"] == username]
+    return pd.DataFrame({
+        h("course"): c["course_title"],
+        h("lessons_done"): c["lessons_done"].astype(str) + "/" + c["lessons_total"].astype(str),
+        h("status"): c["completed"].map({True: t("reports.completed_yes"),
+                                         False: t("reports.completed_no")}),
+    })
+
+
+def person_exams(data: ReportData, username: str) -> pd.DataFrame:
+    e = data.exams[data.exams["username"] == username]
+    return pd.DataFrame({
+        h("period"): e["period_id"].map(lambda p: _label(data, p)),
+        h("score"): e["earned"].map(lambda v: f"{v:g}") + "/" + e["possible"].map(lambda v: f"{v:g}"),
+        h("percent"): e["percent"],
+    })
+
+
+def person_recommendations(data: ReportData, needs_frame: pd.DataFrame, username: str
+                           ) -> pd.DataFrame:
+    n = needs_frame[needs_frame["username"] == username]
+    return pd.DataFrame({
+        h("competence"): n["competence"], h("competence_name"): n["competence_name"],
+        h("level"): n["level_name"], h("required"): n["required_name"],
+        h("recommended"): n["recommended"],
+    })
+
+
+def _label(data: ReportData, period_id) -> str:
+    if not isinstance(period_id, str):
+        return ""
+    labels = dict(zip(data.periods["period_id"], data.periods["label"], strict=True))
+    return labels.get(period_id, period_id)

@@ -1,0 +1,433 @@
+"""The `signing` JupyterHub service: the training CA's front desk.
+
+On the hub every learner's server runs as their own Unix account, so a learner's kernel cannot
+read the CA's keys. This service (run by the hub, as root when the hub isolates users) holds
+them and issues, renews and describes the personal certificate of whoever's hub token comes
+with the request. There is no user name in the API: the hub tells us whose token it is, so
+nobody can act on someone else's certificate. Organisation certificates stay with the operator
+(`kns signing issue`).
+
+The subject (name, unit) comes from the staff directory. The PKCS#12 key goes into the
+learner's home, in a small copy of the PKI that their kernel can open:
+
+    ~/.kynangso/pki/ca/{root,issuing,tsa}.pem, crl.der     public, 0644
+    ~/.kynangso/pki/keys/<hub user>/<serial>.p12           the key, 0600, folder 0700
+    ~/.kynangso/pki/keys/<hub user>/<serial>.pem           the certificate, 0644
+
+Those files are written by a child process that has switched to the learner's Unix account, so
+they are the learner's own and a link planted in the home cannot make root write elsewhere.
+When the hub does not isolate users, the home is the non-isolated server's folder under the
+state folder and the service writes there as itself.
+
+API (JSON; errors are `{"error": <Vietnamese message>}`):
+    GET  api/certificate          the current personal certificate (404 if none)
+    POST api/certificate          {"passphrase", "title"?}: issue one (409 while one is valid)
+    POST api/certificate/renew    {"passphrase"}: new key, at most 3 years, the old one superseded
+    GET  api/ca                   the public CA certificates and the current CRL
+
+Run by the hub as a managed service: `python -m sandbox.signing.service`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import pwd
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from cryptography.hazmat.primitives import serialization
+from jupyterhub.services.auth import HubAuth, HubAuthenticated
+from jupyterhub.utils import url_path_join
+from sqlalchemy import select
+from tornado import ioloop, web
+
+from kynangso import db
+from kynangso.errors import KnsError, ValidationError
+from kynangso.i18n import t
+from kynangso.models import Staff
+from kynangso.settings import Settings, load_settings
+from sandbox.signing.pki import CertInfo, CertRecord, Subject, TrainingPKI, write_atomic
+from sandbox.signing.sign import vn_time
+
+log = logging.getLogger("kns.signing")
+SERVICE_NAME = "signing"
+HOME_PKI = Path(".kynangso") / "pki"  # the learner's copy of the PKI, relative to their home
+MAX_TITLE = 200
+ACTIVE = ("valid", "not_yet_valid")
+
+
+class DeskError(KnsError):
+    """A refusal of the front desk, with the HTTP status it is answered with."""
+
+    def __init__(self, status: int, key: str, log_detail: str | None = None, **params: object):
+        self.status = status
+        super().__init__(key, log_detail=log_detail, **params)
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Where a hub user's key goes and as whom it is written (uid None: as this process)."""
+
+    account: str
+    home: Path
+    uid: int | None = None
+    gid: int | None = None
+
+
+def is_isolated(settings: Settings) -> bool:
+    """Whether the hub runs each user's server as their own Unix account (as the configurer
+    decides it: `HubEnvironment.isolated`)."""
+    mode = settings["isolation"]["mode"]
+    return mode == "unix_users" or (mode == "auto" and os.geteuid() == 0)
+
+
+# -- writing into a learner's home --------------------------------------------------------------
+
+
+def _write_files(home: Path, files: dict[str, tuple[bytes, int]]) -> None:
+    """Write `files` (path relative to home: (data, mode)); the PKI folders are 0700."""
+    base = home / HOME_PKI
+    base.mkdir(parents=True, exist_ok=True)
+    for rel, (data, mode) in files.items():
+        target = home / rel
+        target.relative_to(base)  # only ever inside the copy of the PKI
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # every folder of the copy but ca/ is private: keys/ and keys/<user>/ hold the key
+        folder = target.parent
+        while True:
+            os.chmod(folder, 0o755 if folder.name == "ca" else 0o700)
+            if folder == base:
+                break
+            folder = folder.parent
+        write_atomic(target, data, mode)
+
+
+def deliver(holder: Holder, files: dict[str, tuple[bytes, int]]) -> None:
+    """Write `files` into the holder's home as the holder's Unix account.
+
+    A forked child drops to that account before touching the home, so the files are the
+    learner's own and root never follows a path the learner controls. Raises DeskError (500)
+    when the child fails; its reason goes to the log.
+    """
+    if holder.uid is None or holder.uid == os.geteuid():
+        try:
+            _write_files(holder.home, files)
+        except OSError as exc:
+            raise DeskError(500, "signing.svc_deliver_failed", log_detail=repr(exc)) from None
+        return
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns, never runs the parent's cleanup
+        code = 1
+        try:
+            os.close(read_end)
+            os.setgroups([])
+            os.setgid(holder.gid)
+            os.setuid(holder.uid)
+            os.umask(0o077)
+            _write_files(holder.home, files)
+            code = 0
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent through the pipe
+            os.write(write_end, repr(exc).encode("utf-8", "replace")[:2000])
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        detail = pipe.read().decode("utf-8", "replace")
+    _pid, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise DeskError(500, "signing.svc_deliver_failed", log_detail=detail or f"status {status}")
+
+
+# -- the front desk -----------------------------------------------------------------------------
+
+
+class FrontDesk:
+    """Issue, renew and describe hub users' personal certificates (no HTTP here)."""
+
+    def __init__(self, settings: Settings, pki: TrainingPKI, isolated: bool | None = None):
+        self.settings, self.pki = settings, pki
+        self.isolated = is_isolated(settings) if isolated is None else isolated
+
+    def holder(self, username: str) -> Holder:
+        if not self.isolated:
+            # the home NonIsolatedSpawner gives the server (configurer: home_dir_template)
+            return Holder(username, self.settings.state_dir / "homes" / username)
+        unix_name = self.settings["isolation"]["user_prefix"] + username
+        try:
+            entry = pwd.getpwnam(unix_name)
+        except KeyError:
+            raise DeskError(409, "signing.svc_no_home", log_detail=f"no Unix account {unix_name}") from None
+        if not os.path.isdir(entry.pw_dir):
+            raise DeskError(409, "signing.svc_no_home", log_detail=f"no home {entry.pw_dir}")
+        return Holder(username, Path(entry.pw_dir), entry.pw_uid, entry.pw_gid)
+
+    def subject(self, username: str, title: str | None) -> Subject:
+        """The certificate subject from the staff directory; `title` may replace the position."""
+        with db.session_scope(self.settings.database_url) as s:
+            staff = s.scalar(select(Staff).where(Staff.username == username))
+            if staff is None or not staff.active:
+                raise DeskError(403, "signing.svc_not_in_directory", user=username)
+            office = self.settings["office"]
+            return Subject(
+                staff.full_name,
+                office["name"],
+                office["province"],
+                title or staff.position,
+                staff.department.name,
+            )
+
+    def latest(self, username: str) -> CertInfo | None:
+        """The user's newest personal certificate that is not revoked (maybe expired)."""
+        now = self.pki.clock()
+        mine = [
+            c
+            for c in self.pki.certificates(username)
+            if c.kind == "personal" and c.status_at(now) != "revoked"
+        ]
+        return mine[-1] if mine else None
+
+    def current(self, username: str) -> dict:
+        info = self.latest(username)
+        if info is None:
+            raise DeskError(404, "signing.svc_none")
+        try:
+            home = self.holder(username).home
+        except DeskError:
+            home = None  # no home yet: the path is given as the registry has it
+        return self.details(info, home)
+
+    def request(self, username: str, passphrase: str, title: str | None = None) -> dict:
+        held = self.latest(username)
+        now = self.pki.clock()
+        if held is not None and held.status_at(now) in ACTIVE:
+            raise DeskError(
+                409, "signing.svc_already", serial=held.serial[:16], until=_day(held.not_after)
+            )
+        subject = self.subject(username, title)
+        holder = self.holder(username)
+        info = self.pki.issue(subject, passphrase, account=username)
+        return self._hand_over(info, holder)
+
+    def renew(self, username: str, passphrase: str) -> dict:
+        old = self.latest(username)
+        if old is None:
+            raise DeskError(404, "signing.svc_renew_none")
+        holder = self.holder(username)
+        self.subject(username, None)  # someone who left the directory gets no new key
+        info = self.pki.renew(old.serial, passphrase, owner_uid=holder.uid)
+        details = self._hand_over(info, holder)
+        # One active personal certificate per person: the renewed one supersedes the old.
+        if old.status_at(self.pki.clock()) in ACTIVE:
+            self.pki.revoke(old.serial, "superseded")
+            try:
+                deliver(holder, self._public_files())  # the learner's copy of the CRL
+            except DeskError as exc:
+                log.warning("signing: CRL not copied to %s: %s", username, exc.log_detail)
+        return details
+
+    def ca_bundle(self) -> dict:
+        def pem(cert) -> str:
+            return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+        return {
+            "root": pem(self.pki.root),
+            "issuing": pem(self.pki.issuing),
+            "tsa": pem(self.pki.tsa),
+            "crl": base64.b64encode(self.pki.crl_bytes()).decode("ascii"),
+        }
+
+    def details(self, info: CertInfo, home: Path | None) -> dict:
+        path = info.key_path
+        inside = home is not None and path.is_relative_to(home)
+        return {
+            "serial": info.serial,
+            "kind": info.kind,
+            "account": info.account,
+            "common_name": info.common_name,
+            "title": info.title,
+            "organisation": info.organisation,
+            "unit": info.unit,
+            "province": info.province,
+            "not_before": info.not_before.isoformat(),
+            "not_after": info.not_after.isoformat(),
+            "status": info.status_at(self.pki.clock()),
+            "renewed_from": info.renewed_from,
+            # relative to the learner's home when it is there (always, for keys issued here)
+            "key_path": str(path.relative_to(home)) if inside else str(path),
+        }
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _public_files(self) -> dict[str, tuple[bytes, int]]:
+        ca = HOME_PKI / "ca"
+        files = {
+            str(ca / f"{stem}.pem"): ((self.pki.dir / "ca" / f"{stem}.pem").read_bytes(), 0o644)
+            for stem in ("root", "issuing", "tsa")
+        }
+        files[str(ca / "crl.der")] = (self.pki.crl_bytes(), 0o644)
+        return files
+
+    def _hand_over(self, info: CertInfo, holder: Holder) -> dict:
+        """Move the key the PKI just wrote (in its own folder, root's) into the holder's home and
+        point the registry at it; on failure nothing of the certificate stays behind."""
+        issued = info.key_path
+        rel = HOME_PKI / "keys" / holder.account / issued.name
+        files = self._public_files()
+        files[str(rel)] = (issued.read_bytes(), 0o600)
+        files[str(rel.with_suffix(".pem"))] = (issued.with_suffix(".pem").read_bytes(), 0o644)
+        try:
+            deliver(holder, files)
+            # the registry belongs to the PKI: its session is used here to record the real path
+            with self.pki._session() as s, s.begin():
+                rec = s.get(CertRecord, info.serial)
+                rec.key_path, rec.owner_uid = str(holder.home / rel), holder.uid
+        except BaseException:
+            with self.pki._session() as s, s.begin():
+                rec = s.get(CertRecord, info.serial)
+                if rec is not None:
+                    s.delete(rec)
+            raise
+        finally:
+            # the CA keeps no copy of a subscriber's key
+            issued.unlink(missing_ok=True)
+            issued.with_suffix(".pem").unlink(missing_ok=True)
+            try:
+                issued.parent.rmdir()
+            except OSError:
+                pass  # not empty: keys the operator issued there with `kns signing issue`
+        log.info("signing: certificate %s handed to %s in %s", info.serial, holder.account, holder.home)
+        return self.details(self.pki.get(info.serial), holder.home)
+
+
+def _day(when) -> str:
+    return vn_time(when)[:10]
+
+
+# -- HTTP -----------------------------------------------------------------------------------------
+
+
+class BaseHandler(HubAuthenticated, web.RequestHandler):
+    def initialize(self, hub_auth: HubAuth, desk: FrontDesk):
+        self.hub_auth = hub_auth
+        self.desk = desk
+
+    @property
+    def hub_scopes(self):
+        return {f"access:services!service={SERVICE_NAME}"}
+
+    def check_xsrf_cookie(self):
+        # Token-authenticated JSON API, no cookies: XSRF does not apply.
+        return
+
+    def write_error(self, status_code, **kwargs):
+        # Tornado replaces a non-ASCII reason phrase in the status line, so the
+        # Vietnamese message travels in the body.
+        exc = kwargs.get("exc_info", (None, None))[1]
+        message = getattr(exc, "reason", None) or (
+            t("signing.svc_internal") if status_code >= 500 else self._reason
+        )
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps({"error": message}, ensure_ascii=False))
+
+    def send(self, data, status: int = 200):
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps(data, ensure_ascii=False))
+
+    def body(self) -> dict:
+        """The JSON body: a passphrase (text) and maybe a title (text)."""
+        try:
+            body = json.loads(self.request.body or b"{}")
+            ok = isinstance(body, dict) and isinstance(body.get("passphrase"), str)
+            ok = ok and isinstance(body.get("title") or "", str)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise DeskError(400, "signing.svc_bad_body")
+        if len((body.get("title") or "").strip()) > MAX_TITLE:
+            raise DeskError(400, "signing.svc_title_long", n=MAX_TITLE)
+        return body
+
+    def answer(self, action, status: int = 200) -> None:
+        """Run `action()` and send its result, or the refusal with its Vietnamese message."""
+        user = self.current_user["name"]
+        try:
+            data = action(user)
+        except KnsError as exc:
+            code = getattr(exc, "status", 400)
+            log.warning("signing: %s refused (%s): %s", user, code, exc.log_detail)
+            message = exc.user_message
+            problems = getattr(exc, "problems", [])
+            if isinstance(exc, ValidationError) and problems:
+                message += "\n" + "\n".join(f"- {p}" for p in problems)
+            self.send({"error": message, "problems": problems}, code)
+            return
+        self.send(data, status)
+
+
+class CertificateHandler(BaseHandler):
+    @web.authenticated
+    def get(self):
+        self.answer(self.desk.current)
+
+    @web.authenticated
+    def post(self):
+        self.answer(lambda user: self._issue(user), 201)
+
+    def _issue(self, user: str) -> dict:
+        body = self.body()
+        title = (body.get("title") or "").strip() or None
+        return self.desk.request(user, body["passphrase"], title)
+
+
+class RenewHandler(BaseHandler):
+    @web.authenticated
+    def post(self):
+        self.answer(lambda user: self.desk.renew(user, self.body()["passphrase"]), 201)
+
+
+class CaHandler(BaseHandler):
+    @web.authenticated
+    def get(self):
+        self.answer(lambda _user: self.desk.ca_bundle())
+
+
+def make_app(desk: FrontDesk, prefix: str, hub_auth: HubAuth | None = None) -> web.Application:
+    hub_auth = hub_auth or HubAuth(cache_max_age=60)
+    args = {"hub_auth": hub_auth, "desk": desk}
+    return web.Application(
+        [
+            (url_path_join(prefix, "api/certificate"), CertificateHandler, args),
+            (url_path_join(prefix, "api/certificate/renew"), RenewHandler, args),
+            (url_path_join(prefix, "api/ca"), CaHandler, args),
+        ]
+    )
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="[%(levelname)s %(asctime)s kns.signing] %(message)s"
+    )
+    settings = load_settings()
+    # Same as `kns signing init`: idempotent, so a fresh hub has its training CA.
+    pki = TrainingPKI.create(settings.state_dir / "pki")
+    desk = FrontDesk(settings, pki)
+    url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", f"/services/{SERVICE_NAME}/")
+    make_app(desk, prefix).listen(url.port, url.hostname)
+    log.info(
+        "signing service on %s%s (isolated homes: %s)",
+        os.environ["JUPYTERHUB_SERVICE_URL"],
+        prefix,
+        desk.isolated,
+    )
+    ioloop.IOLoop.current().start()
+
+
+if __name__ == "__main__":
+    main()
