@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from assessments.grading.config import ensure_tools_on_path
+from assessments.grading.gradebooks import close_gradebooks, share_gradebooks
 from assessments.grading.worker import (
     _Collect,
     grade_notebook,
@@ -101,7 +102,7 @@ ProgressFn = Callable[[int, int, str, str], None]  # (done, total, student, stat
 
 
 def grade_exam(exam: str, course_dir: Path, *, workers: int | None = None, student: str = "*",
-               timeout: int | None = None, force: bool = False, spares: int = 1,
+               timeout: int | None = None, force: bool = False, spares: int = 2,
                progress: ProgressFn | None = None) -> Report:
     """Grade all submissions of `exam` in `course_dir` into the course's gradebook."""
     started = time.perf_counter()
@@ -129,6 +130,7 @@ def _run(exam, course_root, overrides, workers, student_glob, spares, progress, 
     from nbgrader.converters.base import NbGraderException
     from sqlalchemy.exc import OperationalError
 
+    share_gradebooks()
     converter = make_converter(course_root, exam, student_glob, overrides)
     collector = _Collect()
     converter.log.addHandler(collector)
@@ -141,7 +143,9 @@ def _run(exam, course_root, overrides, workers, student_glob, spares, progress, 
         raise KnsError("grading.no_submissions", exam=exam, course=str(course_root),
                        log_detail=str(exc)) from exc
     try:
-        # Also creates the gradebook's default course row once, before workers read it.
+        # Also creates the gradebook's course rows once, before workers copy it.
+        with Gradebook(coursedir.db_url):
+            pass
         with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
             assignment = gb.find_assignment(exam)
             kernel_names = sorted({_kernel_name(nb.kernelspec) for nb in assignment.notebooks})
@@ -217,6 +221,7 @@ def _run(exam, course_root, overrides, workers, student_glob, spares, progress, 
             except OperationalError:
                 raise
             except Exception as exc:
+                _rollback_all()
                 fail(sub, i, "other", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
                 return
             finally:
@@ -287,9 +292,11 @@ def _run(exam, course_root, overrides, workers, student_glob, spares, progress, 
             except OperationalError:
                 raise
             except SystemExit:  # CourseDirectory.fail on an unreadable timestamp.txt
+                _rollback_all()
                 fail(sub, None, "timestamp", "timestamp.txt")
                 continue
             except Exception as exc:
+                _rollback_all()
                 fail(sub, None, "other", f"{type(exc).__name__}: {exc}")
                 continue
             sub.notebooks = list(converter.notebooks)  # only notebooks known to the gradebook
@@ -303,8 +310,17 @@ def _run(exam, course_root, overrides, workers, student_glob, spares, progress, 
         raise KnsError("grading.gradebook_error", db=coursedir.db_url, log_detail=str(exc)) from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        close_gradebooks()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _rollback_all() -> None:
+    """After a failure, as closing nbgrader's per-call session would: drop what was not committed."""
+    from assessments.grading import gradebooks
+
+    for gb in gradebooks._OPEN.values():
+        gb.db.rollback()
 
 
 def _kernel_name(kernelspec: str | None) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from assessments.grading.config import ensure_tools_on_path, load_course_config
+from assessments.grading.gradebooks import close_gradebooks, share_gradebooks, snapshot_url
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,9 @@ def init_worker(course_root: str, assignment_id: str, overrides: dict, spares: i
     os.environ["NBGRADER_EXECUTION"] = "autograde"
     os.chdir(course_root)  # nbgrader's converter runs in the course root
     converter = make_converter(Path(course_root), assignment_id, "*", overrides)
+    share_gradebooks()
+    # Reads only (see gradebooks.py); resources['nbgrader']['db_url'] comes from coursedir.
+    converter.coursedir.db_url = snapshot_url(converter.coursedir.db_url)
     worker_part, _ = split_preprocessors(converter.autograde_preprocessors)
     pool = kernels.KernelPool(spares=spares, extra_arguments=kernel_arguments(converter.config),
                               startup_timeout=Execute(config=converter.config).startup_timeout)
@@ -112,6 +116,7 @@ def init_worker(course_root: str, assignment_id: str, overrides: dict, spares: i
     converter.log.propagate = False
     _STATE.update(converter=converter, worker_part=worker_part, pool=pool, collector=collector)
     Finalize(pool, pool.close, exitpriority=10)
+    Finalize(converter, close_gradebooks, exitpriority=1)
 
 
 def grade_notebook(student_id: str, assignment_id: str, submitted: str) -> dict[str, Any]:

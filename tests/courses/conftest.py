@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-import kynangso.progress.client as client
-
 
 @pytest.fixture
 def home(tmp_path, monkeypatch):
