@@ -39,9 +39,9 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 
 class TreeMemory:
-    """Samples the summed RSS of a process and all its descendants (kernels included)."""
+    """Samples the summed PSS of a process and all its descendants (kernels included)."""
 
-    def __init__(self, pid: int, every_s: float = 0.2):
+    def __init__(self, pid: int, every_s: float = 0.5):
         import psutil
 
         self.proc = psutil.Process(pid)
@@ -59,8 +59,9 @@ class TreeMemory:
             try:
                 for p in [self.proc, *self.proc.children(recursive=True)]:
                     try:
-                        total += p.memory_info().rss
-                    except psutil.Error:
+                        # PSS: forked kernels share their parent's pages; RSS would count them twice.
+                        total += p.memory_full_info().pss
+                    except (psutil.Error, AttributeError):
                         pass
             except psutil.Error:
                 return
@@ -150,8 +151,8 @@ def main() -> None:
             print(f"nbgrader autograde, EXTRAPOLATED to {n} submissions: {wall_nbg_all:.1f} s", flush=True)
         else:
             wall_nbg_all = wall_nbg
-        print(f"nbgrader autograde peak memory: {tree_nbg / 2**20:.0f} MiB summed over its process tree "
-              f"(sampled every 0.2 s); largest single process {max_nbg / 1024:.0f} MiB", flush=True)
+        print(f"nbgrader autograde peak memory: {tree_nbg / 2**20:.0f} MiB PSS summed over its process "
+              f"tree (sampled every 0.5 s); largest single process RSS {max_nbg / 1024:.0f} MiB", flush=True)
 
         wall_kns, tree_kns, max_kns, res_kns = _timed_process(
             [sys.executable, "-m", "assessments.grading", "ps1", "--course-dir", str(by_kns),
@@ -160,8 +161,8 @@ def main() -> None:
         print(f"kns grade ({workers} workers): {wall_kns:.1f} s wall for {n} submissions (measured; exit "
               f"{res_kns.returncode}; graded {len(report.get('graded', []))}, failed "
               f"{len(report.get('failed', []))}), {wall_kns / n:.2f} s per submission", flush=True)
-        print(f"kns grade peak memory: {tree_kns / 2**20:.0f} MiB summed over its process tree "
-              f"(workers and kernels, sampled every 0.2 s); largest single process "
+        print(f"kns grade peak memory: {tree_kns / 2**20:.0f} MiB PSS summed over its process tree "
+              f"(workers, zygotes and kernels, sampled every 0.5 s); largest single process RSS "
               f"{max_kns / 1024:.0f} MiB", flush=True)
         ratio = wall_nbg_all / wall_kns
         basis = "measured" if sample == n else "extrapolated nbgrader time"

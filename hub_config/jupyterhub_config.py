@@ -1,8 +1,9 @@
 """JupyterHub configuration for Kỹ Năng Số. Kept thin on purpose.
 
 Layers, in order: the platform settings (embedded defaults + $KNS_SETTINGS,
-validated), applied by kynangso.hub.configurer.apply_config; then any drop-in
-files in config.d/*.py, for site-specific tweaks that the settings do not cover.
+validated), applied by kynangso.hub.configurer.apply_config; the HR reports
+service; then any drop-in files in config.d/*.py, for site-specific tweaks that
+the settings do not cover.
 """
 
 import logging
@@ -11,6 +12,7 @@ from pathlib import Path
 from kynangso.hub.configurer import apply_config, prepare_environment
 from kynangso.i18n import t
 from kynangso.settings import load_settings
+from reports.service import hub_service_config
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
 here = Path(__file__).resolve().parent
@@ -18,6 +20,11 @@ here = Path(__file__).resolve().parent
 settings = load_settings()
 env = prepare_environment(settings, config_dir=here)
 apply_config(settings, c, env)
+
+# HR dashboards: wired here because the core does not import the reports package.
+reports_service, reports_roles = hub_service_config(settings, env.python)
+c.JupyterHub.services = [*c.JupyterHub.services, reports_service]
+c.JupyterHub.load_roles = [*c.JupyterHub.load_roles, *reports_roles]
 
 if not env.isolated(settings):
     logging.getLogger("JupyterHub").warning("%s", t("core.not_isolated"))

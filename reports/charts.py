@@ -17,7 +17,7 @@ from reportlab.graphics.charts.linecharts import HorizontalLineChart
 from reportlab.graphics.shapes import Drawing, Rect, String
 from reportlab.lib import colors
 
-from reports.fonts import FONT, register_fonts
+from reports.fonts import FONT, FONT_BOLD, register_fonts
 
 # Chưa đạt, Cơ bản, Thành thạo, Nâng cao, Chưa đánh giá: red → green, grey for not assessed.
 LEVEL_COLOURS = [colors.HexColor(c) for c in ("#d7301f", "#fdae61", "#a6d96a", "#1a9641",
@@ -26,7 +26,11 @@ LEVEL_COLOURS = [colors.HexColor(c) for c in ("#d7301f", "#fdae61", "#a6d96a", "
 
 def to_svg(drawing: Drawing) -> str:
     text = renderSVG.drawToString(drawing)
-    return text[text.find("<svg"):]  # drop the XML prolog so it can sit inside HTML
+    text = text[text.find("<svg"):]  # drop the XML prolog so it can sit inside HTML
+    # The browser knows the installed font by its family name, not reportlab's face name.
+    return text.replace(f"font-family: {FONT_BOLD}", "font-family: 'DejaVu Sans', sans-serif; "
+                        "font-weight: bold").replace(f"font-family: {FONT}",
+                                                     "font-family: 'DejaVu Sans', sans-serif")
 
 
 def level_distribution(table: pd.DataFrame, level_cols: list[str], label_col: str,
@@ -45,6 +49,8 @@ def level_distribution(table: pd.DataFrame, level_cols: list[str], label_col: st
     chart.categoryAxis.labels.fontName = FONT
     chart.valueAxis.labels.fontName = FONT
     chart.valueAxis.valueMin = 0
+    most = max((sum(row) for row in zip(*chart.data, strict=True)), default=1)
+    chart.valueAxis.valueStep = max(1, math.ceil(most / 8))  # whole people on the axis
     chart.barWidth = 14
     for i in range(len(level_cols)):
         chart.bars[i].fillColor = LEVEL_COLOURS[i % len(LEVEL_COLOURS)]

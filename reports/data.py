@@ -83,6 +83,13 @@ class ReportData:
 
 # --- reading -------------------------------------------------------------------------------
 
+def _frame(rows, columns: list[str]) -> pd.DataFrame:
+    """Rows → frame column by column (much faster than letting pandas probe each Row)."""
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame(dict(zip(columns, (list(c) for c in zip(*rows, strict=True)), strict=True)))
+
+
 def read_staff(platform_url: str) -> pd.DataFrame:
     with create_engine(platform_url).connect() as conn:
         rows = conn.execute(
@@ -90,7 +97,7 @@ def read_staff(platform_url: str) -> pd.DataFrame:
                    Department.name.label("department"), Staff.active)
             .join(Department, Staff.department_id == Department.id)
         ).all()
-    df = pd.DataFrame(rows, columns=["username", "code", "full_name", "position", "department",
+    df = _frame(rows, ["username", "code", "full_name", "position", "department",
                                      "active"])
     df["active"] = df["active"].astype(bool)
     df["in_directory"] = True
@@ -105,7 +112,7 @@ def read_progress(platform_url: str) -> pd.DataFrame:
                    ProgressEvent.occurred_at)
             .where(ProgressEvent.kind == "lesson_completed")
         ).all()
-    df = pd.DataFrame(rows, columns=["username", "course_id", "lesson_id", "completed_at"])
+    df = _frame(rows, ["username", "course_id", "lesson_id", "completed_at"])
     return (df.sort_values("completed_at")
             .drop_duplicates(["username", "course_id", "lesson_id"]).reset_index(drop=True))
 
@@ -131,41 +138,71 @@ def read_item_tags(course_dir: Path, problems: list[str]) -> dict[tuple[str, str
 
 def read_gradebook(source: GradebookSource, problems: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(periods, results) of one gradebook. Grades still waiting for a manual score are left out."""
-    from nbgrader.api import (Assignment, Grade, GradeCell, Notebook, SubmittedAssignment,
-                              SubmittedNotebook)
+    from nbgrader.api import (
+        Assignment,
+        Grade,
+        GradeCell,
+        Notebook,
+        SubmittedAssignment,
+        SubmittedNotebook,
+    )
 
+    query = (
+        select(SubmittedAssignment.student_id, Assignment.name, Notebook.name, GradeCell.name,
+               Grade.auto_score, Grade.manual_score, Grade.extra_credit, Grade.needs_manual_grade,
+               GradeCell.max_score, SubmittedAssignment.timestamp)
+        .select_from(Grade)
+        .join(GradeCell, Grade.cell_id == GradeCell.id)
+        .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+        .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+        .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+        .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+    )
+    columns = ["username", "assignment", "notebook", "grade_id", "auto", "manual", "extra",
+               "needs_manual", "possible", "submitted_at"]
     engine = create_engine(source.db_url)
     try:
         with engine.connect() as conn:
             arows = conn.execute(select(Assignment.name, Assignment.duedate)).all()
-            rows = conn.execute(
-                select(SubmittedAssignment.student_id, Assignment.name, Notebook.name,
-                       GradeCell.name, Grade.auto_score, Grade.manual_score, Grade.extra_credit,
-                       Grade.needs_manual_grade, GradeCell.max_score, SubmittedAssignment.timestamp)
-                .select_from(Grade)
-                .join(GradeCell, Grade.cell_id == GradeCell.id)
-                .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
-                .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
-                .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
-                .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
-            ).all()
+            # A million grades or more: the driver's cursor directly, in chunks, each chunk's
+            # repeated names turned into categories at once (far less time and memory than
+            # SQLAlchemy rows). The query has no parameters.
+            cursor = conn.connection.dbapi_connection.cursor()
+            cursor.execute(str(query.compile(dialect=engine.dialect)))
+            chunks = []
+            while batch := cursor.fetchmany(200_000):
+                chunk = pd.DataFrame.from_records(batch, columns=columns)
+                for col in ("username", "assignment", "notebook", "grade_id", "submitted_at"):
+                    chunk[col] = chunk[col].astype("category")
+                chunks.append(chunk)
+            cursor.close()
     finally:
         engine.dispose()
-    res = pd.DataFrame(rows, columns=["username", "assignment", "notebook", "grade_id", "auto",
-                                      "manual", "extra", "needs_manual", "possible",
-                                      "submitted_at"])
+    if chunks:
+        res = pd.concat(chunks, ignore_index=True)
+        for col in ("username", "assignment", "notebook", "grade_id", "submitted_at"):
+            res[col] = pd.Categorical(res[col].astype(object)) if len(chunks) > 1 else res[col]
+    else:
+        res = pd.DataFrame(columns=columns)
+    # SQLite gives timestamps as text, PostgreSQL as datetimes: one type for both.
+    stamps = res["submitted_at"].astype(object)
+    res["submitted_at"] = pd.to_datetime(stamps, format="ISO8601") if len(res) else stamps
+    res["needs_manual"] = res["needs_manual"].astype(bool)
+    for col in ("auto", "manual", "extra", "possible"):
+        res[col] = pd.to_numeric(res[col]).astype(float)
     # nbgrader's Grade.score: the manual score wins over the automatic one, plus extra credit.
-    pending = res["needs_manual"].astype(bool) & res["manual"].isna()
+    pending = res["needs_manual"] & res["manual"].isna()
     base = res["manual"].where(res["manual"].notna(), res["auto"]).fillna(0.0)
     res["earned"] = (base + res["extra"].fillna(0.0)).clip(lower=0.0)
     res["earned"] = np.minimum(res["earned"], res["possible"])
     res = res[~pending].drop(columns=["auto", "manual", "extra", "needs_manual"])
 
     tags = read_item_tags(source.course_dir, problems)
-    keys = list(zip(res["assignment"], res["notebook"], res["grade_id"], strict=True))
-    res["competence"] = [tags.get(k, {}).get("competence") for k in keys]
-    res["level"] = [tags.get(k, {}).get("level") for k in keys]
-    res["item_id"] = [tags.get(k, {}).get("item_id", k[2]) for k in keys]
+    tag_frame = pd.DataFrame(
+        [(a, nb, gid, tag.get("competence"), tag.get("level"), tag.get("item_id", gid))
+         for (a, nb, gid), tag in tags.items()],
+        columns=["assignment", "notebook", "grade_id", "competence", "level", "item_id"])
+    res = res.merge(tag_frame, on=["assignment", "notebook", "grade_id"], how="left")
     untagged = res[res["competence"].isna()][["assignment", "notebook", "grade_id"]].drop_duplicates()
     for a, nb, gid in untagged.itertuples(index=False):
         log.warning("reports: %s/%s/%s has no competence tag; left out", a, nb, gid)
@@ -208,10 +245,14 @@ def apply_level_rule(sums: pd.DataFrame, framework: Framework) -> pd.Series:
 
 
 def compute_history(results: pd.DataFrame, framework: Framework) -> pd.DataFrame:
-    """Level per (username, period, competence) with its evidence."""
+    """Level per (username, period, competence), with the points behind it.
+
+    The list of items (the evidence in words) is added only where it is shown, by
+    `attach_evidence`, because joining strings for every row of the history is the slow part.
+    """
     cols = ["username", "period_id", "competence", "level", "rank", "earned", "possible"]
     if results.empty:
-        return pd.DataFrame(columns=cols + ["items"])
+        return pd.DataFrame(columns=cols)
     keys = ["username", "period_id", "competence"]
     by_level = results.groupby(keys + ["level"], sort=False)[["earned", "possible"]].sum()
     wide = by_level.unstack("level")
@@ -221,14 +262,33 @@ def compute_history(results: pd.DataFrame, framework: Framework) -> pd.DataFrame
     wide["rank"] = wide["level"].map(LEVEL_IDS.index).astype(int)
     wide["earned"] = wide.filter(like="earned_").sum(axis=1)
     wide["possible"] = wide.filter(like="possible_").sum(axis=1)
-    ev = results.assign(item=results["item_id"] + " (" + _num(results["earned"]) + "/"
-                        + _num(results["possible"]) + ")")
-    items = ev.groupby(keys, sort=False)["item"].agg(", ".join).rename("items").reset_index()
-    return wide[cols].merge(items, on=keys, how="left")
+    return wide[cols]
+
+
+def attach_evidence(results: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` (username, period_id, competence) with an `items` column, e.g.
+    "vb1-cb1 (2/2), vb1-tt1 (4/5)": the items behind each level, in exam order."""
+    keys = ["username", "period_id", "competence"]
+    wanted = frame[keys].dropna().drop_duplicates()
+    if wanted.empty or results.empty:
+        return frame.assign(items=None)
+    ev = results.merge(wanted, on=keys, how="inner")
+    ev = ev.assign(**{k: ev[k].astype(str) for k in keys}).sort_values(keys, kind="stable")
+    text = (ev["item_id"].astype(str) + " (" + _num(ev["earned"]) + "/" + _num(ev["possible"]) + "), ")
+    text = text.to_numpy(dtype=object)
+    codes = ev.groupby(keys, sort=False).ngroup().to_numpy()
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    joined = np.add.reduceat(text, starts) if len(text) else text
+    firsts = ev.iloc[starts][keys].assign(items=[j[:-2] for j in joined])
+    return frame.merge(firsts, on=keys, how="left")
 
 
 def _num(s: pd.Series) -> pd.Series:
-    return s.map(lambda v: f"{v:g}")
+    """2.0 → "2", 2.5 → "2.5", vectorised."""
+    v = s.to_numpy(dtype=float)
+    whole = np.round(v) == v
+    out = np.where(whole, np.round(v).astype(np.int64).astype(str), v.astype(str))
+    return pd.Series(out, index=s.index, dtype=object)
 
 
 # --- loading everything --------------------------------------------------------------------
@@ -263,8 +323,9 @@ def load(platform_url: str, gradebooks: list[GradebookSource], framework: Framew
                pd.DataFrame(columns=["username", "notebook", "grade_id", "possible", "submitted_at",
                                      "earned", "competence", "level", "item_id", "period_id"]))
     results = results[results["period_id"].isin(periods["period_id"])].reset_index(drop=True)
+    # Repeated names as categories: a fraction of the memory of a million Python strings.
     for col in ("username", "competence", "level", "period_id", "item_id", "notebook", "grade_id"):
-        results[col] = results[col].astype(str)
+        results[col] = results[col].astype(str).astype("category")
 
     # Someone graded but no longer in the directory: keep their history.
     former = sorted(set(results["username"]) - set(staff["username"]))
@@ -313,12 +374,13 @@ def levels_as_of(data: ReportData, period_id: str | None = None) -> pd.DataFrame
     hist = data.history
     if period_id is not None:
         order = data.periods.set_index("period_id")["order"]
-        hist = hist[hist["period_id"].map(order) <= order[period_id]]
+        hist = hist[hist["period_id"].astype(str).map(order) <= order[period_id]]
     order = data.periods.set_index("period_id")["order"]
-    hist = hist.assign(_order=hist["period_id"].map(order)).sort_values("_order")
+    hist = hist.assign(_order=hist["period_id"].astype(str).map(order)).sort_values("_order")
     latest = hist.drop_duplicates(["username", "competence"], keep="last").drop(columns="_order")
     dates = data.periods.set_index("period_id")["date"]
     latest = latest.assign(date=latest["period_id"].map(dates))
+    latest = attach_evidence(data.results, latest)
 
     people = data.staff[data.staff["active"] | data.staff["username"].isin(latest["username"])]
     comps = list(data.framework.competences)
@@ -394,3 +456,22 @@ def period_date(value) -> date | None:
     if isinstance(value, datetime | pd.Timestamp):
         return value.date()
     return value
+
+
+# --- where the sources are -----------------------------------------------------------------
+
+def sources_from_settings(settings) -> tuple[str, list[GradebookSource]]:
+    """(platform database URL, exam gradebooks) for the running platform.
+
+    Gradebooks: `$KNS_REPORTS_GRADEBOOKS` (JSON list of {"db_url", "course_dir"}) if set, else
+    every `<state_dir>/exams/<course>/gradebook.db` (the course folder beside it).
+    """
+    import os
+
+    raw = os.environ.get("KNS_REPORTS_GRADEBOOKS")
+    if raw:
+        items = json.loads(raw)
+        return settings.database_url, [GradebookSource(i["db_url"], Path(i["course_dir"]),
+                                                       i.get("course")) for i in items]
+    found = sorted((settings.state_dir / "exams").glob("*/gradebook.db"))
+    return settings.database_url, [GradebookSource(f"sqlite:///{p}", p.parent) for p in found]

@@ -104,8 +104,15 @@ def bulk_results(db_url: str, assignment: str, scores: Mapping[str, Mapping[str,
 
     Same nbgrader tables and columns; only the per-submission commits are skipped.
     """
-    from nbgrader.api import (Assignment, Grade, GradeCell, Notebook, Student,
-                              SubmittedAssignment, SubmittedNotebook)
+    from nbgrader.api import (
+        Assignment,
+        Grade,
+        GradeCell,
+        Notebook,
+        Student,
+        SubmittedAssignment,
+        SubmittedNotebook,
+    )
     from sqlalchemy import create_engine, insert, select
 
     engine = create_engine(db_url)

@@ -27,6 +27,7 @@ def distribution(data: ReportData, levels: pd.DataFrame) -> pd.DataFrame:
         index=list(data.framework.competences), columns=names, fill_value=0)
     counts.insert(0, h("competence_name"), [data.framework.competence(c).name for c in counts.index])
     counts.index.name = h("competence")
+    counts.columns.name = None
     return counts.reset_index()
 
 

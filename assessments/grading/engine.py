@@ -47,10 +47,13 @@ from kynangso.errors import KnsError
 log = logging.getLogger(__name__)
 
 TIMEOUT_MARK = "CellTimeoutError"
+# A notebook whose grading kills a worker process is tried this often, then flagged; the others
+# running at that moment are tried again too.
+MAX_ATTEMPTS = 3
 TRUNCATED_MARK = "... Output truncated ..."
-CHECKSUM_RE = re.compile(r"Attribute 'checksum' for cell (\S+) has changed")
 DUPLICATE_RE = re.compile(r"Cell with id '(\S+)' exists multiple times")
 UNKNOWN_CELL_RE = re.compile(r"Cell '(\S+)' does not exist in the database")
+RESTORED_RE = re.compile(r"Missing grade cell (\S+) encountered")
 
 
 @dataclass
@@ -215,6 +218,8 @@ def _run(exam, course_root, overrides, workers, student_glob, spares, progress, 
                 converter.exporter._preprocessors = []
                 for pp in parent_part:
                     converter.exporter.register_preprocessor(pp)
+                # The worker read a snapshot of the gradebook; writes go to the real one.
+                result["resources"]["nbgrader"]["db_url"] = coursedir.db_url
                 nb = nbformat.reads(result["output"], as_version=4)
                 output, resources = converter.exporter.from_notebook_node(nb, resources=result["resources"])
                 converter.write_single_notebook(output, resources)
@@ -232,6 +237,8 @@ def _run(exam, course_root, overrides, workers, student_glob, spares, progress, 
             _flag_warnings(report, sub.student, name, collector.records)
             _flag_outputs(report, sub.student, name, nb, result.get("grade_ids", []),
                           grade_cells.get(name, []))
+            for grade_id in result.get("edited", []):
+                report.problems.append(Problem(sub.student, name, "edited_cell", grade_id, fatal=False))
             sub.applied += 1
         if sub.state == "pending" and sub.applied == len(sub.notebooks):
             try:
@@ -260,7 +267,7 @@ def _run(exam, course_root, overrides, workers, student_glob, spares, progress, 
                 sub.results[i] = fut.result()
             except BrokenProcessPool:
                 broken = True
-                if sub.attempts[i] >= 2:
+                if sub.attempts[i] >= MAX_ATTEMPTS:
                     sub.results[i] = {"ok": False, "error": "worker", "detail": "worker process died"}
                 else:
                     sub.results[i] = None  # resubmitted below
@@ -345,8 +352,8 @@ def _remove_destination(converter, sub: Submission) -> None:
 
 def _flag_warnings(report: Report, student: str, notebook: str | None, records: list[str]) -> None:
     for message in records:
-        for regex, kind in ((CHECKSUM_RE, "edited_cell"), (DUPLICATE_RE, "duplicate_cell"),
-                            (UNKNOWN_CELL_RE, "unknown_cell")):
+        for regex, kind in ((DUPLICATE_RE, "duplicate_cell"),
+                            (UNKNOWN_CELL_RE, "unknown_cell"), (RESTORED_RE, "restored_cell")):
             m = regex.search(message)
             if m:
                 report.problems.append(Problem(student, notebook, kind, m.group(1), fatal=False))

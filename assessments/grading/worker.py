@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import time
 import traceback
 from pathlib import Path
@@ -101,7 +102,11 @@ def init_worker(course_root: str, assignment_id: str, overrides: dict, spares: i
     converter = make_converter(Path(course_root), assignment_id, "*", overrides)
     share_gradebooks()
     # Reads only (see gradebooks.py); resources['nbgrader']['db_url'] comes from coursedir.
-    converter.coursedir.db_url = snapshot_url(converter.coursedir.db_url)
+    real_url = converter.coursedir.db_url
+    converter.coursedir.db_url = snapshot_url(real_url)
+    if converter.coursedir.db_url != real_url:
+        Finalize(None, shutil.rmtree, args=(os.path.dirname(converter.coursedir.db_url[len("sqlite:///"):]),),
+                 kwargs={"ignore_errors": True}, exitpriority=0)
     worker_part, _ = split_preprocessors(converter.autograde_preprocessors)
     pool = kernels.KernelPool(spares=spares, extra_arguments=kernel_arguments(converter.config),
                               startup_timeout=Execute(config=converter.config).startup_timeout)
@@ -135,6 +140,10 @@ def grade_notebook(student_id: str, assignment_id: str, submitted: str) -> dict[
         BaseConverter.convert_single_notebook(converter, submitted)
         sanitized = os.path.join(converter.writer.build_directory, os.path.basename(submitted))
         result["grade_ids"] = _grade_ids(sanitized)
+        try:
+            result["edited"] = _really_edited(converter, submitted, assignment_id, collector.records)
+        except Exception as exc:  # only a flag for people: never a reason not to grade
+            log.warning("cannot tell edited cells in %s: %s", submitted, exc)
         result["sanitized_s"] = time.perf_counter() - started
 
         converter._sanitizing = False
@@ -174,6 +183,40 @@ def classify(exc: BaseException) -> str:
     if type(exc).__name__ in ("ValidationError", "NBFormatError") or isinstance(exc, KeyError | TypeError):
         return "corrupt"
     return "other"
+
+
+def _really_edited(converter, submitted: str, assignment_id: str, records: list[str]) -> list[str]:
+    """Locked cells the learner changed, among those nbgrader restored ("checksum has changed").
+
+    nbgrader also restores every cell with hidden tests (the learner's copy never had them), so
+    its warning alone is no sign of cheating: compare with the cell as released instead.
+    """
+    import re
+
+    import nbformat
+    from nbgrader.api import Gradebook
+    from nbgrader.preprocessors import ClearHiddenTests
+
+    restored = [m.group(1) for m in (re.search(r"Attribute 'checksum' for cell (\S+) has changed", r)
+                                     for r in records) if m]
+    if not restored:
+        return []
+    notebook_id = os.path.splitext(os.path.basename(submitted))[0]
+    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c
+             for c in nbformat.read(submitted, as_version=4).cells}
+    clear = ClearHiddenTests(config=converter.config)
+    edited = []
+    with Gradebook(converter.coursedir.db_url) as gb:
+        for grade_id in restored:
+            source = gb.find_source_cell(grade_id, notebook_id, assignment_id)
+            released = nbformat.v4.new_code_cell(source.source)
+            released.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True,
+                                             "grade_id": grade_id, "points": 0}
+            released, _ = clear.preprocess_cell(released, {}, 0)
+            mine = cells.get(grade_id)
+            if mine is None or mine.source.strip() != released.source.strip():
+                edited.append(grade_id)
+    return edited
 
 
 def _grade_ids(path: str) -> list[str]:

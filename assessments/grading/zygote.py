@@ -35,6 +35,11 @@ if sys.path and sys.path[0] == "":
 import atexit, json, os, signal
 import ipykernel.ipkernel
 import ipykernel.kernelapp as kernelapp
+# Imported by IPython on a kernel's first traceback (~25 ms): a wrong answer is the common case.
+try:
+    import IPython.core.ultratb, stack_data, pygments.lexers.python, pygments.formatters.terminal256
+except ImportError:
+    pass
 
 # Children are reaped by the OS; each child restores the default (student code may wait()).
 signal.signal(signal.SIGCHLD, signal.SIG_IGN)
@@ -75,19 +80,37 @@ class Zygote:
     """The worker's handle on its zygote process."""
 
     def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.restarts = 0
+        self._spawn()
+
+    def _spawn(self) -> None:
         self.proc = subprocess.Popen([sys.executable, "-c", SERVER_CODE],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True, bufsize=1)
-        self.lock = threading.Lock()
 
     def fork(self, argv: list[str], cwd: str, env: dict[str, str]) -> int:
+        """The pid of a new kernel. A zygote that died (a learner's code can kill its parent
+        process) is replaced once, so one submission cannot stop the others being graded."""
+        request = json.dumps({"argv": argv, "cwd": cwd, "env": env}) + "\n"
         with self.lock:
-            self.proc.stdin.write(json.dumps({"argv": argv, "cwd": cwd, "env": env}) + "\n")
-            self.proc.stdin.flush()
-            answer = self.proc.stdout.readline()
-        if not answer.strip():
-            raise RuntimeError("the kernel zygote process is gone")
-        return int(answer)
+            for attempt in range(2):
+                try:
+                    if self.proc.poll() is not None:
+                        raise BrokenPipeError("zygote exited")
+                    self.proc.stdin.write(request)
+                    self.proc.stdin.flush()
+                    answer = self.proc.stdout.readline()
+                    if answer.strip():
+                        return int(answer)
+                    raise BrokenPipeError("no answer from zygote")
+                except (OSError, ValueError):
+                    if attempt:
+                        raise RuntimeError("the kernel zygote process cannot be restarted") from None
+                    self.proc.kill()
+                    self.restarts += 1
+                    self._spawn()
+        raise RuntimeError("unreachable")
 
     def alive(self) -> bool:
         return self.proc.poll() is None

@@ -68,7 +68,8 @@ def launch_hub(base: Path, isolation: dict, staff: dict, extra: dict | None = No
             {
                 "state_dir": str(base / "state"),
                 "hub": {"port": free_port(), "api_port": free_port(), "proxy_api_port": free_port()},
-                "services": {"progress_port": free_port(), "signing_port": free_port()},
+                "services": {"progress_port": free_port(), "signing_port": free_port(),
+                             "reports_port": free_port()},
                 "isolation": isolation,
                 "auth": {"native": {"allowed_failed_logins": 3}},
                 **(extra or {}),
@@ -225,23 +226,26 @@ def browser_login(page, hub: Hub, username: str) -> None:
     page.wait_for_url(f"**/user/{username}/lab**", timeout=180_000)
 
 
-def run_first_cell(page, timeout_ms: int = 180_000) -> None:
-    """Run the open notebook's first cell (Ctrl+Enter), as a person does, once the kernel listens.
+def wait_kernel_idle(page, timeout_ms: int = 180_000) -> None:
+    """Wait until JupyterLab's status bar says the notebook's kernel is connected and idle."""
+    page.locator(".jp-StatusBar-TextItem").filter(has_text=re.compile(r"\|\s*(Idle|Rảnh)")).first.wait_for(
+        timeout=timeout_ms)
 
-    JupyterLab accepts the key before its kernel is connected and then runs nothing,
-    so the key is pressed again until the cell shows it ran ([*] or [1]).
-    """
-    editor = page.locator(".jp-Cell .cm-content").first
-    editor.wait_for(timeout=timeout_ms)
-    ran = page.locator(".jp-InputPrompt").filter(has_text="[1]").or_(
-        page.locator(".jp-InputPrompt").filter(has_text="[*]"))
+
+def run_all_cells(page, timeout_ms: int = 180_000) -> None:
+    """Run the whole open notebook from JupyterLab's menu (Chạy → Chạy tất cả các ô), as a person does,
+    once the kernel is connected; pressed again if the kernel was not listening yet."""
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=timeout_ms)
+    wait_kernel_idle(page, timeout_ms)
+    # Input prompts of hidden code cells are not shown; output prompts are.
+    ran = page.locator(".jp-InputPrompt, .jp-OutputPrompt").filter(has_text=re.compile(r"\[(\*|\d+)\]"))
     deadline = time.monotonic() + timeout_ms / 1000
     while time.monotonic() < deadline:
-        editor.click()
-        page.keyboard.press("Control+Enter")
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Chạy$|^Run$")).first.click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"tất cả|All Cells")).first.click()
         try:
-            ran.first.wait_for(timeout=5_000)
+            ran.first.wait_for(timeout=10_000)
             return
-        except Exception:  # playwright's TimeoutError: not connected yet, press again
+        except Exception:  # playwright's TimeoutError: the kernel was not listening yet
             continue
-    raise TimeoutError("the notebook's first cell never ran")
+    raise TimeoutError("the notebook never ran")

@@ -80,3 +80,26 @@ def test_malformed_events_are_refused_with_a_reason(hub, login):
                            headers={"Authorization": f"token {token}"}, timeout=30)
     assert r.status_code == 400
     assert "không hợp lệ" in r.json()["error"]
+
+
+def test_learner_completes_a_lesson_exercise_and_the_service_has_it(hub, login):
+    """When a learner answers a course exercise right in their kernel, is it in their progress?"""
+    session = login("hocvien02")
+    open_lab(hub, session, "hocvien02")
+    out = run_in_kernel(hub, session, "hocvien02", (
+        "from courses.c00.go_tieng_viet import exercise_typing\n"
+        "ex = exercise_typing()\n"
+        "ex.answer.value = ex.task['phrase']\n"
+        "ex.button.click()\n"
+        "print(ex.passed, ex.course, ex.lesson, ex.exercise_id)\n"
+    ))
+    passed, course, lesson, exercise = out.split()
+    assert passed == "True", out
+    token = api_token(hub, session, "hocvien02")
+    mine = new_session().get(progress(hub, "me"), headers={"Authorization": f"token {token}"}, timeout=30).json()
+    entry = next(x for x in mine["lessons"] if (x["course_id"], x["lesson_id"]) == (course, lesson))
+    assert exercise in entry["passed"]
+    # Another learner cannot read it.
+    other = api_token(hub, login("hocvien03"), "hocvien03")
+    assert new_session().get(progress(hub, "users/hocvien02"), headers={"Authorization": f"token {other}"},
+                             timeout=30).status_code == 403

@@ -55,7 +55,8 @@ STAFF = [  # username, name, position, department
 ]
 
 
-def build_office(tmp_path, platform_url: str | None = None) -> tuple[str, list[GradebookSource]]:
+def build_office(tmp_path, platform_url: str | None = None, gradebook_url: str | None = None
+                 ) -> tuple[str, list[GradebookSource]]:
     platform_url = platform_url or f"sqlite:///{tmp_path / 'kns.sqlite'}"
     upgrade(platform_url)
     with session_scope(platform_url) as s:
@@ -76,7 +77,7 @@ def build_office(tmp_path, platform_url: str | None = None) -> tuple[str, list[G
                             occurred_at=when))
     course_dir = tmp_path / "thi-nang-luc"
     course_dir.mkdir()
-    gb_url = f"sqlite:///{course_dir / 'gradebook.db'}"
+    gb_url = gradebook_url or f"sqlite:///{course_dir / 'gradebook.db'}"
     add_exam(course_dir, gb_url, "ky-1", P1, ITEMS)
     add_results(gb_url, "ky-1", SCORES_1, P1)
     add_exam(course_dir, gb_url, "ky-2", P2, ITEMS)

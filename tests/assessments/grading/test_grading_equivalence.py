@@ -8,6 +8,7 @@ output by output (execution timing metadata aside).
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,8 @@ def _notebooks(course: Path) -> dict[str, object]:
         nb = json.loads(path.read_text(encoding="utf-8").replace(str(course), "<course>"))
         for cell in nb["cells"]:
             cell.get("metadata", {}).pop("execution", None)
+            if "was missing from the submission" in "".join(cell.get("source", [])):
+                cell.pop("id", None)  # nbgrader re-adds the cell without an id: nbformat draws one
         found[rel] = nb
     return found
 
@@ -104,6 +107,7 @@ def test_exam_summary_lists_every_failure(exam_graded):
     assert "Học viên hv05, sổ tay exam: ô chấm điểm bị xóa: test_q2_b" in out
     assert "Học viên hv06, sổ tay exam: ô test_q1 chạy quá thời gian" in out
     assert "Học viên hv07, sổ tay exam: bài in ra quá nhiều dòng" in out
+    assert "Học viên hv01," not in out  # hidden tests put back by nbgrader are no edit
     assert "kns grade kt1 --student MÃ_HỌC_VIÊN --force" in out
     assert "10 bài đã chấm, 2 bài lỗi" in out
     assert "Đã chấm 12/12 bài (100%)" in out  # progress lines (not a terminal: plain lines)
@@ -124,12 +128,48 @@ def test_quickstart_missing_notebook_and_json(quickstart_graded, tmp_path):
 
 def test_unknown_exam_is_a_clear_error(quickstart, tmp_path):
     """Is an exam that is not in the gradebook refused with a Vietnamese message and exit status 2?"""
-    from kynangso.cli import kns
+    from kynangso.cli import KnsGroup
 
     course = copy_course(quickstart, tmp_path / "c")
     (course / "submitted" / "bob" / "ps9").mkdir(parents=True)
     (course / "submitted" / "bob" / "ps9" / "x.ipynb").write_text("{}", encoding="utf-8")
-    kns.add_command(grade, "grade")
-    result = CliRunner().invoke(kns, ["grade", "ps9", "--course-dir", str(course)])
+    group = KnsGroup("kns")  # as `kns` runs its sub-commands, without touching the real group
+    group.add_command(grade, "grade")
+    result = CliRunner().invoke(group, ["grade", "ps9", "--course-dir", str(course)])
     assert result.exit_code == 2
     assert "nbgrader generate_assignment ps9" in result.output
+
+
+def test_add_missing_cells_setting_is_honoured(exam_course, tmp_path):
+    """With OverwriteCells.add_missing_cells on, is a deleted test cell put back and graded as nbgrader does?"""
+    course = copy_course(exam_course, tmp_path / "course")
+    with open(course / "nbgrader_config.py", "a", encoding="utf-8") as fh:
+        fh.write("c.OverwriteCells.add_missing_cells = True\n")
+    by_nbgrader, by_kns = copy_course(course, tmp_path / "nbgrader"), copy_course(course, tmp_path / "kns")
+    run_nbgrader(["autograde", EXAM, "--student", "hv05"], cwd=by_nbgrader, check=False)
+    result = CliRunner().invoke(grade, [EXAM, "--course-dir", str(by_kns), "--student", "hv05"])
+    assert result.exit_code == 1, result.output
+    assert "Học viên hv05, sổ tay exam: ô chấm điểm \"test_q2_b\" bị học viên xóa và đã được" in result.output
+    rows = _assert_same(by_nbgrader, by_kns, EXAM)
+    assert rows["hv05"]["notebooks"]["exam"]["cells"]["test_q2_b"]["auto_score"] == 0.0
+
+
+def test_a_submission_that_kills_its_worker_does_not_stop_the_batch(exam_course, tmp_path):
+    """If a learner's code kills the grading process, are the others still graded and that one flagged?"""
+    import nbformat
+
+    course = copy_course(exam_course, tmp_path / "course")
+    killer = course / "submitted" / "hv01x" / EXAM
+    shutil.copytree(course / "submitted" / "hv01" / EXAM, killer)
+    nb = nbformat.read(killer / "exam.ipynb", as_version=4)
+    # The kernel's parent is the zygote, whose parent is the worker (nbgrader itself would die).
+    nb.cells[1].source = ("import os, signal\nwith open(f'/proc/{os.getppid()}/stat') as f:\n"
+                          "    os.kill(int(f.read().rsplit(')', 1)[1].split()[1]), signal.SIGKILL)")
+    nbformat.write(nb, killer / "exam.ipynb")
+    result = CliRunner().invoke(grade, [EXAM, "--course-dir", str(course), "--student", "hv01*",
+                                        "--json"])
+    data = json.loads(result.output[result.output.index("{"):])
+    assert data["graded"] == ["hv01"] and data["failed"] == ["hv01x"]
+    assert [(p["student"], p["kind"]) for p in data["problems"]] == [("hv01x", "worker")]
+    rows = snapshot(f"sqlite:///{course}/gradebook.db", EXAM)
+    assert rows["hv01"]["score"] == 6.0

@@ -1,0 +1,106 @@
+"""Kernels started ahead: each notebook gets a new process, in its own folder; a killed zygote
+is replaced."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from jupyter_core.utils import run_sync
+
+from assessments.grading import kernels, zygote
+
+
+@pytest.fixture(params=["forked", "launched"])
+def pool(request):
+    """A pool whose kernels are forked by a zygote, or launched as nbgrader launches them."""
+    if request.param == "forked":
+        zygote.ZYGOTE = zygote.Zygote()
+    pool = kernels.KernelPool(spares=1, extra_arguments=["--HistoryManager.hist_file=:memory:"])
+    yield pool
+    pool.close()
+    if zygote.ZYGOTE is not None:
+        zygote.ZYGOTE.close()
+        zygote.ZYGOTE = None
+
+
+def _run(kc, code: str) -> str:
+    """Execute `code`; the text it printed."""
+    msg_id = kc.execute(code)
+    out = []
+    while True:
+        msg = run_sync(kc.get_iopub_msg)(timeout=20)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "stream":
+            out.append(msg["content"]["text"])
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            return "".join(out)
+
+
+def test_every_notebook_gets_a_new_kernel_process(pool):
+    """Do two notebooks get different kernel processes, with nothing left over from the first?"""
+    seen = []
+    for _ in range(2):
+        km, kc = pool.take("python3")
+        try:
+            seen.append(_run(kc, "import os, json\nprint(os.getpid(), 'leak' in globals(), "
+                                 "getattr(json, 'patched', False))\nleak = 1\njson.patched = True"))
+        finally:
+            pool.retire(km, kc)
+    first, second = (s.split() for s in seen)
+    assert first[0] != second[0]
+    assert first[1:] == second[1:] == ["False", "False"]
+
+
+def test_kernel_runs_in_the_notebook_folder(pool, tmp_path):
+    """Does a pooled kernel run cells in the notebook's folder, as a kernel started there would?"""
+    import nbformat
+
+    from assessments.grading.kernels import PooledExecute
+
+    (tmp_path / "answers.json").write_text('{"q3": "B"}', encoding="utf-8")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import json, os\nprint(json.load(open('answers.json'))['q3'], os.getcwd())")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    kernels.POOL = pool
+    try:
+        executed, _ = PooledExecute(timeout=20).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    finally:
+        kernels.POOL = None
+    assert executed.cells[0].outputs[0]["text"].split() == ["B", str(tmp_path)]
+    assert executed.cells[0].execution_count == 1  # the folder change left no trace
+
+
+def test_a_killed_zygote_is_replaced():
+    """If a learner's code kills the process kernels are forked from, do the next kernels still start?"""
+    zygote.ZYGOTE = zygote.Zygote()
+    pool = kernels.KernelPool(spares=0, extra_arguments=["--HistoryManager.hist_file=:memory:"])
+    try:
+        km, kc = pool.take("python3")
+        _run(kc, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)")
+        pool.retire(km, kc)
+        deadline = time.monotonic() + 10
+        while zygote.ZYGOTE.proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        km, kc = pool.take("python3")
+        assert _run(kc, "print(6 * 7)").strip() == "42"
+        assert zygote.ZYGOTE.restarts == 1
+        pool.retire(km, kc)
+    finally:
+        pool.close()
+        zygote.ZYGOTE.close()
+        zygote.ZYGOTE = None
+
+
+def test_no_kernel_outlives_the_pool(pool):
+    """Are all kernels, spares included, stopped when the pool closes?"""
+    km, kc = pool.take("python3")
+    pid = int(_run(kc, "import os\nprint(os.getpid())"))
+    pool.retire(km, kc)
+    pool.close()
+    with pytest.raises(ProcessLookupError):
+        for _ in range(100):
+            os.kill(pid, 0)
+            time.sleep(0.05)
