@@ -105,12 +105,17 @@ def activate_demo_accounts(settings: Settings, url: str) -> None:
 
 
 def prepare(settings: Settings) -> None:
-    """State folder, platform database and the demo office (idempotent)."""
+    """State folder, platform database, the demo office and its sample exam (idempotent)."""
     from kynangso.demo.office import load_demo_office
+
+    # `make run` wires the whole platform, so it may reach the reports package,
+    # which the rest of the core never imports.
+    from reports.demo import build_demo_gradebook
 
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     db.upgrade(settings.database_url)
     load_demo_office(settings)
+    build_demo_gradebook(settings)
 
 
 def _raise_keyboard_interrupt(*_args) -> None:

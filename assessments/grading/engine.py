@@ -10,11 +10,23 @@ with kernels started ahead. Notebook results are applied in nbgrader's order (so
 name within a submission), so that a notebook failing part-way leaves the same gradebook rows
 as nbgrader leaves: earlier notebooks saved, later ones not, the autograded folder removed.
 
-Deviations from `nbgrader autograde`, each because one bad submission must not stop the batch:
-- an invalid timestamp.txt (nbgrader exits the whole run), a notebook with a too old or too new
-  nbgrader metadata schema (nbgrader stops the run) and a crashed worker are reported for that
-  submission only, and the others are graded;
-- the kernel lifecycle (kernels.py).
+Deviations from `nbgrader autograde` (the gradebook rows and autograded notebooks are the same;
+tests/assessments/grading compares them):
+- one bad submission never stops the batch: a notebook with a too old or too new nbgrader
+  metadata schema (nbgrader stops the run) and a submission whose code kills the grading
+  process (nbgrader dies with it) are reported for that submission only, and the others are
+  graded;
+- kernels (kernels.py, zygote.py): started ahead, forked from a process that has imported
+  ipykernel (and IPython's traceback modules), started in a neutral folder and moved to the
+  notebook's folder before the first cell, client connected ahead; each is still used for one
+  notebook only. Kernel stdout/stderr (not cell output) go to /dev/null. A relative entry in
+  PYTHONPATH resolves against the worker's folder instead of the notebook's;
+- gradebook connections are kept open per process and workers read a private snapshot
+  (gradebooks.py); the SQL is nbgrader's;
+- a notebook crosses from worker to parent as notebook JSON (nbformat.writes/reads) between
+  LimitOutput and SaveAutoGrades;
+- extra flags for people (not in the gradebook): edited or deleted grade cells, time-outs,
+  truncated output, missing notebooks.
 """
 
 from __future__ import annotations
@@ -298,13 +310,13 @@ def _run(exam, course_root, overrides, workers, student_glob, spares, progress, 
                 converter.init_assignment(sub.assignment, sub.student)
             except OperationalError:
                 raise
-            except SystemExit:  # CourseDirectory.fail on an unreadable timestamp.txt
-                _rollback_all()
-                fail(sub, None, "timestamp", "timestamp.txt")
-                continue
             except Exception as exc:
                 _rollback_all()
-                fail(sub, None, "other", f"{type(exc).__name__}: {exc}")
+                # nbgrader 0.9.6 reports an unreadable timestamp.txt by calling a missing
+                # CourseDirectory.fail: the AttributeError fails this submission only.
+                kind = "timestamp" if "attribute 'fail'" in str(exc) else "other"
+                fail(sub, None, kind, "timestamp.txt" if kind == "timestamp" else
+                     f"{type(exc).__name__}: {exc}")
                 continue
             sub.notebooks = list(converter.notebooks)  # only notebooks known to the gradebook
             _flag_warnings(report, sub.student, None, collector.records)

@@ -138,7 +138,7 @@ def exam_source():
 @pytest.fixture(scope="session")
 def exam_course(tmp_path_factory) -> Path:
     """A course generated with `nbgrader generate_assignment` from exam_source(), with a due
-    date, a zero-score late policy and eleven submissions of every kind."""
+    date, a zero-score late policy and thirteen submissions of every kind."""
     course = tmp_path_factory.mktemp("exam") / "course"
     (course / "source" / EXAM).mkdir(parents=True)
     (course / "nbgrader_config.py").write_text(
@@ -187,6 +187,8 @@ def exam_course(tmp_path_factory) -> Path:
     submit(course, EXAM, "hv11", {"exam": patcher}, files={SIDECAR: wrong})  # cheats its own check
     # graded after hv11 with the same wrong sidecar: full marks on q3 would mean hv11's patch leaked
     submit(course, EXAM, "hv12", {"exam": answer(good_q1, good_q2)}, files={SIDECAR: wrong})
+    submit(course, EXAM, "hv13", {"exam": answer(good_q1, good_q2)}, timestamp="hôm qua",
+           files={SIDECAR: right})  # a hand-edited timestamp.txt
     return course
 
 

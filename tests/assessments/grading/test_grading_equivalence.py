@@ -109,8 +109,9 @@ def test_exam_summary_lists_every_failure(exam_graded):
     assert "Học viên hv07, sổ tay exam: bài in ra quá nhiều dòng" in out
     assert "Học viên hv01," not in out  # hidden tests put back by nbgrader are no edit
     assert "kns grade kt1 --student MÃ_HỌC_VIÊN --force" in out
-    assert "10 bài đã chấm, 2 bài lỗi" in out
-    assert "Đã chấm 12/12 bài (100%)" in out  # progress lines (not a terminal: plain lines)
+    assert "Học viên hv13: tệp thời điểm nộp (timestamp.txt) sai định dạng" in out
+    assert "10 bài đã chấm, 3 bài lỗi" in out
+    assert "Đã chấm 13/13 bài (100%)" in out  # progress lines (not a terminal: plain lines)
 
 
 def test_quickstart_missing_notebook_and_json(quickstart_graded, tmp_path):
