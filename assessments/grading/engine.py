@@ -210,9 +210,33 @@ def _run(exam, course_root, overrides, workers, student_glob, spares, progress, 
     pool = new_pool()
     futures: dict[Future, tuple[Submission, int]] = {}
 
+    # After a worker process dies, the notebooks that were in flight are suspects: each is run
+    # again alone (other work held back), so that only the one that kills a worker while
+    # running alone is failed, and no innocent notebook is.
+    quarantine: list[tuple[Submission, int]] = []
+    held: list[tuple[Submission, int]] = []
+    solo: list[tuple[Submission, int]] = []  # the suspect now running alone (0 or 1 item)
+
     def submit(sub: Submission, i: int) -> None:
+        if quarantine or solo:
+            held.append((sub, i))
+            return
+        _really_submit(sub, i)
+
+    def _really_submit(sub: Submission, i: int) -> None:
         sub.attempts[i] = sub.attempts.get(i, 0) + 1
         futures[pool.submit(grade_notebook, sub.student, sub.assignment, sub.notebooks[i])] = (sub, i)
+
+    def next_suspect() -> None:
+        while not solo and quarantine:
+            sub, i = quarantine.pop(0)
+            if sub.state != "pending":
+                continue
+            solo.append((sub, i))
+            _really_submit(sub, i)
+        if not solo and not quarantine:
+            while held:
+                _really_submit(*held.pop(0))
 
     def apply_ready(sub: Submission) -> None:
         """Apply this submission's results in notebook order, as far as they have arrived."""
@@ -267,34 +291,37 @@ def _run(exam, course_root, overrides, workers, student_glob, spares, progress, 
         if not futures:
             return
         finished, _ = wait(list(futures), timeout=None if block else 0, return_when=FIRST_COMPLETED)
-        broken = False
+        broken: list[tuple[Submission, int]] = []
+        saw_broken = False
         for fut in finished:
             sub, i = futures.pop(fut)
+            was_solo = (sub, i) in solo
+            if was_solo:
+                solo.clear()
             if sub.state == "failed":
                 # A later notebook of a failed submission, graded in parallel, was written after
                 # the folder was removed: remove it again (nbgrader never writes it).
                 _remove_destination(converter, sub)
+                saw_broken = saw_broken or isinstance(fut.exception(), BrokenProcessPool)
                 continue
             try:
                 sub.results[i] = fut.result()
             except BrokenProcessPool:
-                broken = True
-                if sub.attempts[i] >= MAX_ATTEMPTS:
+                saw_broken = True
+                if was_solo or sub.attempts[i] >= MAX_ATTEMPTS:
                     sub.results[i] = {"ok": False, "error": "worker", "detail": "worker process died"}
                 else:
-                    sub.results[i] = None  # resubmitted below
+                    broken.append((sub, i))
             except Exception as exc:
                 sub.results[i] = {"ok": False, "error": "other", "detail": repr(exc)}
-        if broken:
+        if saw_broken:
             log.warning("a worker process died; restarting the workers")
-            pending = [(s, i) for s, i in futures.values()]
+            broken += [job for job in futures.values()]
             futures.clear()
             pool.shutdown(wait=False, cancel_futures=True)
             pool = new_pool()
-            retry = [(s, i) for s in submissions for i, r in list(s.results.items()) if r is None]
-            for s, i in retry + pending:
-                s.results.pop(i, None)
-                submit(s, i)
+            quarantine.extend(broken)
+        next_suspect()
         for fut_sub in {s.student: s for s in submissions if s.results}.values():
             apply_ready(fut_sub)
 
