@@ -55,10 +55,14 @@ for line in sys.stdin:
         os.close(null)
         os.environ.clear()
         os.environ.update(request["env"])
-        os.environ["JPY_PARENT_PID"] = str(os.getppid())  # the kernel dies with the zygote
+        os.environ["JPY_PARENT_PID"] = str(os.getppid())
         os.chdir(request["cwd"])
         import ipykernel_launcher
-        sys.argv = [ipykernel_launcher.__file__, *request["argv"][3:]]
+        # IPKernelApp.parent_handle's default was read from JPY_PARENT_PID when this process
+        # imported ipykernel, before the variable was set: pass it, so the kernel exits when
+        # the zygote does (it exits when its worker does).
+        sys.argv = [ipykernel_launcher.__file__, *request["argv"][3:],
+                    f"--IPKernelApp.parent_handle={os.getppid()}"]
         code = 0
         try:
             kernelapp.launch_new_instance(argv=sys.argv[1:])
