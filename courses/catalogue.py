@@ -8,7 +8,6 @@ circular prerequisite, duplicate id); nothing is returned if any is found.
 from __future__ import annotations
 
 import logging
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -19,7 +18,7 @@ import yaml
 
 from assessments.competency import load_framework
 from kynangso.errors import KnsError, ValidationError
-from kynangso.i18n import t
+from kynangso.i18n import nfc, t
 
 log = logging.getLogger(__name__)
 
@@ -77,15 +76,6 @@ class Catalogue:
         return self.root / lesson.notebook
 
 
-def _nfc(value: Any) -> Any:
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
-    if isinstance(value, list):
-        return [_nfc(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _nfc(v) for k, v in value.items()}
-    return value
-
 
 def _strs(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
@@ -93,7 +83,7 @@ def _strs(value: Any) -> tuple[str, ...]:
 
 def parse_catalogue(data: Any, root: Path, source: str, framework=None) -> Catalogue:
     fw = framework or load_framework()
-    data = _nfc(data)
+    data = nfc(data)
     problems: list[str] = []
 
     def bad(key: str, **params: Any) -> None:

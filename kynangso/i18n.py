@@ -48,3 +48,17 @@ def t(key: str, /, _lang: str = DEFAULT_LANG, **params: object) -> str:
     """
     template = catalogue(_lang)[key]
     return template.format(**params) if params else template
+
+
+def nfc(value):
+    """`value` with every string in it (nested lists and dicts too) normalised to NFC.
+
+    Vietnamese typed by an operator or read from a file may be decomposed (NFD).
+    """
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, list):
+        return [nfc(v) for v in value]
+    if isinstance(value, dict):
+        return {k: nfc(v) for k, v in value.items()}
+    return value

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -20,7 +19,7 @@ from typing import Any
 import yaml
 
 from kynangso.errors import ValidationError
-from kynangso.i18n import t
+from kynangso.i18n import nfc, t
 
 log = logging.getLogger(__name__)
 
@@ -92,15 +91,6 @@ class Framework:
         return t("competency.level.not_assessed") if lid is None else self.level(lid).name
 
 
-def _nfc(value: Any) -> Any:
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
-    if isinstance(value, list):
-        return [_nfc(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _nfc(v) for k, v in value.items()}
-    return value
-
 
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -110,7 +100,7 @@ def _number(value: Any) -> float | None:
 
 def parse_framework(data: Any, source: str) -> Framework:
     """Validate parsed YAML and build the Framework; ValidationError lists every problem."""
-    data = _nfc(data)
+    data = nfc(data)
     problems: list[str] = []
 
     def bad(key: str, **params: Any) -> None:

@@ -16,12 +16,13 @@ import logging
 import os
 from urllib.parse import urlparse
 
-from jupyterhub.services.auth import HubAuth, HubAuthenticated
+from jupyterhub.services.auth import HubAuth
 from jupyterhub.utils import url_path_join
 from tornado import ioloop, web
 
 from kynangso import db
 from kynangso.errors import KnsError
+from kynangso.hub.service_base import TokenServiceHandler
 from kynangso.i18n import t
 from kynangso.progress import READ_OTHERS_SCOPE, SERVICE_NAME, store
 from kynangso.settings import load_settings
@@ -30,31 +31,8 @@ log = logging.getLogger("kns.progress")
 MAX_EVENTS_PER_REQUEST = 500
 
 
-class BaseHandler(HubAuthenticated, web.RequestHandler):
-    def initialize(self, hub_auth: HubAuth, db_url: str):
-        self.hub_auth = hub_auth
-        self.db_url = db_url
-
-    @property
-    def hub_scopes(self):
-        return {f"access:services!service={SERVICE_NAME}"}
-
-    def check_xsrf_cookie(self):
-        # Token-authenticated JSON API, no cookies: XSRF does not apply.
-        return
-
-    def write_error(self, status_code, **kwargs):
-        # Tornado replaces a non-ASCII reason phrase in the status line, so the
-        # Vietnamese message travels in the body.
-        exc = kwargs.get("exc_info", (None, None))[1]
-        message = getattr(exc, "reason", None) or self._reason
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps({"error": message}, ensure_ascii=False))
-
-    def send(self, data, status: int = 200):
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps(data, ensure_ascii=False))
+class BaseHandler(TokenServiceHandler):
+    service_name = SERVICE_NAME
 
 
 class EventsHandler(BaseHandler):

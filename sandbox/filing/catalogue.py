@@ -7,7 +7,6 @@ is loaded if any row is wrong (the nbgrader `converters/base.py` habit).
 from __future__ import annotations
 
 import logging
-import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kynangso.errors import KnsError, ValidationError
-from kynangso.i18n import t
+from kynangso.i18n import nfc, t
 from kynangso.workdays import Convention, default_conventions
 from kynangso.workdays.loader import read_yaml
 
@@ -112,20 +111,10 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
-def _nfc(value: Any) -> Any:
-    """Vietnamese text typed by an operator may be decomposed (NFD); store it as NFC."""
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
-    if isinstance(value, list):
-        return [_nfc(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _nfc(v) for k, v in value.items()}
-    return value
-
 
 def parse_catalogue(data: Any, source: str) -> Catalogue:
     """Validate the parsed YAML and build the catalogue; raise ValidationError listing problems."""
-    data = _nfc(data)
+    data = nfc(data)
     problems: list[str] = []
     rows = data.get("procedures") if isinstance(data, dict) else None
     if not isinstance(rows, list) or not rows:

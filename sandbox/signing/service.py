@@ -40,14 +40,14 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from cryptography.hazmat.primitives import serialization
-from jupyterhub.services.auth import HubAuth, HubAuthenticated
+from jupyterhub.services.auth import HubAuth
 from jupyterhub.utils import url_path_join
 from sqlalchemy import select
 from tornado import ioloop, web
 
 from kynangso import db
 from kynangso.errors import KnsError, ValidationError
-from kynangso.i18n import t
+from kynangso.hub.service_base import TokenServiceHandler
 from kynangso.models import Staff
 from kynangso.settings import Settings, load_settings
 from sandbox.signing.pki import CertInfo, CertRecord, Subject, TrainingPKI, write_atomic
@@ -311,33 +311,9 @@ def _day(when) -> str:
 # -- HTTP -----------------------------------------------------------------------------------------
 
 
-class BaseHandler(HubAuthenticated, web.RequestHandler):
-    def initialize(self, hub_auth: HubAuth, desk: FrontDesk):
-        self.hub_auth = hub_auth
-        self.desk = desk
-
-    @property
-    def hub_scopes(self):
-        return {f"access:services!service={SERVICE_NAME}"}
-
-    def check_xsrf_cookie(self):
-        # Token-authenticated JSON API, no cookies: XSRF does not apply.
-        return
-
-    def write_error(self, status_code, **kwargs):
-        # Tornado replaces a non-ASCII reason phrase in the status line, so the
-        # Vietnamese message travels in the body.
-        exc = kwargs.get("exc_info", (None, None))[1]
-        message = getattr(exc, "reason", None) or (
-            t("signing.svc_internal") if status_code >= 500 else self._reason
-        )
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps({"error": message}, ensure_ascii=False))
-
-    def send(self, data, status: int = 200):
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps(data, ensure_ascii=False))
+class BaseHandler(TokenServiceHandler):
+    service_name = SERVICE_NAME
+    internal_error_key = "signing.svc_internal"
 
     def body(self) -> dict:
         """The JSON body: a passphrase (text) and maybe a title (text)."""

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ORG, PASS, T0, Clock
 
 from kynangso.cli import kns
 from sandbox.signing.pki import TrainingPKI
 from sandbox.signing.scenarios import generate_inbox, plan_inbox
 from sandbox.signing.verify import verify_pdf
+from tests.sandbox.signing.conftest import ORG, PASS, T0, Clock
 
 
 def _run(args, pki_dir, **kw):

@@ -4,13 +4,13 @@ import datetime as dt
 import hashlib
 
 import pytest
-from conftest import T0
 
 from kynangso.errors import ValidationError
 from sandbox.documents import workflow
 from sandbox.documents.integrity import DefaultIntegrityCheck, pdf_signature_verifier
 from sandbox.documents.storage import Actor, Registry
 from sandbox.signing import tamper
+from tests.sandbox.signing.conftest import T0
 
 
 @pytest.fixture

@@ -14,12 +14,12 @@ import subprocess
 
 import pytest
 from asn1crypto import cms
-from conftest import PASS, T0
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from sandbox.signing import sign, tamper
 from sandbox.signing.pki import TrainingPKI
+from tests.sandbox.signing.conftest import PASS, T0
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
 

@@ -13,7 +13,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import ORG, PASS, PROVINCE, T0, T_CA, Clock, person
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
@@ -21,6 +20,7 @@ from cryptography.x509.oid import NameOID
 from kynangso.errors import KnsError, ValidationError
 from sandbox.signing import sign
 from sandbox.signing.pki import POLICY_PERSONAL, Subject, TrainingPKI
+from tests.sandbox.signing.conftest import ORG, PASS, PROVINCE, T0, T_CA, Clock, person
 
 
 def _cert(info) -> x509.Certificate:

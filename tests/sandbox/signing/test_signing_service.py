@@ -12,7 +12,6 @@ import os
 import stat
 
 import pytest
-from conftest import T0, Clock
 
 from kynangso import db
 from kynangso.errors import ValidationError
@@ -23,6 +22,7 @@ from sandbox.signing.pki import TrainingPKI
 from sandbox.signing.service import HOME_PKI, DeskError, FrontDesk
 from sandbox.signing.verify import verify_pdf
 from sandbox.signing.widgets import MyCertificate
+from tests.sandbox.signing.conftest import T0, Clock
 
 PASS = "mat-khau-dao-tao"
 

@@ -6,11 +6,11 @@ import datetime as dt
 import io
 
 import pytest
-from conftest import PASS, T0
 
 from kynangso.errors import KnsError
 from sandbox.signing import sign, tamper
 from sandbox.signing.verify import verify_pdf
+from tests.sandbox.signing.conftest import PASS, T0
 
 
 def _failed(report) -> set[str]:

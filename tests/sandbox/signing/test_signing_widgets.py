@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from conftest import PASS, T0, Clock
-
 from sandbox.signing import tamper
 from sandbox.signing.pki import TrainingPKI
 from sandbox.signing.widgets import my_certificate, sign_document, upload_value, verify_document
+from tests.sandbox.signing.conftest import PASS, T0, Clock
 
 
 def _fill(panel, **values):
