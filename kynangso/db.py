@@ -49,10 +49,19 @@ def _factory(url: str) -> sessionmaker[Session]:
     return sessionmaker(engine_for(url), expire_on_commit=False)
 
 
+def session_scope(url: str):
+    """A session of the database at `url` that commits when the block succeeds, else rolls back."""
+    return transaction(_factory(url))
+
+
 @contextmanager
-def session_scope(url: str) -> Iterator[Session]:
-    """A session that commits when the block succeeds and rolls back otherwise."""
-    session = _factory(url)()
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session from `factory` that commits when the block succeeds and rolls back otherwise.
+
+    The one place this commit/rollback block is written; the sandboxes' own (per-learner)
+    databases use it too.
+    """
+    session = factory()
     try:
         yield session
         session.commit()

@@ -13,8 +13,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, event, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from kynangso.db import transaction
 from kynangso.errors import KnsError, ValidationError
 from kynangso.i18n import t
 from sandbox.documents import deadlines, workflow
@@ -121,17 +121,8 @@ class Registry:
             self._calendar = deadlines.default_calendar()
         return self._calendar
 
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        session = self._sessions()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+    def _session(self):
+        return transaction(self._sessions)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -12,8 +12,7 @@ import hashlib
 import json
 import logging
 import unicodedata
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,6 +22,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload
 
+from kynangso.db import transaction
 from kynangso.errors import KnsError, ValidationError
 from kynangso.i18n import t
 from kynangso.workdays import WorkCalendar, compute_due, default_calendar
@@ -177,17 +177,8 @@ class FilingDesk:
         self._sessions = session_factory(self.db_path)
 
     # -- plumbing ----------------------------------------------------------------------------
-    @contextmanager
-    def _tx(self) -> Iterator[Session]:
-        session = self._sessions()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+    def _tx(self):
+        return transaction(self._sessions)
 
     def _load(self, s: Session, dossier_id: int) -> Dossier:
         d = s.get(Dossier, dossier_id)
