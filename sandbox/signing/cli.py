@@ -31,21 +31,7 @@ def _pki(ctx: click.Context) -> TrainingPKI:
 
 
 def _info(info) -> dict:
-    return {
-        "serial": info.serial,
-        "kind": info.kind,
-        "account": info.account,
-        "common_name": info.common_name,
-        "title": info.title,
-        "organisation": info.organisation,
-        "unit": info.unit,
-        "province": info.province,
-        "not_before": info.not_before.isoformat(),
-        "not_after": info.not_after.isoformat(),
-        "key_path": str(info.key_path),
-        "renewed_from": info.renewed_from,
-        "revoked_at": info.revoked_at.isoformat() if info.revoked_at else None,
-    }
+    return info.as_dict()
 
 
 def _human_cert(d: dict) -> str:

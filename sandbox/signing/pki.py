@@ -143,6 +143,24 @@ class CertInfo:
     revoked_at: dt.datetime | None
     revocation_reason: str | None
 
+    def as_dict(self) -> dict:
+        """The certificate as JSON-ready data (for `kns signing --json` and the service)."""
+        return {
+            "serial": self.serial,
+            "kind": self.kind,
+            "account": self.account,
+            "common_name": self.common_name,
+            "title": self.title,
+            "organisation": self.organisation,
+            "unit": self.unit,
+            "province": self.province,
+            "not_before": self.not_before.isoformat(),
+            "not_after": self.not_after.isoformat(),
+            "key_path": str(self.key_path),
+            "renewed_from": self.renewed_from,
+            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+        }
+
     def status_at(self, when: dt.datetime) -> str:
         """'valid', 'not_yet_valid', 'expired' or 'revoked' at `when`."""
         if self.revoked_at is not None and self.revoked_at <= when:

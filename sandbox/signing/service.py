@@ -245,18 +245,8 @@ class FrontDesk:
         path = info.key_path
         inside = home is not None and path.is_relative_to(home)
         return {
-            "serial": info.serial,
-            "kind": info.kind,
-            "account": info.account,
-            "common_name": info.common_name,
-            "title": info.title,
-            "organisation": info.organisation,
-            "unit": info.unit,
-            "province": info.province,
-            "not_before": info.not_before.isoformat(),
-            "not_after": info.not_after.isoformat(),
+            **info.as_dict(),
             "status": info.status_at(self.pki.clock()),
-            "renewed_from": info.renewed_from,
             # relative to the learner's home when it is there (always, for keys issued here)
             "key_path": str(path.relative_to(home)) if inside else str(path),
         }
