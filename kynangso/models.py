@@ -103,3 +103,39 @@ class ProgressEvent(Base):
     exercise_id: Mapped[str | None] = mapped_column(String(64))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ExamWindow(Base):
+    """When one exam may be fetched and submitted, by which hub group, and what happens late.
+
+    The exam desk (kynangso.exams) is the only way a learner reaches an exam, and it reads
+    this table at every request, with its own clock.
+    """
+
+    __tablename__ = "exam_windows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[str] = mapped_column(String(64))
+    assignment_id: Mapped[str] = mapped_column(String(64), index=True)
+    group: Mapped[str] = mapped_column(String(64))
+    opens_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closes_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    late_policy: Mapped[str] = mapped_column(String(16))  # "refuse" | "accept_zero"
+    opened_by: Mapped[str] = mapped_column(String(64))
+    closed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ExamAttempt(Base):
+    """One learner's fetch and submissions of one exam window (times from the desk's clock)."""
+
+    __tablename__ = "exam_attempts"
+    __table_args__ = (UniqueConstraint("window_id", "username"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    window_id: Mapped[int] = mapped_column(ForeignKey("exam_windows.id"))
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    submissions: Mapped[int] = mapped_column(default=0)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -136,3 +136,9 @@ def load_settings(path: str | os.PathLike | None = None, overrides: dict | None 
         data["state_dir"] = os.environ["KNS_STATE_DIR"]
     validate(data)
     return Settings(data)
+
+
+def isolation_enabled(settings: Settings, is_root: bool) -> bool:
+    """Whether hub users run as their own Unix accounts (needed before any exam opens)."""
+    mode = settings["isolation"]["mode"]
+    return mode == "unix_users" or (mode == "auto" and is_root)

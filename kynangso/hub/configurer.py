@@ -17,11 +17,13 @@ from functools import partial
 from importlib import resources
 from pathlib import Path
 
+from kynangso.exams import MANAGE_SCOPE
+from kynangso.exams import SERVICE_NAME as EXAMS_SERVICE
 from kynangso.hub.auth import directory_post_auth_hook
 from kynangso.i18n import t
 from kynangso.models import ROLES
 from kynangso.progress import READ_OTHERS_SCOPE
-from kynangso.settings import Settings
+from kynangso.settings import Settings, isolation_enabled
 
 # Scopes per role group. Learners get JupyterHub's default `user` role (their own
 # server only); nobody but `quantri` is a hub admin. Service access for
@@ -56,11 +58,12 @@ class HubEnvironment:
     sync_token: str = ""
     settings_file: str | None = None
     courses_source: str = ""
+    exams_course: str = ""  # the exam course folder (made by prepare_environment)
+    graderconfig_dir: str = str(resources.files("kynangso.hub") / "graderconfig")
     groups: dict[str, list[str]] = field(default_factory=dict)
 
     def isolated(self, settings: Settings) -> bool:
-        mode = settings["isolation"]["mode"]
-        return mode == "unix_users" or (mode == "auto" and self.is_root)
+        return isolation_enabled(settings, self.is_root)
 
 
 def apply_config(settings: Settings, c, env: HubEnvironment) -> None:
@@ -185,23 +188,24 @@ def _apply_services(settings: Settings, c, env: HubEnvironment) -> None:
             "oauth_no_confirm": True,
         }
     )
-    roles.append({"name": "user", "scopes": [
-        "self", f"access:services!service={PROGRESS_SERVICE}", f"access:services!service={SIGNING_SERVICE}",
-    ]})
+    exams_url = _apply_exams(settings, services, roles, env)
+    everyone = [f"access:services!service={name}"
+                for name in (PROGRESS_SERVICE, SIGNING_SERVICE, EXAMS_SERVICE)]
+    roles.append({"name": "user", "scopes": ["self", *everyone]})
     roles.append({"name": "kns-progress-readers", "groups": ["giangvien", "nhansu"],
                   "scopes": [READ_OTHERS_SCOPE]})
     c.JupyterHub.custom_scopes = {
-        READ_OTHERS_SCOPE: {"description": "Read other users' course progress (instructors, HR)."}
+        READ_OTHERS_SCOPE: {"description": "Read other users' course progress (instructors, HR)."},
+        MANAGE_SCOPE: {"description": "Open and close exam windows (instructors)."},
     }
-    # The server's own token (inherited by kernels) may report progress, nothing more.
-    c.Spawner.server_token_scopes = [
-        "users:activity!user", "access:servers!server", f"access:services!service={PROGRESS_SERVICE}",
-        f"access:services!service={SIGNING_SERVICE}",
-    ]
+    # The server's own token (inherited by kernels) may report progress, request a
+    # certificate and reach the exam desk, nothing more.
+    c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server", *everyone]
     c.Spawner.environment = {
         **c.Spawner.environment,
         "KNS_PROGRESS_URL": f"{progress_url}/services/{PROGRESS_SERVICE}/",
         "KNS_SIGNING_URL": f"{signing_url}/services/{SIGNING_SERVICE}/",
+        "KNS_EXAMS_URL": f"{exams_url}/services/{EXAMS_SERVICE}/",
     }
     if env.sync_token:
         # `kns staff import` pushes accounts and groups to a running hub with this token.
@@ -230,6 +234,54 @@ def _apply_services(settings: Settings, c, env: HubEnvironment) -> None:
     c.JupyterHub.load_roles = list(c.JupyterHub.load_roles) + roles
 
 
+def _apply_exams(settings: Settings, services: list, roles: list, env: HubEnvironment) -> str:
+    """The exam desk (root: it writes the grader's private exchange for learners) and
+    nbgrader's formgrader for the exam course, run as the grader account, for `giangvien`."""
+    isolated = env.isolated(settings)
+    course_id = settings["exams"]["course_id"]
+    prefix = settings["isolation"]["user_env"] or env.user_env_prefix
+    path = f"{prefix}/bin:/usr/local/bin:/usr/bin:/bin"  # nbgrader shells out to alembic
+    exams_url = f"http://127.0.0.1:{settings['services']['exams_port']}"
+    services.append({
+        "name": EXAMS_SERVICE,
+        "url": exams_url,
+        "command": [env.python, "-m", "kynangso.exams.service"],
+        "environment": {
+            "KNS_STATE_DIR": str(settings.state_dir), "KNS_ISOLATED": "1" if isolated else "0",
+            "PATH": path, "LANG": "C.UTF-8",
+            **({"KNS_SETTINGS": env.settings_file} if env.settings_file else {}),
+        },
+        "oauth_no_confirm": True,
+        "oauth_client_allowed_scopes": [MANAGE_SCOPE],
+        "display": False,
+    })
+    roles.append({"name": EXAMS_SERVICE, "services": [EXAMS_SERVICE],
+                  "scopes": ["read:users:name", "read:users:groups", "users:activity"]})
+    roles.append({"name": "kns-exam-managers", "groups": ["giangvien"], "scopes": [MANAGE_SCOPE]})
+    if env.exams_course:
+        formgrader = {
+            "name": course_id,
+            "url": f"http://127.0.0.1:{settings['services']['formgrader_port']}",
+            "command": [os.path.join(prefix, "bin", "jupyterhub-singleuser")],
+            "cwd": env.exams_course,
+            "environment": {
+                "JUPYTER_CONFIG_PATH": env.graderconfig_dir, "PATH": path, "LANG": "C.UTF-8",
+                "JUPYTERHUB_DEFAULT_URL": "/formgrader",
+            },
+            "oauth_no_confirm": True,
+            "display": True,
+            "info": {"description": t("hub.formgrader_description")},
+        }
+        if isolated:
+            formgrader["user"] = settings["exams"]["grader_account"]
+        elif env.is_root:
+            formgrader["command"].append("--allow-root")
+        services.append(formgrader)
+        roles.append({"name": "kns-formgrader", "groups": ["giangvien"],
+                      "scopes": [f"access:services!service={course_id}"]})
+    return exams_url
+
+
 def prepare_environment(settings: Settings, config_dir: Path) -> HubEnvironment:
     """Create the hub's state folder, migrate the platform database, read groups.
 
@@ -237,16 +289,21 @@ def prepare_environment(settings: Settings, config_dir: Path) -> HubEnvironment:
     """
     from kynangso import db
     from kynangso.accounts.sync import role_groups
+    from kynangso.exams import course as exam_course
 
     state = settings.state_dir / "hub"
     state.mkdir(parents=True, exist_ok=True)
     os.chmod(settings.state_dir, 0o700)
     os.chmod(state, 0o700)
     db.upgrade(settings.database_url)
+    is_root = os.geteuid() == 0
     repo = config_dir.parent
+    exams = exam_course.prepare(settings, isolation_enabled(settings, is_root),
+                                default_source=repo / "assessments" / "exams")
     proxy = repo / "node_modules" / ".bin" / "configurable-http-proxy"
     return HubEnvironment(
-        is_root=os.geteuid() == 0,
+        is_root=is_root,
+        exams_course=str(exams.course),
         templates_dir=config_dir / "templates",
         proxy_command=[str(proxy)] if proxy.exists() else ["configurable-http-proxy"],
         sync_token=read_or_create_token(state / f"{SYNC_SERVICE}.token"),

@@ -63,19 +63,21 @@ class Hub:
 def launch_hub(base: Path, isolation: dict, staff: dict, extra: dict | None = None) -> Hub:
     """Start a hub for `staff` with the given isolation settings (and any `extra` settings)."""
     settings_file = base / "settings.yaml"
-    settings_file.write_text(
-        yaml.safe_dump(
-            {
-                "state_dir": str(base / "state"),
-                "hub": {"port": free_port(), "api_port": free_port(), "proxy_api_port": free_port()},
-                "services": {"progress_port": free_port(), "signing_port": free_port(),
-                             "reports_port": free_port()},
-                "isolation": isolation,
-                "auth": {"native": {"allowed_failed_logins": 3}},
-                **(extra or {}),
-            }
-        )
-    )
+    data = {
+        "state_dir": str(base / "state"),
+        "hub": {"port": free_port(), "api_port": free_port(), "proxy_api_port": free_port()},
+        "services": {"progress_port": free_port(), "signing_port": free_port(),
+                     "reports_port": free_port(), "exams_port": free_port(),
+                     "formgrader_port": free_port()},
+        # Like the homes: outside pytest's 0700 folders, so the grader account reaches it.
+        "exams": {"root": f"/tmp/{isolation.get('user_prefix', 'kns-')}exams",
+                  "grader_account": f"{isolation.get('user_prefix', 'kns-')}grader"},
+        "isolation": isolation,
+        "auth": {"native": {"allowed_failed_logins": 3}},
+    }
+    for key, value in (extra or {}).items():  # one level deep: extra sections merge
+        data[key] = {**data[key], **value} if isinstance(data.get(key), dict) else value
+    settings_file.write_text(yaml.safe_dump(data))
     settings = load_settings(settings_file)
     db.upgrade(settings.database_url)
     add_staff(settings, staff)
@@ -101,6 +103,7 @@ def remove_unix_accounts(prefix: str, home_root: Path) -> None:
             subprocess.run(["pkill", "-KILL", "-u", entry.pw_name], check=False)
             subprocess.run(["userdel", "--remove", entry.pw_name], check=False, capture_output=True)
     shutil.rmtree(home_root, ignore_errors=True)
+    shutil.rmtree(f"/tmp/{prefix}exams", ignore_errors=True)
 
 
 def new_session() -> requests.Session:

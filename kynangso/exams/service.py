@@ -1,0 +1,324 @@
+"""The `exams` hub service (the exam desk).
+
+Learners' servers call it with their server token (scope `access:services!service=exams`):
+list the exams open to them, fetch one (only while its window is open to one of their groups),
+submit (time from our clock; after the window, the exam's late policy), fetch feedback. The
+hub tells us who is calling; nobody names a student in a request.
+
+Instructors (scope `custom:exams:manage`, granted to group `giangvien`) open and close windows
+on a small page at /services/exams/ or with `kns exam open/close`.
+
+A heartbeat tells the hub that learners with an exam in progress are active, so the idle
+culler never stops their servers mid-exam.
+
+Run by the hub as a managed service (as root on an isolated hub, so that it can write the
+grader account's private exchange): `python -m kynangso.exams.service`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import logging
+import os
+import time
+from urllib.parse import urlparse
+
+from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuthenticated
+from jupyterhub.utils import url_path_join
+from tornado import web
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+
+from kynangso.errors import KnsError
+from kynangso.exams import LATE_POLICIES, MANAGE_SCOPE, SERVICE_NAME, course, windows
+from kynangso.exams.desk import TIMESTAMP_FORMAT, Exchange, decode_files
+from kynangso.hub.service_base import TokenServiceHandler
+from kynangso.i18n import t
+from kynangso.settings import load_settings
+
+log = logging.getLogger("kns.exams")
+
+
+class Desk:
+    """What the handlers share: settings, the exchange, the hub API for groups."""
+
+    def __init__(self, settings, isolated: bool, hub_api: str, token: str):
+        self.settings, self.isolated = settings, isolated
+        self.db_url = settings.database_url
+        self.places = course.places(settings, isolated)
+        self.owner = course.grader_owner(settings, isolated)
+        self.exchange = Exchange(self.places.exchange, self.places.course_id, self.owner)
+        self.max_bytes = settings["exams"]["max_submission_mb"] * 2**20
+        self.hub_api, self.token = hub_api.rstrip("/"), token
+        self._groups: dict[str, tuple[float, set[str]]] = {}
+
+    async def hub(self, method: str, path: str, body: dict | None = None):
+        request = HTTPRequest(f"{self.hub_api}/{path.lstrip('/')}", method=method,
+                              headers={"Authorization": f"token {self.token}"},
+                              body=None if body is None else json.dumps(body))
+        response = await AsyncHTTPClient().fetch(request, raise_error=False)
+        return response.code, (json.loads(response.body) if response.body else None)
+
+    async def groups_of(self, username: str) -> set[str]:
+        cached = self._groups.get(username)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        code, model = await self.hub("GET", f"users/{username}")
+        groups = set(model.get("groups", [])) if code == 200 and model else set()
+        self._groups[username] = (time.monotonic() + 30, groups)
+        return groups
+
+    def info(self, window: windows.Window) -> dict:
+        return {"exam": window.assignment_id, "course_id": window.course_id,
+                "opens_at": window.opens_at.isoformat(), "closes_at": window.closes_at.isoformat(),
+                "late_policy": window.late_policy,
+                "policy_text": t(f"exams.policy.{window.late_policy}",
+                                 closes=windows.local(window.closes_at))}
+
+    async def open_window_for(self, username: str, exam: str) -> windows.Window | None:
+        return windows.window_for(self.db_url, exam, await self.groups_of(username))
+
+
+class LearnerHandler(TokenServiceHandler):
+    service_name = SERVICE_NAME
+    internal_error_key = "exams.internal_error"
+    desk: Desk
+
+    def fail(self, status: int, key: str, **params) -> None:
+        raise web.HTTPError(status, reason=t(key, **params))
+
+
+class ExamListHandler(LearnerHandler):
+    @web.authenticated
+    async def get(self):
+        me = self.current_user["name"]
+        now = windows.now_utc()
+        exams = []
+        for exam in self.desk.exchange.released():
+            window = await self.desk.open_window_for(me, exam)
+            if window and window.is_open(now):
+                exams.append({**self.desk.info(window), "assignment_id": exam,
+                              "notebooks": self.desk.exchange.notebooks(exam)})
+        self.send({"course_id": self.desk.places.course_id, "exams": exams})
+
+
+class FetchHandler(LearnerHandler):
+    @web.authenticated
+    async def get(self, exam: str):
+        me = self.current_user["name"]
+        now = windows.now_utc()
+        window = await self.desk.open_window_for(me, exam)
+        if window is None or not window.is_open(now):
+            log.warning("fetch refused: %s %s (window closed or not for them)", me, exam)
+            self.fail(403, "exams.fetch_closed", exam=exam)
+        try:
+            files = self.desk.exchange.released_files(exam)
+        except KnsError as exc:
+            self.fail(404, exc.key, **exc.params)
+        windows.record_fetch(self.desk.db_url, window, me, now)
+        log.info("fetch: %s %s", me, exam)
+        self.send({"files": [f.to_json() for f in files], "info": self.desk.info(window)})
+
+
+class SubmitHandler(LearnerHandler):
+    @web.authenticated
+    async def post(self, exam: str):
+        me = self.current_user["name"]
+        now = windows.now_utc()  # the only clock that counts
+        window = await self.desk.open_window_for(me, exam)
+        if window is None:
+            self.fail(403, "exams.submit_no_window", exam=exam)
+        late = now >= window.closes_at
+        if late and window.late_policy == "refuse":
+            log.warning("late submission refused: %s %s at %s", me, exam, now.isoformat())
+            self.fail(403, "exams.submit_late_refused", exam=exam,
+                      closes=windows.local(window.closes_at))
+        if len(self.request.body) > self.desk.max_bytes * 4 // 3 + 65536:
+            self.fail(413, "exams.too_big", mb=self.desk.max_bytes // 2**20)
+        try:
+            body = json.loads(self.request.body or b"{}")
+            files = decode_files(body.get("files") if isinstance(body, dict) else None,
+                                 self.desk.max_bytes)
+        except (ValueError, AttributeError):
+            self.fail(400, "exams.bad_body")
+        except KnsError as exc:
+            self.fail(400, exc.key, **exc.params)
+        stamp = now.strftime(TIMESTAMP_FORMAT)
+        stored = self.desk.exchange.store_submission(me, exam, files, stamp)
+        windows.record_submission(self.desk.db_url, window, me, now, late)
+        log.info("submission: %s %s at %s%s -> %s", me, exam, stamp, " (late)" if late else "",
+                 stored.name)
+        self.send({"timestamp": stamp, "late": late,
+                   "message": t("exams.submitted_late" if late else "exams.submitted",
+                                time=windows.local(now))})
+
+
+class FeedbackHandler(LearnerHandler):
+    @web.authenticated
+    def get(self, exam: str):
+        me = self.current_user["name"]
+        self.send({"feedback": self.desk.exchange.feedback(me, exam)})
+
+
+# --- instructors' page ---------------------------------------------------------------------
+
+class ManageHandler(HubOAuthenticated, web.RequestHandler):
+    """A small page: released exams, their windows and attempts; open and close buttons."""
+
+    hub_scopes = {MANAGE_SCOPE}
+
+    def initialize(self, hub_auth: HubOAuth, desk: Desk):
+        self.hub_auth, self.desk = hub_auth, desk
+
+    def write_error(self, status_code, **kwargs):
+        key = "exams.page.forbidden" if status_code == 403 else "exams.internal_error"
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(f"<!doctype html><meta charset='utf-8'><p>{html.escape(t(key))}</p>")
+
+    @web.authenticated
+    def get(self):
+        self.render_page()
+
+    @web.authenticated
+    def post(self):
+        me = self.current_user["name"]
+        action, exam = self.get_body_argument("action"), self.get_body_argument("exam")
+        message, ok = "", True
+        try:
+            if exam not in self.desk.exchange.released():
+                raise KnsError("exams.not_released", exam=exam)
+            if action == "open":
+                message = open_exam(self.desk, exam, self.get_body_argument("group"),
+                                    int(self.get_body_argument("minutes")),
+                                    self.get_body_argument("late_policy"), me)
+            elif action == "close":
+                message = close_exam(self.desk, exam, me)
+        except KnsError as exc:
+            message, ok = exc.user_message, False
+        except ValueError:
+            message, ok = t("exams.bad_minutes", minutes=self.get_body_argument("minutes")), False
+        self.render_page(message, ok)
+
+    def render_page(self, message: str = "", ok: bool = True) -> None:
+        esc = html.escape
+        now = windows.now_utc()
+        rows = []
+        for exam in self.desk.exchange.released():
+            ws = windows.windows(self.desk.db_url, exam)
+            state = "; ".join(
+                t("exams.page.window", group=w.group, opens=windows.local(w.opens_at),
+                  closes=windows.local(w.closes_at),
+                  policy=t(f"exams.page.policy_{w.late_policy}"),
+                  state=t("exams.page.open" if w.is_open(now) else "exams.page.closed"))
+                for w in ws) or t("exams.page.never_opened")
+            done = sum(1 for a in windows.attempts(self.desk.db_url, exam) if a["submitted_at"])
+            fetched = len(windows.attempts(self.desk.db_url, exam))
+            rows.append(
+                f"<tr><td>{esc(exam)}</td><td>{esc(state)}</td>"
+                f"<td>{esc(t('exams.page.counts', fetched=fetched, submitted=done))}</td><td>"
+                f"<form method='post'>{self.xsrf_form_html()}"
+                f"<input type='hidden' name='exam' value='{esc(exam)}'>"
+                f"<label>{esc(t('exams.page.group'))} <input name='group' value='hocvien' size='10'></label> "
+                f"<label>{esc(t('exams.page.minutes'))} <input name='minutes' type='number' "
+                f"value='{self.desk.settings['exams']['default_minutes']}' min='5' max='480'></label> "
+                f"<label>{esc(t('exams.page.late'))} <select name='late_policy'>"
+                + "".join(f"<option value='{p}'>{esc(t(f'exams.page.policy_{p}'))}</option>"
+                          for p in LATE_POLICIES)
+                + f"</select></label> <button name='action' value='open'>{esc(t('exams.page.open_button'))}</button> "
+                f"<button name='action' value='close'>{esc(t('exams.page.close_button'))}</button>"
+                "</form></td></tr>")
+        colour = "#1b5e20" if ok else "#b71c1c"
+        notice = f"<p role='status' style='color:{colour}'>{esc(message)}</p>" if message else ""
+        empty = f"<p>{esc(t('exams.page.none_released'))}</p>" if not rows else ""
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(
+            "<!doctype html><html lang='vi'><head><meta charset='utf-8'>"
+            f"<title>{esc(t('exams.page.title'))}</title></head><body style='font-family:sans-serif'>"
+            f"<h1>{esc(t('exams.page.title'))}</h1>{notice}{empty}"
+            f"<table border='1' cellpadding='6'><tr><th>{esc(t('exams.page.exam'))}</th>"
+            f"<th>{esc(t('exams.page.windows'))}</th><th>{esc(t('exams.page.attempts'))}</th>"
+            f"<th></th></tr>{''.join(rows)}</table></body></html>")
+
+
+def open_exam(desk: Desk, exam: str, group: str, minutes: int, policy: str, by: str) -> str:
+    if not desk.isolated:
+        raise KnsError("exams.not_isolated")
+    window = windows.open_window(desk.db_url, desk.places.course_id, exam, group, minutes, policy, by)
+    course.set_duedate(desk.places, exam, window.closes_at, desk.owner)
+    log.info("window opened by %s: %s for %s until %s (%s)", by, exam, group,
+             window.closes_at.isoformat(), policy)
+    return t("exams.opened", exam=exam, group=group, closes=windows.local(window.closes_at))
+
+
+def close_exam(desk: Desk, exam: str, by: str) -> str:
+    closed = windows.close_window(desk.db_url, exam, by)
+    course.set_duedate(desk.places, exam, max(w.closes_at for w in closed), desk.owner)
+    log.info("window closed by %s: %s", by, exam)
+    return t("exams.closed", exam=exam)
+
+
+async def heartbeat(desk: Desk, every: int) -> None:
+    """Keep the servers of learners with an exam in progress 'active' for the idle culler."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            now = windows.now_utc()
+            stamp = now.isoformat().replace("+00:00", "Z")
+            for name in sorted(windows.in_progress(desk.db_url, now)):
+                code, _ = await desk.hub("POST", f"users/{name}/activity", {
+                    "last_activity": stamp, "servers": {"": {"last_activity": stamp}}})
+                if code >= 400:
+                    log.info("heartbeat for %s: hub answered %s (no running server?)", name, code)
+        except Exception:  # noqa: BLE001 - the loop must survive a hub restart
+            log.exception("exam heartbeat failed")
+
+
+class CallbackHandler(HubOAuthCallbackHandler):
+    """The OAuth callback on the HubOAuth instance that started the login (PKCE verifier)."""
+
+    def initialize(self, hub_auth: HubOAuth, desk: Desk | None = None):
+        self.hub_auth = hub_auth
+
+
+def make_app(desk: Desk, prefix: str, hub_auth: HubOAuth | None = None) -> web.Application:
+    # One HubOAuth for both: learners' servers send tokens, instructors' browsers a cookie.
+    hub_auth = hub_auth or HubOAuth(cache_max_age=60)
+    deps = {"hub_auth": hub_auth, "desk": desk}
+    exam = r"([a-z0-9][a-z0-9_.-]{0,63})"
+    return web.Application([
+        (url_path_join(prefix, "api/exams"), ExamListHandler, deps),
+        (url_path_join(prefix, f"api/exams/{exam}"), FetchHandler, deps),
+        (url_path_join(prefix, f"api/exams/{exam}/submissions"), SubmitHandler, deps),
+        (url_path_join(prefix, f"api/exams/{exam}/feedback"), FeedbackHandler, deps),
+        (url_path_join(prefix, "oauth_callback"), CallbackHandler, deps),
+        (prefix, ManageHandler, deps),
+    ], cookie_secret=os.urandom(32), xsrf_cookies=True, hub_auth=hub_auth)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="[%(levelname)s %(asctime)s %(name)s] %(message)s")
+    settings = load_settings()
+    desk = Desk(settings, os.environ.get("KNS_ISOLATED") == "1",
+                os.environ["JUPYTERHUB_API_URL"], os.environ["JUPYTERHUB_API_TOKEN"])
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", f"/services/{SERVICE_NAME}/")
+    url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
+
+    async def run():
+        # Listen inside the running loop: tornado binds the server to the current loop.
+        make_app(desk, prefix).listen(url.port, url.hostname)
+        log.info("exam desk on %s, exchange %s", url.geturl(), desk.places.exchange)
+        task = asyncio.create_task(heartbeat(desk, settings["exams"]["heartbeat_seconds"]))
+        try:
+            await asyncio.Event().wait()
+        finally:
+            task.cancel()
+
+    try:
+        asyncio.run(run())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        log.info("exam desk stopped")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""Exam windows and attempts in the platform database (times are the desk's clock, UTC)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import select
+
+from kynangso import db
+from kynangso.errors import KnsError
+from kynangso.exams import LATE_POLICIES
+from kynangso.models import ExamAttempt, ExamWindow
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes; everything stored here is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Window:
+    id: int
+    course_id: str
+    assignment_id: str
+    group: str
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    late_policy: str
+    opened_by: str
+    closed_by: str | None
+
+    def is_open(self, at: dt.datetime) -> bool:
+        return self.opens_at <= at < self.closes_at
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["opens_at"] = self.opens_at.isoformat()
+        data["closes_at"] = self.closes_at.isoformat()
+        return data
+
+    @classmethod
+    def of(cls, row: ExamWindow) -> Window:
+        return cls(row.id, row.course_id, row.assignment_id, row.group, _aware(row.opens_at),
+                   _aware(row.closes_at), row.late_policy, row.opened_by, row.closed_by)
+
+
+def open_window(db_url: str, course_id: str, assignment_id: str, group: str, minutes: int,
+                late_policy: str, by: str, at: dt.datetime | None = None) -> Window:
+    """Open `assignment_id` to hub group `group` for `minutes` from now."""
+    at = at or now_utc()
+    if late_policy not in LATE_POLICIES:
+        raise KnsError("exams.bad_policy", policy=late_policy, choices=", ".join(LATE_POLICIES))
+    if not 1 <= minutes <= 24 * 60:
+        raise KnsError("exams.bad_minutes", minutes=minutes)
+    with db.session_scope(db_url) as session:
+        for row in session.scalars(select(ExamWindow).where(
+                ExamWindow.assignment_id == assignment_id, ExamWindow.group == group)):
+            if Window.of(row).is_open(at):
+                raise KnsError("exams.already_open", exam=assignment_id, group=group,
+                               closes=local(Window.of(row).closes_at))
+        row = ExamWindow(course_id=course_id, assignment_id=assignment_id, group=group, opens_at=at,
+                         closes_at=at + dt.timedelta(minutes=minutes), late_policy=late_policy,
+                         opened_by=by)
+        session.add(row)
+        session.flush()
+        return Window.of(row)
+
+
+def close_window(db_url: str, assignment_id: str, by: str, group: str | None = None,
+                 at: dt.datetime | None = None) -> list[Window]:
+    """Close the open windows of `assignment_id` (of one group, or all) now."""
+    at = at or now_utc()
+    closed = []
+    with db.session_scope(db_url) as session:
+        query = select(ExamWindow).where(ExamWindow.assignment_id == assignment_id)
+        if group:
+            query = query.where(ExamWindow.group == group)
+        for row in session.scalars(query):
+            if Window.of(row).is_open(at):
+                row.closes_at, row.closed_by = at, by
+                closed.append(Window.of(row))
+    if not closed:
+        raise KnsError("exams.not_open", exam=assignment_id)
+    return closed
+
+
+def windows(db_url: str, assignment_id: str | None = None) -> list[Window]:
+    with db.session_scope(db_url) as session:
+        query = select(ExamWindow).order_by(ExamWindow.opens_at)
+        if assignment_id:
+            query = query.where(ExamWindow.assignment_id == assignment_id)
+        return [Window.of(row) for row in session.scalars(query)]
+
+
+def window_for(db_url: str, assignment_id: str, groups: set[str]) -> Window | None:
+    """The latest window of `assignment_id` for any of `groups` (open or closed)."""
+    mine = [w for w in windows(db_url, assignment_id) if w.group in groups]
+    return max(mine, key=lambda w: w.opens_at) if mine else None
+
+
+def record_fetch(db_url: str, window: Window, username: str, at: dt.datetime) -> None:
+    with db.session_scope(db_url) as session:
+        attempt = session.scalar(select(ExamAttempt).where(
+            ExamAttempt.window_id == window.id, ExamAttempt.username == username))
+        if attempt is None:
+            session.add(ExamAttempt(window_id=window.id, username=username, fetched_at=at,
+                                    submissions=0, late=False))
+
+
+def record_submission(db_url: str, window: Window, username: str, at: dt.datetime,
+                      late: bool) -> None:
+    with db.session_scope(db_url) as session:
+        attempt = session.scalar(select(ExamAttempt).where(
+            ExamAttempt.window_id == window.id, ExamAttempt.username == username))
+        if attempt is None:  # submitted without fetching through the desk (e.g. a re-used copy)
+            attempt = ExamAttempt(window_id=window.id, username=username, fetched_at=at,
+                                  submissions=0, late=False)
+            session.add(attempt)
+        attempt.submitted_at, attempt.late = at, attempt.late or late
+        attempt.submissions += 1
+
+
+def in_progress(db_url: str, at: dt.datetime) -> set[str]:
+    """Learners who fetched an exam whose window is open and have not submitted yet."""
+    with db.session_scope(db_url) as session:
+        rows = session.execute(select(ExamAttempt.username, ExamWindow).join(
+            ExamWindow, ExamWindow.id == ExamAttempt.window_id).where(
+            ExamAttempt.submitted_at.is_(None))).all()
+        return {name for name, row in rows if Window.of(row).is_open(at)}
+
+
+def attempts(db_url: str, assignment_id: str) -> list[dict]:
+    with db.session_scope(db_url) as session:
+        rows = session.execute(select(ExamAttempt, ExamWindow.group).join(
+            ExamWindow, ExamWindow.id == ExamAttempt.window_id).where(
+            ExamWindow.assignment_id == assignment_id).order_by(ExamAttempt.username)).all()
+        return [{"username": a.username, "group": group,
+                 "fetched_at": _aware(a.fetched_at).isoformat(),
+                 "submitted_at": _aware(a.submitted_at).isoformat() if a.submitted_at else None,
+                 "submissions": a.submissions, "late": a.late} for a, group in rows]
+
+
+LOCAL_TZ = dt.timezone(dt.timedelta(hours=7))
+
+
+def local(value: dt.datetime) -> str:
+    """A time as a Vietnamese reader writes it (Vietnam time)."""
+    return value.astimezone(LOCAL_TZ).strftime("%H:%M ngày %d/%m/%Y")
