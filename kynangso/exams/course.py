@@ -90,7 +90,10 @@ def grader_owner(settings: Settings, isolated: bool) -> tuple[int, int] | None:
     """uid/gid of the grader account on an isolated hub, None otherwise."""
     if not isolated:
         return None
-    entry = pwd.getpwnam(settings["exams"]["grader_account"])
+    try:
+        entry = pwd.getpwnam(settings["exams"]["grader_account"])
+    except KeyError:  # the hub has not run yet: nothing of the course exists to own
+        return None
     return entry.pw_uid, entry.pw_gid
 
 
@@ -136,6 +139,12 @@ def prepare(settings: Settings, isolated: bool, default_source: Path) -> ExamPla
             course=str(where.course), course_id=where.course_id, exchange=str(where.exchange)))
         os.rename(staging, where.course)
         log.info("exam course installed in %s from %s", where.course, src)
+    if not where.exchange.exists():
+        # Formgrader shows its Release and Collect buttons only once the exchange exists, and
+        # only a release creates it: made here so the first release can be done on its page.
+        # nbgrader's own mode (the exam root above is 0700).
+        where.exchange.mkdir()
+        os.chmod(where.exchange, 0o777)
     if owner:
         for path in [where.root, *where.root.rglob("*")]:
             if path.lstat().st_uid != owner[0]:

@@ -149,6 +149,10 @@ def open_lab(hub: Hub, session: requests.Session, username: str, timeout: float 
         r = session.get(f"{hub.url}/user/{username}/lab", timeout=60)
         if r.status_code == 200 and "jupyter-config-data" in r.text:
             return r
+        if r.status_code == 424:
+            # Not running: the spawn asked above met a server that was still stopping
+            # (e.g. the idle culler's), so ask again.
+            session.get(f"{hub.url}/hub/spawn/{username}", timeout=60)
         time.sleep(1)
     raise TimeoutError(f"JupyterLab of {username} not ready after {timeout} s:\n{hub.log()[-3000:]}")
 

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 from nbgrader.api import Gradebook
 
 from kynangso.hub.harness import (
@@ -69,8 +70,6 @@ def course_dir(hub) -> Path:
 
 
 def formgrader(hub, token: str, method: str, path: str, **kw):
-    import requests
-
     url = f"{hub.url}/services/{COURSE}/formgrader/api/{path}"
     return requests.request(method, url, headers={"Authorization": f"token {token}"}, timeout=300, **kw)
 
@@ -109,8 +108,6 @@ def manage_page(hub, session):
 
 
 def server_running(hub, admin_token: str, user: str) -> bool:
-    import requests
-
     r = requests.get(f"{hub.url}/hub/api/users/{user}", headers={"Authorization": f"token {admin_token}"},
                      timeout=30)
     return bool(r.json().get("servers", {}).get(""))
@@ -211,6 +208,20 @@ def test_exam_cycle(ehub, tmp_path):
         assert r.returncode != 0 and "Permission denied" in r.stderr, (target, r.stdout, r.stderr)
     r = as_user(hub, "hocvien01", "cat", f"{hub_home(hub, 'hocvien02')}/{EXAM}/{EXAM}.answers.json")
     assert r.returncode != 0 and "Permission denied" in r.stderr
+    inbound = where / "exchange" / COURSE / "inbound"
+    r = as_user(hub, "hocvien01", "touch", str(inbound / f"hocvien02+{EXAM}+forged"))
+    assert r.returncode != 0 and "Permission denied" in r.stderr
+    # The checkout's exam source (hidden tests, answer keys) is closed to learners too.
+    repo_source = Path(__file__).resolve().parents[2] / "assessments" / "exams" / "source"
+    r = as_user(hub, "hocvien01", "ls", str(repo_source))
+    assert r.returncode != 0 and "Permission denied" in r.stderr
+    # nbgrader's instructor server extensions are off in learners' servers.
+    assert sessions["hocvien01"].get(f"{hub.url}/user/hocvien01/formgrader", timeout=60).status_code == 404
+    # The desk refuses a file name that leaves the submission folder, with a Vietnamese reason.
+    bad = requests.post(f"{hub.url}/services/exams/api/exams/{EXAM}/submissions",
+                        headers={"Authorization": f"token {l_token}"}, timeout=60,
+                        json={"files": [{"path": "../../x", "data": ""}]})
+    assert bad.status_code == 400 and "không hợp lệ" in bad.json()["error"]
     # Forge the submission time: a timestamp file in the folder is ignored by the desk.
     as_user(hub, "hocvien01", "sh", "-c", f"echo '2020-01-01 00:00:00.000000 UTC' > {home1}/{EXAM}/timestamp.txt")
 

@@ -20,6 +20,7 @@ def open_hub(tmp_path_factory):
     yield hub
     stop_hub(hub.proc)
     shutil.rmtree(Path(hub.settings.state_dir) / "homes", ignore_errors=True)
+    shutil.rmtree(hub.settings["exams"]["root"], ignore_errors=True)
 
 
 def test_non_isolated_mode_is_announced_in_log_and_pages(open_hub):
@@ -38,3 +39,16 @@ def test_non_isolated_server_still_starts(open_hub):
     r = log_in(open_hub, "hocvien01")
     lab = open_lab(open_hub, r.session, "hocvien01")
     assert "/user/hocvien01/lab" in lab.url
+
+
+def test_non_isolated_hub_refuses_to_open_an_exam(open_hub):
+    """Does `kns exam open` refuse, in Vietnamese, when learners could read each other's work?"""
+    import os
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "kynangso.cli", "exam", "open", "tong-hop"],
+                       capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "KNS_SETTINGS": str(open_hub.settings_file)})
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert t("exams.not_isolated") in r.stderr
