@@ -151,6 +151,8 @@ class DeskList(NoExchangeFolder, ExchangeList):
         for exam in self._open["exams"]:
             local = os.path.join(self.assignment_dir, exam["assignment_id"])
             fetched = os.path.isdir(local)
+            if not fetched and not exam.get("open", True):
+                continue  # closed: nothing left to fetch
             folder = os.path.abspath(local) if fetched else ""
             out.append({
                 "course_id": exam["course_id"], "assignment_id": exam["assignment_id"],

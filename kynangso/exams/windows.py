@@ -112,6 +112,12 @@ def record_fetch(db_url: str, window: Window, username: str, at: dt.datetime) ->
                                     submissions=0, late=False))
 
 
+def has_fetched(db_url: str, window: Window, username: str) -> bool:
+    with db.session_scope(db_url) as session:
+        return session.scalar(select(ExamAttempt.id).where(
+            ExamAttempt.window_id == window.id, ExamAttempt.username == username)) is not None
+
+
 def record_submission(db_url: str, window: Window, username: str, at: dt.datetime,
                       late: bool) -> None:
     with db.session_scope(db_url) as session:

@@ -68,6 +68,7 @@ def test_in_progress_means_fetched_not_submitted_window_open(url):
     windows.record_submission(url, w, "binh", T0 + dt.timedelta(minutes=5), late=False)
     assert windows.in_progress(url, T0 + dt.timedelta(minutes=6)) == {"an", "chi"}
     assert windows.in_progress(url, T0 + dt.timedelta(minutes=31)) == set()
+    assert windows.has_fetched(url, w, "an") and not windows.has_fetched(url, w, "dung")
     rows = {a["username"]: a for a in windows.attempts(url, "tong-hop")}
     assert rows["binh"]["submissions"] == 1 and rows["an"]["submitted_at"] is None
 
