@@ -126,7 +126,7 @@ def notebook(exam: ExamDef):
     nb.metadata["language_info"] = {"name": "python"}
     cells = [
         _code(f"from assessments.questions import Exam\n\nbai = Exam({_lit(exam.exam_id)})\n"
-              f"bai.header({_lit(exam.title)}, {exam.minutes})", _meta("dau-bai")),
+              f"bai.header({_lit(exam.title)}, {exam.minutes});", _meta("dau-bai")),
         _markdown(f"# {exam.title}\n\n{exam.intro}\n\nThời gian làm bài: {exam.minutes} phút. "
                   f"Tổng điểm: {_points(exam.auto_points + exam.manual_points)} "
                   f"({_points(exam.manual_points)} điểm do giảng viên chấm).",
@@ -137,13 +137,15 @@ def notebook(exam: ExamDef):
             cells.append(_markdown(
                 f"### Câu {n} ({_points(item.points)} điểm, giảng viên chấm)\n\n{item.prompt}",
                 _meta(item.item_id, task=True, points=item.points), _tag(item)))
-            cells.append(_code(widget_source(exam, item, n), _meta(f"{item.item_id}-tra-loi")))
+            cells.append(_code(widget_source(exam, item, n) + ";", _meta(f"{item.item_id}-tra-loi")))
             continue
-        cells.append(_code(widget_source(exam, item, n), _meta(f"{item.item_id}-cau-hoi")))
+        # `;`: the widget is displayed once (by Exam.show), not again as the cell's result.
+        cells.append(_code(widget_source(exam, item, n) + ";", _meta(f"{item.item_id}-cau-hoi")))
         cells.append(_code(test_source(exam, item),
                            _meta(item.item_id, grade=True, points=item.points), _tag(item)))
     cells.append(_markdown("---\nHết bài. Anh/Chị kiểm tra lại các câu trả lời (mỗi câu hiện "
-                           "«Đã lưu câu trả lời») rồi bấm **Nộp bài** trong trang Bài kiểm tra.",
+                           "«Đã lưu câu trả lời»), rồi nộp bài: menu **Nbgrader › Assignment List**, "
+                           "bấm **Submit** bên cạnh tên bài thi.",
                            _meta("ket-thuc")))
     nb.cells = cells
     return nb

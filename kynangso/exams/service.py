@@ -22,6 +22,7 @@ import html
 import json
 import logging
 import os
+import sys
 import time
 from urllib.parse import urlparse
 
@@ -52,6 +53,8 @@ class Desk:
         self.max_bytes = settings["exams"]["max_submission_mb"] * 2**20
         self.hub_api, self.token = hub_api.rstrip("/"), token
         self._groups: dict[str, tuple[float, set[str]]] = {}
+        self.jobs: dict[str, str] = {}  # exam -> what the last grading run says (Vietnamese)
+        self.running: set[str] = set()
 
     async def hub(self, method: str, path: str, body: dict | None = None):
         request = HTTPRequest(f"{self.hub_api}/{path.lstrip('/')}", method=method,
@@ -170,9 +173,14 @@ class FeedbackHandler(LearnerHandler):
 # --- instructors' page ---------------------------------------------------------------------
 
 class ManageHandler(HubOAuthenticated, web.RequestHandler):
-    """A small page: released exams, their windows and attempts; open and close buttons."""
+    """The desk's page. Instructors (MANAGE_SCOPE): released exams, windows and attempts, open,
+    close, collect-and-grade. Everyone else: the exams open to them, with the closing time and
+    the late policy, before they fetch anything."""
 
-    hub_scopes = {MANAGE_SCOPE}
+    hub_scopes = {f"access:services!service={SERVICE_NAME}"}
+
+    def manager(self) -> bool:
+        return MANAGE_SCOPE in self.current_user.get("scopes", [])
 
     def initialize(self, hub_auth: HubOAuth, desk: Desk):
         self.hub_auth, self.desk = hub_auth, desk
@@ -183,11 +191,16 @@ class ManageHandler(HubOAuthenticated, web.RequestHandler):
         self.finish(f"<!doctype html><meta charset='utf-8'><p>{html.escape(t(key))}</p>")
 
     @web.authenticated
-    def get(self):
-        self.render_page()
+    async def get(self):
+        if self.manager():
+            self.render_page()
+        else:
+            await self.render_learner_page()
 
     @web.authenticated
     def post(self):
+        if not self.manager():
+            raise web.HTTPError(403)
         me = self.current_user["name"]
         action, exam = self.get_body_argument("action"), self.get_body_argument("exam")
         message, ok = "", True
@@ -200,11 +213,34 @@ class ManageHandler(HubOAuthenticated, web.RequestHandler):
                                     self.get_body_argument("late_policy"), me)
             elif action == "close":
                 message = close_exam(self.desk, exam, me)
+            elif action == "grade":
+                message = start_grading(self.desk, exam, me)
         except KnsError as exc:
             message, ok = exc.user_message, False
         except ValueError:
             message, ok = t("exams.bad_minutes", minutes=self.get_body_argument("minutes")), False
         self.render_page(message, ok)
+
+    async def render_learner_page(self) -> None:
+        esc = html.escape
+        me, now = self.current_user["name"], windows.now_utc()
+        self.xsrf_token  # noqa: B018 - sets the XSRF cookie, as every page of the desk does
+        items = []
+        for exam in self.desk.exchange.released():
+            window = await self.desk.open_window_for(me, exam)
+            if window and window.is_open(now):
+                info = self.desk.info(window)
+                items.append(f"<li><strong>{esc(exam)}</strong>: {esc(info['policy_text'])}</li>")
+        body = (f"<ul>{''.join(items)}</ul><p>{esc(t('exams.page.learner_howto'))}</p>" if items
+                else f"<p>{esc(t('exams.page.learner_none'))}</p>")
+        self._html(t("exams.page.learner_title"), body)
+
+    def _html(self, title: str, body: str) -> None:
+        esc = html.escape
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish("<!doctype html><html lang='vi'><head><meta charset='utf-8'>"
+                    f"<title>{esc(title)}</title></head><body style='font-family:sans-serif'>"
+                    f"<h1>{esc(title)}</h1>{body}</body></html>")
 
     def render_page(self, message: str = "", ok: bool = True) -> None:
         esc = html.escape
@@ -218,11 +254,13 @@ class ManageHandler(HubOAuthenticated, web.RequestHandler):
                   policy=t(f"exams.page.policy_{w.late_policy}"),
                   state=t("exams.page.open" if w.is_open(now) else "exams.page.closed"))
                 for w in ws) or t("exams.page.never_opened")
+            job = self.desk.jobs.get(exam, "")
             done = sum(1 for a in windows.attempts(self.desk.db_url, exam) if a["submitted_at"])
             fetched = len(windows.attempts(self.desk.db_url, exam))
             rows.append(
                 f"<tr><td>{esc(exam)}</td><td>{esc(state)}</td>"
-                f"<td>{esc(t('exams.page.counts', fetched=fetched, submitted=done))}</td><td>"
+                f"<td>{esc(t('exams.page.counts', fetched=fetched, submitted=done))}"
+                f"<br><small>{esc(job)}</small></td><td>"
                 f"<form method='post'>{self.xsrf_form_html()}"
                 f"<input type='hidden' name='exam' value='{esc(exam)}'>"
                 f"<label>{esc(t('exams.page.group'))} <input name='group' value='hocvien' size='10'></label> "
@@ -232,19 +270,19 @@ class ManageHandler(HubOAuthenticated, web.RequestHandler):
                 + "".join(f"<option value='{p}'>{esc(t(f'exams.page.policy_{p}'))}</option>"
                           for p in LATE_POLICIES)
                 + f"</select></label> <button name='action' value='open'>{esc(t('exams.page.open_button'))}</button> "
-                f"<button name='action' value='close'>{esc(t('exams.page.close_button'))}</button>"
+                f"<button name='action' value='close'>{esc(t('exams.page.close_button'))}</button> "
+                f"<button name='action' value='grade'>{esc(t('exams.page.grade_button'))}</button>"
                 "</form></td></tr>")
         colour = "#1b5e20" if ok else "#b71c1c"
         notice = f"<p role='status' style='color:{colour}'>{esc(message)}</p>" if message else ""
         empty = f"<p>{esc(t('exams.page.none_released'))}</p>" if not rows else ""
-        self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish(
-            "<!doctype html><html lang='vi'><head><meta charset='utf-8'>"
-            f"<title>{esc(t('exams.page.title'))}</title></head><body style='font-family:sans-serif'>"
-            f"<h1>{esc(t('exams.page.title'))}</h1>{notice}{empty}"
-            f"<table border='1' cellpadding='6'><tr><th>{esc(t('exams.page.exam'))}</th>"
-            f"<th>{esc(t('exams.page.windows'))}</th><th>{esc(t('exams.page.attempts'))}</th>"
-            f"<th></th></tr>{''.join(rows)}</table></body></html>")
+        formgrader = f"../{self.desk.places.course_id}/formgrader"
+        self._html(t("exams.page.title"),
+                   f"{notice}{empty}<p><a href='{formgrader}' target='_blank'>"
+                   f"{esc(t('exams.page.formgrader_link'))}</a></p>"
+                   f"<table border='1' cellpadding='6'><tr><th>{esc(t('exams.page.exam'))}</th>"
+                   f"<th>{esc(t('exams.page.windows'))}</th><th>{esc(t('exams.page.attempts'))}</th>"
+                   f"<th></th></tr>{''.join(rows)}</table>")
 
 
 def open_exam(desk: Desk, exam: str, group: str, minutes: int, policy: str, by: str) -> str:
@@ -262,6 +300,44 @@ def close_exam(desk: Desk, exam: str, by: str) -> str:
     course.set_duedate(desk.places, exam, max(w.closes_at for w in closed), desk.owner)
     log.info("window closed by %s: %s", by, exam)
     return t("exams.closed", exam=exam)
+
+
+def start_grading(desk: Desk, exam: str, by: str) -> str:
+    """Collect the exam's submissions and grade them with `kns grade`, in the background."""
+    if exam not in desk.running:
+        desk.running.add(exam)
+        desk.jobs[exam] = t("exams.grading.running", exam=exam)
+        asyncio.get_running_loop().create_task(_grade(desk, exam, by))
+    return desk.jobs[exam]
+
+
+async def _grade(desk: Desk, exam: str, by: str) -> None:
+    try:
+        desk.jobs[exam] = await _collect_and_grade(desk, exam, by)
+    finally:
+        desk.running.discard(exam)
+
+
+async def _collect_and_grade(desk: Desk, exam: str, by: str) -> str:
+    # As the grader account, in the course folder: the files it writes stay the grader's.
+    prefix = ["runuser", "-u", desk.settings["exams"]["grader_account"], "--"] if desk.owner else []
+    bin_dir = os.path.dirname(sys.executable)
+    steps = [[f"{bin_dir}/nbgrader", "collect", exam, "--update"],
+             [f"{bin_dir}/kns", "grade", exam, "--course-dir", str(desk.places.course), "--json"]]
+    env = {**os.environ, "HOME": str(desk.places.root), "PATH": f"{bin_dir}:/usr/sbin:/usr/bin:/bin"}
+    log.info("grading %s for %s", exam, by)
+    for step in steps:
+        proc = await asyncio.create_subprocess_exec(
+            *prefix, *step, cwd=str(desk.places.course), env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await proc.communicate()
+        if proc.returncode != 0:
+            log.error("grading %s failed at %s: %s", exam, step[1], err.decode(errors="replace")[-2000:])
+            return t("exams.grading.failed", exam=exam, step=step[1])
+    report = json.loads(out)
+    log.info("grading %s done: %s", exam, report)
+    return t("exams.grading.done", exam=exam, graded=len(report["graded"]),
+             failed=len(report["failed"]))
 
 
 async def heartbeat(desk: Desk, every: int) -> None:

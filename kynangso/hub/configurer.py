@@ -253,7 +253,8 @@ def _apply_exams(settings: Settings, services: list, roles: list, env: HubEnviro
         },
         "oauth_no_confirm": True,
         "oauth_client_allowed_scopes": [MANAGE_SCOPE],
-        "display": False,
+        "display": True,
+        "info": {"description": t("hub.exams_description")},
     })
     roles.append({"name": EXAMS_SERVICE, "services": [EXAMS_SERVICE],
                   "scopes": ["read:users:name", "read:users:groups", "users:activity"]})

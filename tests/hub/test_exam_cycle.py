@@ -25,6 +25,7 @@ from nbgrader.api import Gradebook
 from kynangso.hub.harness import (
     IS_ROOT,
     api_token,
+    cookie,
     launch_hub,
     log_in,
     open_lab,
@@ -75,8 +76,6 @@ def formgrader(hub, token: str, method: str, path: str, **kw):
 
 
 def lab_action(hub, session, user: str, action: str, exam: str):
-    from kynangso.hub.harness import cookie
-
     xsrf = cookie(session, "_xsrf", f"/user/{user}/") or ""
     r = session.post(f"{hub.url}/user/{user}/assignments/{action}",
                      data={"course_id": COURSE, "assignment_id": exam},
@@ -172,8 +171,17 @@ def test_exam_cycle(ehub, tmp_path):
         "_xsrf": xsrf, "exam": EXAM, "group": "hocvien", "minutes": "30",
         "late_policy": "accept_zero", "action": "open"}, timeout=60)
     assert "Đã mở bài thi" in r.text, r.text[:1000]
-    # A learner cannot open the page, let alone a window.
-    assert manage_page(hub, sessions["hocvien02"]).status_code == 403
+    # A learner sees their own exams on the page (with the late policy), but no instructor
+    # tools, and cannot open a window by posting the form.
+    mine = manage_page(hub, sessions["hocvien02"])
+    assert mine.status_code == 200 and "Quản lý đợt thi" not in mine.text
+    assert "chấm 0 điểm" in mine.text and EXAM in mine.text, mine.text[:1000]
+    lxsrf = cookie(sessions["hocvien02"], "_xsrf", "/services/exams/")
+    assert lxsrf  # a valid form token: the refusal below is the desk's, not XSRF's
+    forged = sessions["hocvien02"].post(f"{hub.url}/services/exams/", timeout=60, data={
+        "_xsrf": lxsrf, "exam": STRICT, "group": "hocvien",
+        "minutes": "30", "late_policy": "refuse", "action": "open"})
+    assert forged.status_code == 403
     out = kns(hub, "exam", "open", STRICT, "--group", "hocvien", "--minutes", "30", "--late", "refuse")
     assert out.returncode == 0, out.stderr
 
@@ -250,20 +258,29 @@ def test_exam_cycle(ehub, tmp_path):
     refused = lab_action(hub, sessions["hocvien01"], "hocvien01", "submit", STRICT)
     assert refused["success"] is False and "không được nhận" in refused["value"], refused
 
-    # 9. Collect, grade with kns grade (as the grader account), a manual grade.
-    for exam in (EXAM, STRICT):
-        r = formgrader(hub, t_token, "POST", f"assignment/{exam}/collect")
-        assert r.status_code == 200 and r.json()["success"], r.text[-2000:]
+    # 9. Collect and grade: EXAM from the desk's page ("Thu bài và chấm tự động": nbgrader
+    # collect + kns grade as the grader account), STRICT in formgrader + `kns grade` by hand.
+    page = manage_page(hub, teacher)
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
+    teacher.post(f"{hub.url}/services/exams/", data={"_xsrf": xsrf, "exam": EXAM, "action": "grade"},
+                 timeout=60)
+    done = f"Đã thu bài và chấm tự động bài «{EXAM}»: 3 bài đã chấm, 0 bài lỗi"
+    deadline = time.monotonic() + 600
+    while done not in (text := manage_page(hub, teacher).text) and time.monotonic() < deadline:
+        assert "không thành công" not in text, text
+        time.sleep(3)
+    assert done in manage_page(hub, teacher).text
+    r = formgrader(hub, t_token, "POST", f"assignment/{STRICT}/collect")
+    assert r.status_code == 200 and r.json()["success"], r.text[-2000:]
     stamp = (course_dir(hub) / "submitted" / "hocvien01" / EXAM / "timestamp.txt").read_text()
     assert not stamp.startswith("2020"), stamp
     grader = hub.settings["exams"]["grader_account"]
-    for exam in (EXAM, STRICT):
-        r = subprocess.run(["runuser", "-u", grader, "--", f"{sys.prefix}/bin/kns", "grade", exam,
-                            "--course-dir", str(course_dir(hub))],
-                           capture_output=True, text=True, timeout=900, cwd=str(course_dir(hub)),
-                           env={**os.environ, "PATH": f"{sys.prefix}/bin:/usr/sbin:/usr/bin:/bin",
-                                "HOME": str(where)})
-        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    r = subprocess.run(["runuser", "-u", grader, "--", f"{sys.prefix}/bin/kns", "grade", STRICT,
+                        "--course-dir", str(course_dir(hub))],
+                       capture_output=True, text=True, timeout=900, cwd=str(course_dir(hub)),
+                       env={**os.environ, "PATH": f"{sys.prefix}/bin:/usr/sbin:/usr/bin:/bin",
+                            "HOME": str(where)})
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
 
     with Gradebook(f"sqlite:///{course_dir(hub) / 'gradebook.db'}", course_id=COURSE) as gb:
         full = gb.find_submission(EXAM, "hocvien01")
