@@ -1,13 +1,18 @@
 """Grading engine benchmark: `kns grade` against `nbgrader autograde`, same machine, same run.
 
-Builds nbgrader's quickstart course (ps1: two notebooks per submission), makes N submissions
-(default 200: a mix of correct, partly correct and blank answers), grades one copy with
-`nbgrader autograde` and another with `kns grade`, and prints both wall times, the ratio, the
-peak memory of each and whether the two gradebooks are identical.
+By default grades OUR exam course (assessments/exams, exam `van-ban`): the exam is released
+with `nbgrader generate_assignment`, N simulated learners (default 200; a fixed mix of correct,
+partly correct, wrong and blank answers written by assessments/exams/answers.py) submit it, one
+copy is graded with `nbgrader autograde` and another with `kns grade`. Prints, side by side,
+both wall times, the ratio, the peak memory of each grader's whole process tree (summed RSS,
+and summed PSS, which counts pages shared by forked kernels once) and whether the two
+gradebooks are identical.
 
-Settings (environment): KNS_BENCH_GRADING_N (submissions, default 200),
-KNS_BENCH_GRADING_NBGRADER_SAMPLE (grade only this many with nbgrader and extrapolate,
-clearly labelled; default: all), KNS_BENCH_GRADING_WORKERS (default: CPU count).
+Settings (environment): KNS_BENCH_GRADING_COURSE (`exam`, default, or `quickstart`: nbgrader's
+example course ps1, two notebooks per submission), KNS_BENCH_GRADING_EXAM (default van-ban),
+KNS_BENCH_GRADING_N (submissions, default 200), KNS_BENCH_GRADING_NBGRADER_SAMPLE (grade only
+this many with nbgrader and extrapolate, clearly labelled; default: all),
+KNS_BENCH_GRADING_WORKERS (default: CPU count).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -29,23 +35,24 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = os.path.dirname(sys.executable)
 
 
-def _env() -> dict[str, str]:
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return dict(os.environ, PATH=BIN + os.pathsep + os.environ.get("PATH", ""),
-                PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+                PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), **(extra or {}))
 
 
-def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(args, cwd=cwd, env=_env(), capture_output=True, text=True)
+def _run(args: list[str], cwd: Path, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(args, cwd=cwd, env=_env(extra), capture_output=True, text=True)
 
 
 class TreeMemory:
-    """Samples the summed PSS of a process and all its descendants (kernels included)."""
+    """Samples the summed RSS and PSS of a process and all its descendants (kernels included)."""
 
     def __init__(self, pid: int, every_s: float = 0.5):
         import psutil
 
         self.proc = psutil.Process(pid)
-        self.peak = 0
+        self.peak_rss = 0
+        self.peak_pss = 0
         self.every_s = every_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -55,47 +62,57 @@ class TreeMemory:
         import psutil
 
         while not self._stop.is_set():
-            total = 0
+            rss = pss = 0
             try:
                 for p in [self.proc, *self.proc.children(recursive=True)]:
                     try:
-                        # PSS: forked kernels share their parent's pages; RSS would count them twice.
-                        total += p.memory_full_info().pss
+                        # RSS counts pages shared by forked kernels once per process; PSS splits them.
+                        info = p.memory_full_info()
+                        rss += info.rss
+                        pss += info.pss
                     except (psutil.Error, AttributeError):
                         pass
             except psutil.Error:
                 return
-            self.peak = max(self.peak, total)
+            self.peak_rss = max(self.peak_rss, rss)
+            self.peak_pss = max(self.peak_pss, pss)
             self._stop.wait(self.every_s)
 
-    def stop(self) -> int:
+    def stop(self) -> tuple[int, int]:
         self._stop.set()
         self._thread.join()
-        return self.peak
+        return self.peak_rss, self.peak_pss
 
 
-def _timed_process(args: list[str], cwd: Path) -> tuple[float, int, int, subprocess.CompletedProcess]:
-    """(wall s, peak summed RSS bytes of the tree, largest single-process RSS KiB, result).
+@dataclass
+class Run:
+    wall_s: float
+    tree_rss: int  # bytes, peak of the summed RSS of the process tree
+    tree_pss: int  # bytes, peak of the summed PSS of the process tree
+    max_single_kib: int  # /usr/bin/time's %M: the largest RSS of one process of the tree
+    result: subprocess.CompletedProcess
 
-    The single-process figure is /usr/bin/time's %M (getrusage of the waited-for tree)."""
+
+def _timed_process(args: list[str], cwd: Path, extra: dict[str, str] | None = None) -> Run:
     maxrss_file = cwd / ".maxrss"
     timed = ["/usr/bin/time", "-f", "%M", "-o", str(maxrss_file), *args] if os.path.exists(
         "/usr/bin/time") else args
     start = time.perf_counter()
-    proc = subprocess.Popen(timed, cwd=cwd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(timed, cwd=cwd, env=_env(extra), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     mem = TreeMemory(proc.pid)
     out, err = proc.communicate()
     wall = time.perf_counter() - start
-    peak_tree = mem.stop()
+    tree_rss, tree_pss = mem.stop()
     try:
         max_single = int(maxrss_file.read_text().strip().splitlines()[-1])
     except (OSError, ValueError, IndexError):
         max_single = 0
-    return wall, peak_tree, max_single, subprocess.CompletedProcess(args, proc.returncode, out, err)
+    return Run(wall, tree_rss, tree_pss, max_single,
+               subprocess.CompletedProcess(args, proc.returncode, out, err))
 
 
-def _build_course(base: Path, n: int) -> Path:
+def _build_quickstart(base: Path, n: int) -> Path:
     if _run([os.path.join(BIN, "nbgrader"), "quickstart", "course101"], base).returncode:
         raise RuntimeError("nbgrader quickstart failed")
     course = base / "course101"
@@ -122,13 +139,64 @@ def _build_course(base: Path, n: int) -> Path:
     return course
 
 
+# The mix of simulated learners in the exam variant (share of each quality).
+MIX = (("correct", 0.25), ("partial", 0.40), ("wrong", 0.20), ("blank", 0.15))
+
+
+def _build_exam_course(base: Path, exam: str, n: int) -> tuple[Path, dict[str, str], dict[str, int]]:
+    """(course, grader environment, learners per quality): our exam released, n submissions.
+
+    The graders get their own training CA (the signing exam verifies against it) and home."""
+    exams_dir = ROOT / "assessments" / "exams"
+    if str(exams_dir) not in sys.path:
+        sys.path.insert(0, str(exams_dir))  # not an installed package (answers stay off the hub)
+    from answers import simulate_submission
+
+    from sandbox.signing.pki import TrainingPKI
+
+    state, home = base / "state", base / "home"
+    home.mkdir()
+    extra = {"KNS_STATE_DIR": str(state), "HOME": str(home)}
+    course = base / "kiem-tra"
+    shutil.copytree(exams_dir / "source" / exam, course / "source" / exam)
+    (course / "nbgrader_config.py").write_text("c = get_config()\n", encoding="utf-8")
+    done = _run([os.path.join(BIN, "nbgrader"), "generate_assignment", exam], course, extra)
+    if done.returncode:
+        raise RuntimeError(f"nbgrader generate_assignment {exam} failed: {done.stderr[-2000:]}")
+    pki = TrainingPKI.create(state / "pki")
+    rng = random.Random(7)
+    qualities = [q for q, _ in MIX]
+    counts = dict.fromkeys(qualities, 0)
+    for k in range(n):
+        quality = rng.choices(qualities, weights=[w for _, w in MIX])[0]
+        counts[quality] += 1
+        student = f"hv{k:03d}"
+        folder = course / "submitted" / student / exam
+        shutil.copytree(course / "release" / exam, folder)
+        simulate_submission(exam, student, folder, quality, pki=pki)
+        (folder / "timestamp.txt").write_text("2026-03-02 08:30:00.000000 UTC", encoding="utf-8")
+    return course, extra, counts
+
+
+def _mib(n_bytes: float) -> str:
+    return f"{n_bytes / 2**20:.0f} MiB"
+
+
 def main() -> None:
     n = int(os.environ.get("KNS_BENCH_GRADING_N", "200"))
     sample = int(os.environ.get("KNS_BENCH_GRADING_NBGRADER_SAMPLE", str(n)))
     workers = int(os.environ.get("KNS_BENCH_GRADING_WORKERS", str(os.cpu_count() or 1)))
+    kind = os.environ.get("KNS_BENCH_GRADING_COURSE", "exam")
     base = Path(tempfile.mkdtemp(prefix="kns-bench-grading-"))
     try:
-        course = _build_course(base, n)
+        if kind == "quickstart":
+            course, extra, assignment = _build_quickstart(base, n), {}, "ps1"
+            what = "nbgrader quickstart ps1 (2 notebooks per submission, ~70 % of answers given)"
+        else:
+            assignment = os.environ.get("KNS_BENCH_GRADING_EXAM", "van-ban")
+            course, extra, counts = _build_exam_course(base, assignment, n)
+            what = (f"our exam {assignment} (assessments/exams; simulated learners: "
+                    + ", ".join(f"{c} {q}" for q, c in counts.items()) + ")")
         by_nbg = base / "nbgrader"
         by_kns = base / "kns"
         shutil.copytree(course, by_nbg)
@@ -138,42 +206,48 @@ def main() -> None:
             for student in os.listdir(by_nbg / "submitted"):
                 if student not in keep:
                     shutil.rmtree(by_nbg / "submitted" / student)
-        print(f"machine: {os.cpu_count()} CPUs; course: nbgrader quickstart ps1 (2 notebooks per "
-              f"submission); submissions: {n}", flush=True)
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"machine: {os.cpu_count()} CPUs (load average {load:.1f} at start); course: {what}; "
+              f"submissions: {n}", flush=True)
 
-        wall_nbg, tree_nbg, max_nbg, res_nbg = _timed_process(
-            [os.path.join(BIN, "nbgrader"), "autograde", "ps1"], by_nbg)
+        nbg = _timed_process([os.path.join(BIN, "nbgrader"), "autograde", assignment], by_nbg, extra)
         label = "measured" if sample == n else f"measured on a random sample of {sample}"
-        print(f"nbgrader autograde: {wall_nbg:.1f} s wall ({label}; exit {res_nbg.returncode}), "
-              f"{wall_nbg / sample:.2f} s per submission", flush=True)
-        if sample < n:
-            wall_nbg_all = wall_nbg / sample * n
-            print(f"nbgrader autograde, EXTRAPOLATED to {n} submissions: {wall_nbg_all:.1f} s", flush=True)
-        else:
-            wall_nbg_all = wall_nbg
-        print(f"nbgrader autograde peak memory: {tree_nbg / 2**20:.0f} MiB PSS summed over its process "
-              f"tree (sampled every 0.5 s); largest single process RSS {max_nbg / 1024:.0f} MiB", flush=True)
+        print(f"nbgrader autograde done: {nbg.wall_s:.1f} s ({label}; exit {nbg.result.returncode})",
+              flush=True)
+        wall_nbg_all = nbg.wall_s / sample * n
+        kns = _timed_process([sys.executable, "-m", "assessments.grading", assignment, "--course-dir",
+                              str(by_kns), "--workers", str(workers), "--json"], by_kns, extra)
+        out = kns.result.stdout
+        report = json.loads(out[out.index("{"):]) if "{" in out else {}
+        print(f"kns grade done: {kns.wall_s:.1f} s (exit {kns.result.returncode}; graded "
+              f"{len(report.get('graded', []))}, failed {len(report.get('failed', []))})", flush=True)
 
-        wall_kns, tree_kns, max_kns, res_kns = _timed_process(
-            [sys.executable, "-m", "assessments.grading", "ps1", "--course-dir", str(by_kns),
-             "--workers", str(workers), "--json"], by_kns)
-        report = json.loads(res_kns.stdout) if res_kns.stdout.strip().startswith("{") else {}
-        print(f"kns grade ({workers} workers): {wall_kns:.1f} s wall for {n} submissions (measured; exit "
-              f"{res_kns.returncode}; graded {len(report.get('graded', []))}, failed "
-              f"{len(report.get('failed', []))}), {wall_kns / n:.2f} s per submission", flush=True)
-        print(f"kns grade peak memory: {tree_kns / 2**20:.0f} MiB PSS summed over its process tree "
-              f"(workers, zygotes and kernels, sampled every 0.5 s); largest single process RSS "
-              f"{max_kns / 1024:.0f} MiB", flush=True)
-        ratio = wall_nbg_all / wall_kns
+        rows = [
+            ("", "nbgrader autograde", f"kns grade ({workers} workers)"),
+            (f"wall time, {n} submissions",
+             f"{wall_nbg_all:.1f} s" + ("" if sample == n else " (EXTRAPOLATED)"), f"{kns.wall_s:.1f} s"),
+            ("per submission", f"{nbg.wall_s / sample:.2f} s", f"{kns.wall_s / n:.2f} s"),
+            ("peak RSS, whole process tree", _mib(nbg.tree_rss), _mib(kns.tree_rss)),
+            ("peak PSS, whole process tree", _mib(nbg.tree_pss), _mib(kns.tree_pss)),
+            ("largest single process RSS", _mib(nbg.max_single_kib * 1024),
+             _mib(kns.max_single_kib * 1024)),
+        ]
+        for label_, a, b in rows:
+            print(f"  {label_:<30} {a:>24} {b:>24}", flush=True)
         basis = "measured" if sample == n else "extrapolated nbgrader time"
-        print(f"ratio nbgrader/kns: {ratio:.1f}x ({basis}; aim: at least 5x on 2 cores)", flush=True)
+        print(f"ratio nbgrader/kns wall time: {wall_nbg_all / kns.wall_s:.1f}x ({basis}; aim: at least "
+              f"5x on 2 cores). Memory: summed over the grader's process and all its descendants "
+              f"(kernels, workers, zygotes), sampled every 0.5 s.", flush=True)
 
         from assessments.grading.compare import snapshot
 
-        nbg_rows = snapshot(f"sqlite:///{by_nbg}/gradebook.db", "ps1")
-        kns_rows = snapshot(f"sqlite:///{by_kns}/gradebook.db", "ps1")
-        same = all(kns_rows.get(s) == rows for s, rows in nbg_rows.items())
-        print(f"gradebooks identical on the {len(nbg_rows)} submissions graded by both: {same}", flush=True)
+        nbg_rows = snapshot(f"sqlite:///{by_nbg}/gradebook.db", assignment)
+        kns_rows = snapshot(f"sqlite:///{by_kns}/gradebook.db", assignment)
+        same = all(kns_rows.get(s) == r for s, r in nbg_rows.items())
+        scores = sorted(r["score"] for r in nbg_rows.values())
+        print(f"gradebooks identical on the {len(nbg_rows)} submissions graded by both: {same} "
+              f"(scores from {scores[0] if scores else '-'} to {scores[-1] if scores else '-'}, "
+              f"{sum(1 for x in scores if x == 0)} zero)", flush=True)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -37,6 +37,8 @@ from reports.requirements import Requirements, load_requirements
 log = logging.getLogger(__name__)
 
 NOT_ASSESSED_RANK = -1
+# Gradebook columns with few distinct values, read as categories.
+CATEGORIES = ("username", "assignment", "notebook", "grade_id", "submitted_at", "submission")
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,8 @@ def read_gradebook(source: GradebookSource, problems: list[str]) -> tuple[pd.Dat
     query = (
         select(SubmittedAssignment.student_id, Assignment.name, Notebook.name, GradeCell.name,
                Grade.auto_score, Grade.manual_score, Grade.extra_credit, Grade.needs_manual_grade,
-               GradeCell.max_score, SubmittedAssignment.timestamp)
+               GradeCell.max_score, SubmittedAssignment.timestamp, SubmittedNotebook.id,
+               SubmittedNotebook.late_submission_penalty)
         .select_from(Grade)
         .join(GradeCell, Grade.cell_id == GradeCell.id)
         .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
@@ -159,7 +162,7 @@ def read_gradebook(source: GradebookSource, problems: list[str]) -> tuple[pd.Dat
         .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
     )
     columns = ["username", "assignment", "notebook", "grade_id", "auto", "manual", "extra",
-               "needs_manual", "possible", "submitted_at"]
+               "needs_manual", "possible", "submitted_at", "submission", "penalty"]
     engine = create_engine(source.db_url)
     try:
         with engine.connect() as conn:
@@ -172,7 +175,7 @@ def read_gradebook(source: GradebookSource, problems: list[str]) -> tuple[pd.Dat
             chunks = []
             while batch := cursor.fetchmany(200_000):
                 chunk = pd.DataFrame.from_records(batch, columns=columns)
-                for col in ("username", "assignment", "notebook", "grade_id", "submitted_at"):
+                for col in CATEGORIES:
                     chunk[col] = chunk[col].astype("category")
                 chunks.append(chunk)
             cursor.close()
@@ -180,7 +183,7 @@ def read_gradebook(source: GradebookSource, problems: list[str]) -> tuple[pd.Dat
         engine.dispose()
     if chunks:
         res = pd.concat(chunks, ignore_index=True)
-        for col in ("username", "assignment", "notebook", "grade_id", "submitted_at"):
+        for col in CATEGORIES:
             res[col] = pd.Categorical(res[col].astype(object)) if len(chunks) > 1 else res[col]
     else:
         res = pd.DataFrame(columns=columns)
@@ -188,14 +191,15 @@ def read_gradebook(source: GradebookSource, problems: list[str]) -> tuple[pd.Dat
     stamps = res["submitted_at"].astype(object)
     res["submitted_at"] = pd.to_datetime(stamps, format="ISO8601") if len(res) else stamps
     res["needs_manual"] = res["needs_manual"].astype(bool)
-    for col in ("auto", "manual", "extra", "possible"):
+    for col in ("auto", "manual", "extra", "possible", "penalty"):
         res[col] = pd.to_numeric(res[col]).astype(float)
     # nbgrader's Grade.score: the manual score wins over the automatic one, plus extra credit.
     pending = res["needs_manual"] & res["manual"].isna()
     base = res["manual"].where(res["manual"].notna(), res["auto"]).fillna(0.0)
-    res["earned"] = (base + res["extra"].fillna(0.0)).clip(lower=0.0)
-    res["earned"] = np.minimum(res["earned"], res["possible"])
-    res = res[~pending].drop(columns=["auto", "manual", "extra", "needs_manual"])
+    score = base + res["extra"].fillna(0.0)
+    res["earned"] = np.minimum(score.clip(lower=0.0), res["possible"]) * net_share(res, score)
+    res = res[~pending].drop(columns=["auto", "manual", "extra", "needs_manual", "submission",
+                                      "penalty"])
 
     tags = read_item_tags(source.course_dir, problems)
     tag_frame = pd.DataFrame(
@@ -220,6 +224,24 @@ def read_gradebook(source: GradebookSource, problems: list[str]) -> tuple[pd.Dat
     periods["period_id"] = course + "/" + periods["assignment"]
     res["period_id"] = course + "/" + res["assignment"]
     return periods, res.drop(columns=["assignment"])
+
+
+def net_share(res: pd.DataFrame, score: pd.Series) -> pd.Series:
+    """Per grade row, the share of its notebook's score that counts after the late penalty.
+
+    nbgrader records a late submission's penalty per submitted notebook
+    (`SubmittedNotebook.late_submission_penalty`; method "zero": penalty = the notebook's
+    score). The evidence is the net result: each item's points scaled by
+    (score − penalty) / score of its notebook (nbgrader's `SubmittedNotebook.score`, the sum
+    of `Grade.score`), 0 when that score is 0, 1 without a penalty.
+    """
+    has_penalty = res["penalty"].notna() & (res["penalty"] > 0)
+    if not has_penalty.any():
+        return pd.Series(1.0, index=res.index)
+    totals = score.groupby(res["submission"], observed=True, sort=False).transform("sum")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(totals > 0, (totals - res["penalty"].fillna(0.0)) / totals, 0.0)
+    return pd.Series(np.where(has_penalty, np.clip(share, 0.0, 1.0), 1.0), index=res.index)
 
 
 # --- the level rule, vectorised --------------------------------------------------------------
@@ -464,14 +486,31 @@ def sources_from_settings(settings) -> tuple[str, list[GradebookSource]]:
     """(platform database URL, exam gradebooks) for the running platform.
 
     Gradebooks: `$KNS_REPORTS_GRADEBOOKS` (JSON list of {"db_url", "course_dir"}) if set, else
-    every `<state_dir>/exams/<course>/gradebook.db` (the course folder beside it).
+    every `<course>/gradebook.db` (the course folder beside it) in the live exam root
+    (`kynangso.exams.course.places`) and in `<state_dir>/exams` (the demo course), each once.
+    A root this account cannot read gives nothing.
     """
     import os
+
+    from kynangso.exams.course import places
+    from kynangso.settings import isolation_enabled
 
     raw = os.environ.get("KNS_REPORTS_GRADEBOOKS")
     if raw:
         items = json.loads(raw)
         return settings.database_url, [GradebookSource(i["db_url"], Path(i["course_dir"]),
                                                        i.get("course")) for i in items]
-    found = sorted((settings.state_dir / "exams").glob("*/gradebook.db"))
-    return settings.database_url, [GradebookSource(f"sqlite:///{p}", p.parent) for p in found]
+    live = places(settings, isolation_enabled(settings, os.geteuid() == 0)).root
+    found: dict[Path, Path] = {}
+    for root in (live, settings.state_dir / "exams"):
+        try:
+            paths = sorted(Path(root).glob("*/gradebook.db"))
+        except OSError as exc:
+            log.warning("reports: exam root %s not readable: %s", root, exc)
+            continue
+        for path in paths:
+            if path.parent.name.startswith("."):  # a course being built (reports.demo)
+                continue
+            found.setdefault(path.resolve(), path)
+    return settings.database_url, [GradebookSource(f"sqlite:///{p}", p.parent)
+                                   for p in found.values()]

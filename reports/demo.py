@@ -1,23 +1,34 @@
-"""Synthetic exam courses for tests, the benchmark and the demo (DỮ LIỆU MẪU).
+"""Exam courses for tests, the benchmark and the demo (DỮ LIỆU MẪU).
 
-An exam course is an nbgrader course folder: `source/<assignment>/<notebook>.ipynb` whose graded
-cells carry the competence tag (cell metadata "kynangso"), and a gradebook built with nbgrader's
-own `Gradebook` API (assignments, notebooks, grade cells, students, submissions, grades), so the
-reports read exactly the tables nbgrader writes. `build_demo_gradebook` makes the demo office's
-clearly labelled sample results; the real ones come from the grading pipeline.
+Synthetic courses (tests, benchmark): an nbgrader course folder,
+`source/<assignment>/<notebook>.ipynb` whose graded cells carry the competence tag (cell
+metadata "kynangso"), and a gradebook built with nbgrader's own `Gradebook` API (assignments,
+notebooks, grade cells, students, submissions, grades), so the reports read exactly the tables
+nbgrader writes.
+
+The demo office's results (`build_demo_gradebook`, for `make run`) are not synthetic: the real
+exams of assessments/exams, simulated learners' submissions, graded by the real grading
+pipeline, in a course whose name says it is sample data (`kiem-tra-MAU`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import shutil
 import tempfile
+import time
 import uuid
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from kynangso.errors import KnsError
+
+log = logging.getLogger(__name__)
 
 DEMO_COURSE = "kiem-tra-MAU"  # the demo exam course; the name says it is sample data
 
@@ -57,7 +68,7 @@ def _write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def _gradebook(db_url: str):
+def _gradebook(db_url: str, course_id: str = "default_course"):
     """nbgrader's Gradebook; it shells out to `alembic`, so the venv's bin must be on PATH."""
     import shutil
     import sys
@@ -67,7 +78,7 @@ def _gradebook(db_url: str):
     if shutil.which("alembic") is None:
         os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable),
                                               os.environ.get("PATH", "")])
-    return Gradebook(db_url)
+    return Gradebook(db_url, course_id)
 
 
 def add_exam(course_dir: Path, db_url: str, assignment: str, duedate: datetime,
@@ -141,35 +152,174 @@ def bulk_results(db_url: str, assignment: str, scores: Mapping[str, Mapping[str,
     engine.dispose()
 
 
-def build_demo_gradebook(settings) -> Path:
-    """A sample exam course for the demo office (usernames of kynangso/demo/office.py).
+# --- the demo office's results: the real exams, simulated learners, the real grading ---------
 
-    Labelled DỮ LIỆU MẪU by its name (`kiem-tra-MAU`); returns the course folder.
-    Idempotent: an existing demo gradebook is left as it is.
-    """
-    from datetime import UTC
+DEMO_EXAMS = ("tong-hop", "van-ban", "dich-vu-cong")
+# chu-ky-so is left out: its signing task is verified against the platform's training CA, and
+# simulating it would issue every demo learner a certificate (with a passphrase they do not
+# know) in the CA the hub's signing service uses.
+DEMO_PERIODS = ((1, datetime(2026, 3, 31, 17, tzinfo=UTC)),
+                (2, datetime(2026, 9, 30, 17, tzinfo=UTC)))
+SUBMITTED_BEFORE_DUE = timedelta(days=3)  # every demo submission is on time
+# The manual grader's mark on the written task, as a share of its points, by learner quality.
+WRITTEN_SHARE = {"correct": 1.0, "partial": 0.5, "wrong": 0.0, "blank": 0.0}
+DEMO_CONFIG = '''\
+# The demo exam course (DỮ LIỆU MẪU), built by reports.demo.build_demo_gradebook.
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = {course_id!r}
+c.LateSubmissionPlugin.penalty_method = "zero"
+c.Execute.timeout = 120
+'''
+QUALITIES = ("correct", "partial", "wrong", "blank")  # answers.QUALITIES, strongest first
 
+
+def demo_assignment(exam: str, period: int) -> str:
+    return f"{exam}-ky-{period}"
+
+
+def demo_learners() -> list[str]:
     from kynangso.demo.office import DEMO_STAFF
 
+    return [code.lower() for code, *_rest, role in DEMO_STAFF if role == "hocvien"]
+
+
+# Each demo learner's usual result, hocvien01 first: 0 correct, 1 partial, 2 wrong, 3 blank.
+BASE_RANK = (0, 1, 1, 2, 0, 1, 2, 0, 1, 1, 3, 0, 1, 2, 1)
+
+
+def demo_quality(index: int, exam_index: int, period: int) -> str | None:
+    """How well demo learner number `index` does on an exam in a period; None: absent.
+
+    Deterministic spread: some people strong, some weak (BASE_RANK), each with one weaker
+    exam, most one step better in period 2, and every fifth person absent from period 1.
+    """
+    if period == 1 and index % 5 == 4:
+        return None
+    rank = BASE_RANK[index % len(BASE_RANK)]
+    if (index + exam_index) % 3 == 2:
+        rank = min(rank + 1, 3)
+    if period == 2 and index % 4 != 3:
+        rank = max(rank - 1, 0)
+    return QUALITIES[rank]
+
+
+def default_exam_source(settings) -> Path:
+    """The exam course to copy: settings `exams.course_source`, else the checkout's
+    `assessments/exams` (never installed: it holds the hidden tests)."""
+    configured = settings["exams"].get("course_source")
+    return Path(configured) if configured else Path(__file__).resolve().parents[1] / "assessments" / "exams"
+
+
+def _answers(source: Path):
+    """The exam course's `answers.py` (simulated learners), loaded from its folder."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("kns_exam_answers", source / "answers.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _generate_assignment(course: Path, assignment: str) -> None:
+    """`nbgrader generate_assignment`, in-process (the command's startup costs seconds)."""
+    from nbgrader.converters import GenerateAssignment
+    from nbgrader.coursedir import CourseDirectory
+
+    from assessments.grading.config import load_course_config
+
+    config = load_course_config(course)
+    coursedir = CourseDirectory(config=config)
+    coursedir.root = str(course)
+    coursedir.assignment_id = assignment
+    GenerateAssignment(coursedir=coursedir, config=config).start()
+
+
+def build_demo_gradebook(settings, exams_source: Path | None = None,
+                         workers: int | None = None) -> Path:
+    """The demo office's exam results (DỮ LIỆU MẪU), made by the real pipeline.
+
+    The real exams (DEMO_EXAMS) are released twice (periods `<exam>-ky-1`, `<exam>-ky-2`) in
+    the course `kiem-tra-MAU` under `<state_dir>/exams/`; each demo learner's submission is
+    simulated by the exam course's `answers.simulate_submission`, graded by the grading engine
+    (nbgrader's autograde), and the written tasks get a deterministic manual mark through
+    nbgrader's Gradebook API. Returns the course folder.
+
+    Idempotent: an existing demo gradebook is left as it is. Built in a private folder and
+    moved into place at the end, so an interrupted build leaves nothing half made.
+    """
     course_dir = settings.state_dir / "exams" / DEMO_COURSE
-    db_path = course_dir / "gradebook.db"
-    if db_path.exists():
+    if (course_dir / "gradebook.db").exists():
         return course_dir
-    course_dir.mkdir(parents=True, exist_ok=True)
-    db_url = f"sqlite:///{db_path}"
-    items = [Item(f"{c.lower().replace('.', '-')}-{lv.replace('_', '-')}", c, lv, 2.0)
-             for c in ("NT.1", "VB.1", "VB.3", "KS.2", "KS.3", "DVC.2", "DVC.3")
-             for lv in ("co_ban", "thanh_thao")]
-    learners = [code.lower() for code, *_rest, role in DEMO_STAFF if role == "hocvien"]
-    for n, (name, due) in enumerate((("ky-1-MAU", datetime(2026, 3, 31, tzinfo=UTC)),
-                                     ("ky-2-MAU", datetime(2026, 9, 30, tzinfo=UTC)))):
-        add_exam(course_dir, db_url, name, due, items)
-        scores = {}
-        for i, user in enumerate(learners):
-            if n == 0 and i % 5 == 4:
-                continue  # absent from the first period
-            # Deterministic spread: some people strong, some weak, improving in period 2.
-            scores[user] = {it.grade_id: min(it.points, float((i * 7 + j * 3 + n * 4) % 3))
-                            for j, it in enumerate(items)}
-        add_results(db_url, name, scores, due)
+    source = Path(exams_source) if exams_source else default_exam_source(settings)
+    if not (source / "answers.py").is_file() or not (source / "source").is_dir():
+        raise KnsError("reports.demo_source_missing", path=str(source))
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(prefix=f".{DEMO_COURSE}-", dir=settings.state_dir))
+    started = time.perf_counter()
+    try:
+        _build_course(build, source, workers)
+        course_dir.parent.mkdir(parents=True, exist_ok=True)
+        if course_dir.exists():  # a course folder without a gradebook: nothing to keep
+            shutil.rmtree(course_dir)
+        os.replace(build, course_dir)
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+    log.info("demo exam course %s built in %.1f s", course_dir, time.perf_counter() - started)
     return course_dir
+
+
+def _build_course(course: Path, source: Path, workers: int | None) -> None:
+    from sqlalchemy.exc import SAWarning
+
+    from assessments.grading.config import ensure_tools_on_path
+    from assessments.grading.engine import grade_exam
+
+    ensure_tools_on_path()  # nbgrader shells out to alembic
+    answers = _answers(source)
+    (course / "nbgrader_config.py").write_text(DEMO_CONFIG.format(course_id=DEMO_COURSE),
+                                               encoding="utf-8")
+    db_url = f"sqlite:///{course / 'gradebook.db'}"
+    learners = demo_learners()
+    plan: dict[tuple[str, str], str] = {}  # (assignment, learner) -> quality
+    for period, due in DEMO_PERIODS:
+        for e, exam in enumerate(DEMO_EXAMS):
+            name = demo_assignment(exam, period)
+            shutil.copytree(source / "source" / exam, course / "source" / name)
+            with _gradebook(db_url, DEMO_COURSE) as gb:
+                gb.update_or_create_assignment(name, duedate=due)
+            _generate_assignment(course, name)
+            stamp = (due - SUBMITTED_BEFORE_DUE).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+            for i, learner in enumerate(learners):
+                quality = demo_quality(i, e, period)
+                if quality is None:
+                    continue
+                folder = course / "submitted" / learner / name
+                shutil.copytree(course / "release" / name, folder)
+                answers.simulate_submission(exam, learner, folder, quality)
+                (folder / "timestamp.txt").write_text(stamp, encoding="utf-8")
+                plan[(name, learner)] = quality
+    with warnings.catch_warnings():
+        # nbgrader's autograde trips SQLAlchemy autoflush warnings; harmless here.
+        warnings.simplefilter("ignore", SAWarning)
+        for period, _due in DEMO_PERIODS:
+            for exam in DEMO_EXAMS:
+                name = demo_assignment(exam, period)
+                # One spare kernel per worker: ~15 notebooks per exam, so more would be wasted.
+                report = grade_exam(name, course, workers=workers, spares=1)
+                if report.problems:
+                    log.warning("demo grading %s: %s", name,
+                                [p.__dict__ for p in report.problems])
+    _mark_written_tasks(db_url, plan)
+
+
+def _mark_written_tasks(db_url: str, plan: dict[tuple[str, str], str]) -> None:
+    """The instructor's manual marks, as the formgrader saves them (manual score set, no
+    longer waiting for a grade)."""
+    with _gradebook(db_url, DEMO_COURSE) as gb:
+        for (assignment, learner), quality in plan.items():
+            for nb in gb.find_submission(assignment, learner).notebooks:
+                for grade in nb.grades:
+                    if grade.needs_manual_grade:
+                        grade.manual_score = round(WRITTEN_SHARE[quality] * grade.max_score, 1)
+                        grade.needs_manual_grade = False
+        gb.db.commit()

@@ -112,7 +112,9 @@ def init_worker(course_root: str, assignment_id: str, overrides: dict, spares: i
                               startup_timeout=Execute(config=converter.config).startup_timeout)
     kernels.POOL = pool
     if fork_kernels and any(pool.poolable(name) for name in kernel_names):
-        zygote.ZYGOTE = zygote.Zygote()
+        source = Path(converter.coursedir.format_path(converter.coursedir.source_directory, ".",
+                                                      assignment_id))
+        zygote.ZYGOTE = zygote.Zygote(preload=zygote.course_imports(source))
         Finalize(zygote.ZYGOTE, zygote.ZYGOTE.close, exitpriority=5)  # after the pool (10)
     for name in kernel_names:
         pool.prefill(name)

@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
@@ -40,6 +41,21 @@ try:
     import IPython.core.ultratb, stack_data, pygments.lexers.python, pygments.formatters.terminal256
 except ImportError:
     pass
+
+# The modules the course's own (read-only) cells import: every kernel would import them
+# first thing, so they are imported once here and shared by all forks (an exam's widgets and
+# sandboxes: ~1 s per notebook otherwise). A module that fails to import is left to the kernel.
+for name in json.loads(os.environ.get("KNS_ZYGOTE_PRELOAD", "[]")):
+    try:
+        __import__(name)
+    except Exception:
+        pass
+# A module that makes a widget when imported cannot be shared: the widget would belong to no
+# kernel. Start again without preloading (every kernel then imports the course's modules itself).
+_made = getattr(sys.modules.get("ipywidgets.widgets.widget"), "_instances", None)
+if _made:
+    os.environ["KNS_ZYGOTE_PRELOAD"] = "[]"
+    os.execv(sys.executable, [sys.executable, "-c", os.environ["KNS_ZYGOTE_CODE"]])
 
 # Children are reaped by the OS; each child restores the default (student code may wait()).
 signal.signal(signal.SIGCHLD, signal.SIG_IGN)
@@ -83,13 +99,16 @@ for line in sys.stdin:
 class Zygote:
     """The worker's handle on its zygote process."""
 
-    def __init__(self) -> None:
+    def __init__(self, preload: list[str] | None = None) -> None:
         self.lock = threading.Lock()
         self.restarts = 0
+        self.preload = list(preload or [])
         self._spawn()
 
     def _spawn(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-c", SERVER_CODE],
+        env = {**os.environ, "KNS_ZYGOTE_PRELOAD": json.dumps(self.preload),
+               "KNS_ZYGOTE_CODE": SERVER_CODE}
+        self.proc = subprocess.Popen([sys.executable, "-c", SERVER_CODE], env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True, bufsize=1)
 
@@ -185,3 +204,34 @@ class ZygoteProvisioner(LocalProvisioner):
         self.cwd = cwd
         return self.connection_info
 
+
+
+def course_imports(source_folder: Path) -> list[str]:
+    """Modules imported at top level by the read-only cells of the source notebooks (written by
+    the instructor, so the same in every submission); learners' cells are never looked at."""
+    import ast
+
+    import nbformat
+
+    found: list[str] = []
+    for path in sorted(source_folder.glob("*.ipynb")):
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception:  # noqa: BLE001 - no preload is always correct
+            continue
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type != "code" or not meta.get("locked") or meta.get("solution"):
+                continue
+            code = "\n".join(line for line in cell.source.splitlines()
+                             if not line.lstrip().startswith(("%", "!")))
+            try:
+                tree = ast.parse(code)
+            except SyntaxError:
+                continue
+            for node in tree.body:
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0
+                         and node.module else [])
+                found += [n for n in names if n not in found]
+    return found

@@ -13,7 +13,8 @@ import ipywidgets as w
 from assessments.questions.base import Question, bounded, option_pairs, text_html
 from kynangso.i18n import t
 
-FULL_WIDTH = w.Layout(width="auto")
+# A plain dict: each widget gets its own Layout, and importing this module makes no widget.
+FULL_WIDTH = {"width": "auto"}
 
 
 def shuffled_keys(cls, exam_id: str, item_id: str, learner: str, keys: list[str],

@@ -244,8 +244,10 @@ def run_all_cells(page, timeout_ms: int = 180_000) -> None:
     once the kernel is connected; pressed again if the kernel was not listening yet."""
     page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=timeout_ms)
     wait_kernel_idle(page, timeout_ms)
-    # Input prompts of hidden code cells are not shown; output prompts are.
-    ran = page.locator(".jp-InputPrompt, .jp-OutputPrompt").filter(has_text=re.compile(r"\[(\*|\d+)\]"))
+    # Input prompts of hidden code cells are not shown; output prompts are, and cells that only
+    # display widgets (their result silenced with `;`) show the widgets.
+    ran = page.locator(".jp-InputPrompt, .jp-OutputPrompt").filter(
+        has_text=re.compile(r"\[(\*|\d+)\]")).or_(page.locator(".jp-OutputArea-output .jupyter-widgets"))
     deadline = time.monotonic() + timeout_ms / 1000
     while time.monotonic() < deadline:
         page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Chạy$|^Run$")).first.click()

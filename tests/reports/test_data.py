@@ -148,3 +148,30 @@ def test_vectorised_rule_equals_framework_rule():
         expected.append(competence_level(ev, fw.rule))
     got = apply_level_rule(pd.DataFrame(rows), fw)
     assert list(got) == expected
+
+
+def test_late_penalty_gives_net_evidence(tmp_path):
+    """Does a late submission's penalty scale its evidence: none left with nbgrader's "zero"
+    method (chi, ky-2), half of each item with a penalty of half the score (an, ky-2)?"""
+    from reports.demo import _gradebook
+    from tests.reports.conftest import build_office
+
+    platform, sources = build_office(tmp_path)
+    with _gradebook(sources[0].db_url) as gb:
+        # chi scored 16 in ky-2; "zero": penalty = score. an scored 2+3+4+1+2+2 = 14.
+        gb.find_submission_notebook("bai-thi", "ky-2", "chi").late_submission_penalty = 16.0
+        gb.find_submission_notebook("bai-thi", "ky-2", "an").late_submission_penalty = 7.0
+        gb.db.commit()
+    d = load(platform, sources)
+    e = d.exams.set_index(["username", "period_id"])
+    assert e.loc[("chi", "thi-nang-luc/ky-2"), "earned"] == 0
+    assert e.loc[("an", "thi-nang-luc/ky-2"), "earned"] == 7
+    assert e.loc[("an", "thi-nang-luc/ky-1"), "earned"] == 12  # on time: untouched
+    # chi: everything full in ky-2 but zeroed: co_ban 0/5 -> chua_dat, from ky-2.
+    row = level(d, "chi", "VB.1")
+    assert (row["level"], row["period_id"]) == ("chua_dat", "thi-nang-luc/ky-2")
+    assert row["items"].startswith("vb1-cb1 (0/2), vb1-cb2 (0/3)")
+    # an: VB.1 co_ban (2 + 3) * 0.5 = 2.5/5 = .5 < .6 -> chua_dat (was thanh_thao on time).
+    row = level(d, "an", "VB.1")
+    assert row["level"] == "chua_dat"
+    assert row["items"].startswith("vb1-cb1 (1/2), vb1-cb2 (1.5/3)")

@@ -13,7 +13,8 @@ from assessments.questions.identity import GRADER_FOLDERS
 from kynangso.i18n import t
 
 STYLE = {"description_width": "14em"}
-WIDE = w.Layout(width="36em")
+# A plain dict: each widget gets its own Layout, and importing this module makes no widget.
+WIDE = {"width": "36em"}
 
 
 def esc(text: object) -> str:

@@ -1,0 +1,152 @@
+"""`kns grade` against `nbgrader autograde` on our own exams (assessments/exams): correct, partly
+correct, wrong, blank, cheating and broken submissions give identical gradebooks.
+
+One course with the exams is released with the real nbgrader, filled with simulated learners
+(exam_cases.py) and copied twice; one copy is graded by `nbgrader autograde`, the other by
+`kns grade` (both as subprocesses, same environment: the test's own training CA and home);
+then the gradebooks are compared row by row and cell by cell (compare.snapshot), and the
+autograded folders file by file.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from assessments.grading.compare import snapshot
+from tests.assessments.grading.conftest import TIMEOUT_S
+from tests.assessments.grading.exam_cases import (
+    CASES,
+    autograded_files,
+    build_course,
+    exam_tools,
+    grading_env,
+    kns_grade,
+    nbgrader,
+    submit_cases,
+)
+
+QUALITIES = ["a-correct", "a-partial", "a-wrong", "a-blank"]
+# van-ban gets every case; the others the qualities and the cases their items make different
+# (variant tasks for a copied sidecar, the signed PDF of chu-ky-so), to stay within minutes.
+STUDENTS = {
+    "van-ban": list(CASES),
+    "tong-hop": [*QUALITIES, "c-copied-sidecar", "c-scorer-cheat", "c-scorer-cheat-next",
+                 "c-wrong-types"],
+    "dich-vu-cong": [*QUALITIES, "c-copied-sidecar", "c-wrong-types"],
+    "chu-ky-so": [*QUALITIES, "b-missing-sidecar", "c-copied-sidecar"],
+}
+
+
+@pytest.fixture(scope="module")
+def exam_copies(tmp_path_factory):
+    """(copy for nbgrader, copy for kns, environment) of the course with every submission."""
+    from sandbox.signing.pki import TrainingPKI
+
+    base = tmp_path_factory.mktemp("real-exams")
+    state, home = base / "state", base / "home"
+    home.mkdir()
+    env = grading_env(state, home)
+    course = build_course(base, list(STUDENTS), env)
+    pki = TrainingPKI.create(state / "pki")  # the platform CA the signing exam is graded against
+    for exam, students in STUDENTS.items():
+        submit_cases(course, exam, pki, students)
+    by_nbgrader, by_kns = base / "nbgrader", base / "kns"
+    shutil.copytree(course, by_nbgrader)
+    shutil.copytree(course, by_kns)
+    return by_nbgrader, by_kns, env
+
+
+@pytest.fixture(scope="module")
+def graded(exam_copies):
+    """exam -> (nbgrader's rows, kns's rows, kns's report); each exam graded once, on demand."""
+    by_nbgrader, by_kns, env = exam_copies
+    done: dict[str, tuple] = {}
+
+    def grade(exam: str):
+        if exam not in done:
+            nbgrader(["autograde", exam, f"--Execute.timeout={TIMEOUT_S}"], by_nbgrader, env,
+                     check=False)
+            report = kns_grade(exam, by_kns, env, "--timeout", str(TIMEOUT_S), "--workers", "2")
+            done[exam] = (snapshot(f"sqlite:///{by_nbgrader}/gradebook.db", exam),
+                          snapshot(f"sqlite:///{by_kns}/gradebook.db", exam), report)
+        return done[exam]
+
+    return grade
+
+
+def _auto_max(exam: str) -> float:
+    return exam_tools()[1][exam].auto_points
+
+
+@pytest.mark.parametrize("exam", list(STUDENTS))
+def test_exam_gradebook_identical(exam, graded, exam_copies):
+    """Do kns grade and nbgrader autograde write the same gradebook rows, cell by cell, and the
+    same autograded files, for every submission of this exam?"""
+    expected, got, _ = graded(exam)
+    by_nbgrader, by_kns, _ = exam_copies
+    assert sorted(got) == sorted(expected)
+    for student in expected:
+        assert got[student] == expected[student], student
+    files_expected, files_got = autograded_files(by_nbgrader, exam), autograded_files(by_kns, exam)
+    assert sorted(files_got) == sorted(files_expected)
+    for rel in files_expected:
+        assert files_got[rel] == files_expected[rel], rel
+    # Not two identical failures: the learners got the points their answers deserve.
+    full = _auto_max(exam)
+    assert expected["a-correct"]["score"] == full > 0
+    assert expected["a-correct"]["needs_manual_grade"]  # the written task
+    assert 0 < expected["a-partial"]["score"] < full
+    assert expected["a-wrong"]["score"] == expected["a-blank"]["score"] == 0
+
+
+@pytest.mark.parametrize("exam", ["van-ban", "tong-hop", "dich-vu-cong", "chu-ky-so"])
+def test_copied_and_hand_edited_answers(exam, graded):
+    """Does a sidecar copied from another learner lose the points of the per-learner tasks,
+    does a sidecar with values of the wrong types earn nothing, and does a deleted sidecar
+    count as no answer, with both graders?"""
+    expected, got, _ = graded(exam)
+    assert got == expected
+    assert 0 < expected["c-copied-sidecar"]["score"] < expected["a-correct"]["score"]
+    if "c-wrong-types" in expected:
+        assert expected["c-wrong-types"]["score"] == 0
+    if "b-missing-sidecar" in expected:
+        assert expected["b-missing-sidecar"]["score"] == 0
+
+
+def test_cheats_in_the_notebook(graded):
+    """Is an edited test cell put back and graded as released, and does a learner's cell that
+    replaces the scorer or rewrites the sidecar score the same under both graders, without
+    leaking into the next learner's grading?"""
+    for exam in ("van-ban", "tong-hop"):
+        expected, got, _ = graded(exam)
+        assert got == expected
+        # Learner code runs in the grading kernel before the hidden tests, so whether such a
+        # cheat pays is the exam's business, not the grader's: both graders must agree (above)
+        # and the patch must stay inside the cheater's own kernel.
+        assert expected["c-scorer-cheat-next"]["score"] == 0
+        assert got["c-scorer-cheat-next"]["score"] == 0
+    expected, _, report = graded("van-ban")
+    assert expected["c-edited-test"]["score"] == _auto_max("van-ban")
+    flagged = {(p["student"], p["kind"]) for p in report["problems"]}
+    assert ("c-edited-test", "edited_cell") in flagged
+
+
+def test_broken_submissions(graded, exam_copies):
+    """Are a corrupt notebook, a deleted grade cell, a damaged sidecar, an endless loop and a
+    flood of output graded as nbgrader grades them, and listed in kns grade's report?"""
+    expected, got, report = graded("van-ban")
+    by_nbgrader, by_kns, _ = exam_copies
+    assert got == expected
+    full = _auto_max("van-ban")
+    assert report["failed"] == ["b-corrupt-notebook"]
+    for course in (by_nbgrader, by_kns):
+        assert not (course / "autograded" / "b-corrupt-notebook" / "van-ban").exists()
+    assert expected["b-damaged-sidecar"]["score"] == expected["b-sidecar-bad-shape"]["score"] == 0
+    assert 0 < expected["b-deleted-cell"]["score"] < full
+    assert expected["b-infinite-loop"]["score"] == full  # the loop is stopped, the rest runs
+    assert expected["b-huge-output"]["score"] == full
+    flagged = {(p["student"], p["kind"]) for p in report["problems"]}
+    assert {("b-corrupt-notebook", "corrupt"), ("b-deleted-cell", "deleted_cell"),
+            ("b-infinite-loop", "timeout"), ("b-huge-output", "output_truncated")} <= flagged
