@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import pwd
 import re
+import secrets
 import shutil
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +97,22 @@ def launch_hub(base: Path, isolation: dict, staff: dict, extra: dict | None = No
         assert r.status_code == 200, r.text
     return Hub(url, settings, settings_file, proc, log_path,
                {u: pw for u, (_n, _r, pw) in staff.items()})
+
+
+@contextmanager
+def isolated_hub(base: Path, staff: dict, extra: dict | None = None, tag: str = "t"):
+    """A hub whose users get Unix accounts with a fresh random prefix (homes under /tmp, where
+    the accounts can reach them); everything is removed afterwards."""
+    prefix = f"kns{tag}{secrets.token_hex(2)}-"
+    home_root = Path(f"/tmp/{prefix}homes")
+    home_root.mkdir(mode=0o755)
+    hub = launch_hub(base, {"mode": "auto", "user_prefix": prefix, "home_root": str(home_root)},
+                     staff, extra=extra)
+    try:
+        yield hub
+    finally:
+        stop_hub(hub.proc)
+        remove_unix_accounts(prefix, home_root)
 
 
 def remove_unix_accounts(prefix: str, home_root: Path) -> None:

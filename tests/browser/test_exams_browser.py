@@ -14,7 +14,6 @@ import datetime as dt
 import json
 import pwd
 import re
-import secrets
 from pathlib import Path
 
 import pytest
@@ -24,10 +23,8 @@ from assessments.questions.header import vietnam_time
 from kynangso.hub.harness import (
     IS_ROOT,
     browser_login,
-    launch_hub,
-    remove_unix_accounts,
+    isolated_hub,
     run_all_cells,
-    stop_hub,
 )
 from kynangso.i18n import t
 
@@ -45,15 +42,8 @@ WAIT = 180_000  # ms: a ceiling for slow machines, not a measured duration
 
 @pytest.fixture(scope="module")
 def ehub(tmp_path_factory):
-    base = tmp_path_factory.mktemp("exam-browser-hub")
-    prefix = f"knsb{secrets.token_hex(2)}-"
-    home_root = Path(f"/tmp/{prefix}homes")
-    home_root.mkdir(mode=0o755)
-    hub = launch_hub(base, {"mode": "auto", "user_prefix": prefix, "home_root": str(home_root)},
-                     STAFF)
-    yield hub
-    stop_hub(hub.proc)
-    remove_unix_accounts(prefix, home_root)
+    with isolated_hub(tmp_path_factory.mktemp("exam-browser-hub"), STAFF, tag="b") as hub:
+        yield hub
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import subprocess
 import sys
 import time
@@ -26,12 +25,10 @@ from kynangso.hub.harness import (
     IS_ROOT,
     api_token,
     cookie,
-    launch_hub,
+    isolated_hub,
     log_in,
     open_lab,
-    remove_unix_accounts,
     run_in_kernel,
-    stop_hub,
 )
 
 pytestmark = [pytest.mark.hub, pytest.mark.root,
@@ -52,16 +49,9 @@ CULL_S = 60
 
 @pytest.fixture(scope="module")
 def ehub(tmp_path_factory):
-    base = tmp_path_factory.mktemp("exam-hub")
-    prefix = f"knse{secrets.token_hex(2)}-"
-    home_root = Path(f"/tmp/{prefix}homes")
-    home_root.mkdir(mode=0o755)
-    hub = launch_hub(base, {"mode": "auto", "user_prefix": prefix, "home_root": str(home_root)}, STAFF,
-                     extra={"culler": {"timeout_seconds": CULL_S, "every_seconds": 10},
-                            "exams": {"heartbeat_seconds": 5}})
-    yield hub
-    stop_hub(hub.proc)
-    remove_unix_accounts(prefix, home_root)
+    extra = {"culler": {"timeout_seconds": CULL_S, "every_seconds": 10}, "exams": {"heartbeat_seconds": 5}}
+    with isolated_hub(tmp_path_factory.mktemp("exam-hub"), STAFF, extra, tag="e") as hub:
+        yield hub
 
 
 # --- small helpers ------------------------------------------------------------------------

@@ -43,14 +43,10 @@ def exam_tools():
 
 
 def grading_env(state: Path, home: Path) -> dict[str, str]:
-    """The environment of both graders: the venv's bin on PATH (nbgrader shells out to alembic),
-    kernels that import this working tree, the test's own training CA and home."""
-    env = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get("PATH", ""),
-               PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               KNS_STATE_DIR=str(state), HOME=str(home))
-    for name in ("JUPYTERHUB_USER", "JUPYTERHUB_API_TOKEN", "KNS_SIGNING_URL"):
-        env.pop(name, None)
-    return env
+    """The environment of both graders: the exam tests' own (see that conftest)."""
+    from tests.assessments.exams.conftest import env_for
+
+    return env_for(state, home)
 
 
 def nbgrader(args: list[str], cwd: Path, env: dict[str, str], check: bool = True):
