@@ -79,7 +79,8 @@ class Desk:
                 "policy_text": t(f"exams.policy.{window.late_policy}",
                                  closes=windows.local(window.closes_at))}
 
-    async def open_window_for(self, username: str, exam: str) -> windows.Window | None:
+    async def window_for(self, username: str, exam: str) -> windows.Window | None:
+        """The latest window of `exam` (open or closed) for any of the user's hub groups."""
         return windows.window_for(self.db_url, exam, await self.groups_of(username))
 
 
@@ -102,7 +103,7 @@ class ExamListHandler(LearnerHandler):
         now = windows.now_utc()
         exams = []
         for exam in self.desk.exchange.released():
-            window = await self.desk.open_window_for(me, exam)
+            window = await self.desk.window_for(me, exam)
             if window is None:
                 continue
             is_open = window.is_open(now)
@@ -117,7 +118,7 @@ class FetchHandler(LearnerHandler):
     async def get(self, exam: str):
         me = self.current_user["name"]
         now = windows.now_utc()
-        window = await self.desk.open_window_for(me, exam)
+        window = await self.desk.window_for(me, exam)
         if window is None or not window.is_open(now):
             log.warning("fetch refused: %s %s (window closed or not for them)", me, exam)
             self.fail(403, "exams.fetch_closed", exam=exam)
@@ -135,7 +136,7 @@ class SubmitHandler(LearnerHandler):
     async def post(self, exam: str):
         me = self.current_user["name"]
         now = windows.now_utc()  # the only clock that counts
-        window = await self.desk.open_window_for(me, exam)
+        window = await self.desk.window_for(me, exam)
         if window is None:
             self.fail(403, "exams.submit_no_window", exam=exam)
         late = now >= window.closes_at
@@ -227,7 +228,7 @@ class ManageHandler(HubOAuthenticated, web.RequestHandler):
         self.xsrf_token  # noqa: B018 - sets the XSRF cookie, as every page of the desk does
         items = []
         for exam in self.desk.exchange.released():
-            window = await self.desk.open_window_for(me, exam)
+            window = await self.desk.window_for(me, exam)
             if window and window.is_open(now):
                 info = self.desk.info(window)
                 items.append(f"<li><strong>{esc(exam)}</strong>: {esc(info['policy_text'])}</li>")
