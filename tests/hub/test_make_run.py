@@ -27,7 +27,8 @@ def run_platform(settings_file: Path, port: int):
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
     lines = []
-    deadline = time.monotonic() + 180
+    # The first start builds the demo exam results with the real grading pipeline (~1 min).
+    deadline = time.monotonic() + 420
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
         if not line:
@@ -35,7 +36,7 @@ def run_platform(settings_file: Path, port: int):
         lines.append(line)
         if "quantri" in line and "QuanTri" in line:  # the last account printed
             return proc, "".join(lines)
-    proc.kill()
+    os.killpg(proc.pid, signal.SIGKILL)  # the hub and its services too, not only the launcher
     raise AssertionError("platform did not start:\n" + "".join(lines))
 
 
@@ -46,6 +47,8 @@ def test_run_twice_prints_demo_accounts_and_stops_cleanly(tmp_path):
     settings_file.write_text(yaml.safe_dump({
         "state_dir": str(tmp_path / "state"),
         "hub": {"port": port, "api_port": free_port(), "proxy_api_port": free_port()},
+        "services": {name: free_port() for name in ("progress_port", "signing_port", "reports_port",
+                                                    "exams_port", "formgrader_port")},
         "isolation": {"mode": "none"},
     }))
     for attempt in (1, 2):
