@@ -123,6 +123,11 @@ class _Fresh:
         self.refresh()
 
 
+def _department_filter(staff) -> w.Dropdown:
+    return w.Dropdown(description=t("reports.ui.department"),
+                      options=_options(staff["department"], t("reports.ui.all")))
+
+
 class Overview(_Fresh):
     """Tổng quan đơn vị: filters, charts with their tables, Excel and PDF exports."""
 
@@ -130,8 +135,7 @@ class Overview(_Fresh):
         self.data, self.office = data, office
         self._init_fresh(loader)
         staff = _current_staff(data)
-        self.department = w.Dropdown(description=t("reports.ui.department"),
-                                     options=_options(staff["department"], t("reports.ui.all")))
+        self.department = _department_filter(staff)
         self.position = w.Dropdown(description=t("reports.ui.position"),
                                    options=_options(staff["position"], t("reports.ui.all")))
         self.period = w.Dropdown(description=t("reports.ui.period"), options=_period_options(data))
@@ -276,8 +280,7 @@ class Needs(_Fresh):
         self.data, self.office = data, office
         self._init_fresh(loader)
         staff = _current_staff(data)
-        self.department = w.Dropdown(description=t("reports.ui.department"),
-                                     options=_options(staff["department"], t("reports.ui.all")))
+        self.department = _department_filter(staff)
         self.competence = w.Dropdown(
             description=t("reports.ui.competence"),
             options=[(t("reports.ui.all"), None)] + [

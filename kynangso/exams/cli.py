@@ -72,18 +72,16 @@ def close_cmd(ctx, exam_id: str, as_json: bool):
 @click.pass_context
 def list_cmd(ctx, exam_id: str | None, as_json: bool):
     settings, *_ = _context(ctx)
-    data = [{**w.to_dict(), "attempts": [a for a in windows.attempts(settings.database_url, w.assignment_id)]}
-            for w in windows.windows(settings.database_url, exam_id)]
+    found = windows.windows(settings.database_url, exam_id)
+    data = [{**w.to_dict(), "attempts": windows.attempts(settings.database_url, w.assignment_id)}
+            for w in found]
     now = windows.now_utc()
 
-    def human(rows):
-        lines = []
-        for w in windows.windows(settings.database_url, exam_id):
-            lines.append(t("exams.page.window", group=w.group, opens=windows.local(w.opens_at),
-                           closes=windows.local(w.closes_at),
-                           policy=t(f"exams.page.policy_{w.late_policy}"),
-                           state=t("exams.page.open" if w.is_open(now) else "exams.page.closed"))
-                         + f"  [{w.assignment_id}]")
-        return "\n".join(lines) or t("exams.page.never_opened")
+    def human(_rows):
+        return "\n".join(
+            t("exams.page.window", group=w.group, opens=windows.local(w.opens_at),
+              closes=windows.local(w.closes_at), policy=t(f"exams.page.policy_{w.late_policy}"),
+              state=t("exams.page.open" if w.is_open(now) else "exams.page.closed"))
+            + f"  [{w.assignment_id}]" for w in found) or t("exams.page.never_opened")
 
     emit(data, as_json, human)

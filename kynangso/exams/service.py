@@ -256,8 +256,9 @@ class ManageHandler(HubOAuthenticated, web.RequestHandler):
                   state=t("exams.page.open" if w.is_open(now) else "exams.page.closed"))
                 for w in ws) or t("exams.page.never_opened")
             job = self.desk.jobs.get(exam, "")
-            done = sum(1 for a in windows.attempts(self.desk.db_url, exam) if a["submitted_at"])
-            fetched = len(windows.attempts(self.desk.db_url, exam))
+            attempts = windows.attempts(self.desk.db_url, exam)
+            done = sum(1 for a in attempts if a["submitted_at"])
+            fetched = len(attempts)
             rows.append(
                 f"<tr><td>{esc(exam)}</td><td>{esc(state)}</td>"
                 f"<td>{esc(t('exams.page.counts', fetched=fetched, submitted=done))}"
