@@ -17,11 +17,12 @@ export PATH := $(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 SOURCES := $(shell find kynangso sandbox assessments reports -type f -not -path '*/__pycache__/*' 2>/dev/null) pyproject.toml
 PYTEST_ARGS ?=
 
-.PHONY: help run test bench lint lock install system-deps browser-deps clean-state
+.PHONY: help run test test-fast bench lint lock install system-deps browser-deps clean-state
 
 help:
 	@echo "make run    start the platform on 127.0.0.1:8000 with demo data"
 	@echo "make test   run the whole test suite"
+	@echo "make test-fast  the tests that start no hub and no browser (the inner loop)"
 	@echo "make bench  run the benchmarks and print their figures"
 	@echo "make lint   ruff check"
 
@@ -66,6 +67,11 @@ run: install
 test: install browser-deps
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The inner loop: no hub, no browser (markers in pyproject.toml, see tests/conftest.py).
+test-fast: install
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -m "not hub and not browser" $(PYTEST_ARGS)
 
 bench: install
 	$(PY) -m benchmarks

@@ -8,6 +8,19 @@ Fixtures:
 - `login(username)`: a logged-in `requests.Session`.
 
 Nothing is mocked: the spawner creates real accounts and runs real servers.
+
+Markers (registered in pyproject.toml; `make test-fast` runs `-m "not hub and not browser"`):
+- `hub`: the test starts or uses a real hub. Every test that asks for the `hub` or `login`
+  fixture gets it automatically (pytest_collection_modifyitems below); a module that starts
+  its own hub (launch_hub / isolated_hub) sets `pytestmark = pytest.mark.hub` itself.
+- `browser`: drives headless Chromium; everything under tests/browser/ gets it automatically.
+- `root`: needs root (Unix accounts); `postgres`: needs a PostgreSQL server.
+A new hub-using module (e.g. under tests/security/) should reuse the session `hub` fixture
+when the default settings serve (one hub for the whole session), and start its own only
+when it needs other settings.
+
+Waits and timeouts: the suite runs on 2 busy cores (CI, other jobs). Every wait is a
+deadline loop with a generous limit and a comment saying why; no test asserts a duration.
 """
 
 from __future__ import annotations
@@ -19,6 +32,8 @@ from pathlib import Path
 import pytest
 
 from kynangso.hub.harness import IS_ROOT, launch_hub, log_in, remove_unix_accounts, stop_hub
+
+REPO = Path(__file__).resolve().parents[1]
 
 # username: (full name, role, password)
 STAFF = {
@@ -35,6 +50,16 @@ def private_homes(prefix: str) -> Path:
     home_root = Path(f"/tmp/{prefix}homes")
     home_root.mkdir(mode=0o755)
     return home_root
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark hub and browser tests that did not say so, so that `-m "not hub"` is reliable."""
+    for item in items:
+        if {"hub", "login"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.hub)
+        if "tests/browser/" in item.nodeid:
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.hub)
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +84,34 @@ def hub(tmp_path_factory, courses_source):
     if IS_ROOT:
         remove_unix_accounts(prefix, home_root)
     shutil.rmtree(home_root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory):
+    """(settings, course folder, seconds the build took): the demo exam results of `make run`
+    (reports.demo.build_demo_gradebook, the real grading pipeline), built once per session and
+    shared by tests/reports/test_demo.py and tests/hub/test_make_run.py. Read-only for users."""
+    import os
+    import time
+
+    from kynangso.demo import load_demo_office
+    from kynangso.settings import load_settings
+    from reports.demo import build_demo_gradebook
+
+    state = tmp_path_factory.mktemp("demo") / "state"
+    with pytest.MonkeyPatch.context() as mp:
+        # The grading kernels import this working tree and see this state folder.
+        mp.setenv("PYTHONPATH", str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        mp.setenv("KNS_STATE_DIR", str(state))
+        for name in ("KNS_REPORTS_GRADEBOOKS", "JUPYTERHUB_USER", "JUPYTERHUB_API_TOKEN"):
+            mp.delenv(name, raising=False)
+        settings = load_settings(overrides={"state_dir": str(state),
+                                            "exams": {"root": str(state / "exams")}})
+        load_demo_office(settings)
+        started = time.perf_counter()
+        course = build_demo_gradebook(settings)
+        seconds = time.perf_counter() - started
+    return settings, course, seconds
 
 
 @pytest.fixture

@@ -1,17 +1,16 @@
 """The demo exam course for `make run`: the real exams, simulated learners, the real grading
 pipeline, clearly labelled sample data, read by the real reports layer.
 
-Built once for the module (it grades ~80 exam notebooks with the grading engine).
+Built once for the session (it grades ~80 exam notebooks with the grading engine): the
+`demo_build` fixture of tests/conftest.py, also used by tests/hub/test_make_run.py.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from kynangso.demo import load_demo_office
 from kynangso.settings import load_settings
 from reports.data import load, sources_from_settings
 from reports.demo import (
@@ -35,23 +34,10 @@ def demo_settings(state: Path, **exams):
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """(settings, course folder, seconds the build took): the demo built once."""
-    import time
-
-    state = tmp_path_factory.mktemp("demo") / "state"
-    with pytest.MonkeyPatch.context() as mp:
-        # The grading kernels import this working tree and see this state folder.
-        mp.setenv("PYTHONPATH", str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-        mp.setenv("KNS_STATE_DIR", str(state))
-        for name in ("KNS_REPORTS_GRADEBOOKS", "JUPYTERHUB_USER", "JUPYTERHUB_API_TOKEN"):
-            mp.delenv(name, raising=False)
-        settings = demo_settings(state)
-        load_demo_office(settings)
-        started = time.perf_counter()
-        course = build_demo_gradebook(settings)
-        seconds = time.perf_counter() - started
-    return settings, course, seconds
+def demo(demo_build):
+    """(settings, course folder, seconds the build took): the demo built once per session
+    (tests/conftest.py, shared with test_make_run)."""
+    return demo_build
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,8 @@ sys.path.insert(0, str(EXAMS_DIR))
 
 from exam_items import EXAMS  # noqa: E402
 
-STUDENTS = {q: f"hv-{q}" for q in ("correct", "partial", "wrong", "blank")}
+# Learner ids of the shared course (tests/assessments/conftest.py QUALITIES).
+STUDENTS = {q: f"a-{q}" for q in ("correct", "partial", "wrong", "blank")}
 
 EXAM_IDS = list(EXAMS)
 

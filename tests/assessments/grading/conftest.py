@@ -21,9 +21,20 @@ BIN = os.path.dirname(sys.executable)
 ON_TIME = "2026-01-01 10:00:00.000000 UTC"
 LATE = "2026-01-03 10:00:00.000000 UTC"
 DUE = "2026-01-02 00:00:00"
-# Per-cell limit for both graders in the tests (nbgrader's default is 30 s); with a margin so
-# that only the infinite loop, never a slow but finite cell on a loaded machine, reaches it.
-TIMEOUT_S = 5
+# Per-cell limit for both graders in the tests (nbgrader's default is 30 s). Every finite cell
+# of the test courses runs in well under 1 s on an idle machine (0.6 s at most with a load of
+# 6 on 2 cores); 15 s leaves a margin of 25x so that only the infinite loops, never a slow but
+# finite cell on a busy CI machine, reach it. (It was 5 s: a cell stalled past it under load
+# in one grader and not the other, and the autograded notebooks differed.) Each infinite loop
+# costs this much per grader, hence not more.
+TIMEOUT_S = 15
+# How long both graders wait for a cell's last output after the kernel's reply (nbclient's
+# iopub_timeout, 4 s by default; nbgrader then records a "Timeout waiting for IOPub output"
+# error). On an idle machine the outputs come at once; on a loaded one they may lag by
+# seconds, so the wait is generous: it costs nothing when the outputs arrive.
+IOPUB_TIMEOUT_S = 120
+# For a course's nbgrader_config.py (both graders read it).
+COURSE_CONFIG = f"c.Execute.iopub_timeout = {IOPUB_TIMEOUT_S}\n"
 
 
 def run_nbgrader(args: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
@@ -68,6 +79,8 @@ def quickstart(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("quickstart")
     run_nbgrader(["quickstart", "course101"], cwd=base)
     course = base / "course101"
+    with open(course / "nbgrader_config.py", "a", encoding="utf-8") as fh:
+        fh.write(COURSE_CONFIG)
     run_nbgrader(["generate_assignment", "ps1"], cwd=course)
     release = {n: nbformat.read(course / "release" / "ps1" / f"{n}.ipynb", as_version=4)
                for n in ("problem1", "problem2")}
@@ -145,7 +158,7 @@ def exam_course(tmp_path_factory) -> Path:
     (course / "source" / EXAM).mkdir(parents=True)
     (course / "nbgrader_config.py").write_text(
         "c = get_config()\nc.CourseDirectory.course_id = 'kns-test'\n"
-        "c.LateSubmissionPlugin.penalty_method = 'zero'\n", encoding="utf-8")
+        "c.LateSubmissionPlugin.penalty_method = 'zero'\n" + COURSE_CONFIG, encoding="utf-8")
     nbformat.write(exam_source(), course / "source" / EXAM / "exam.ipynb")
     run_nbgrader(["db", "assignment", "add", EXAM, f"--duedate={DUE}"], cwd=course)
     run_nbgrader(["generate_assignment", EXAM], cwd=course)

@@ -24,6 +24,11 @@ from typing import Any
 
 import nbformat
 
+from tests.assessments.grading.conftest import COURSE_CONFIG, TIMEOUT_S
+
+# The per-cell limit of both graders for the real exams (see TIMEOUT_S's comment).
+GRADING_TIMEOUT_S = TIMEOUT_S
+
 REPO = Path(__file__).resolve().parents[3]
 EXAMS_DIR = REPO / "assessments" / "exams"
 BIN = os.path.dirname(sys.executable)
@@ -74,7 +79,7 @@ def build_course(base: Path, exams: list[str], env: dict[str, str]) -> Path:
     root = base / "kiem-tra"
     for exam in exams:
         shutil.copytree(EXAMS_DIR / "source" / exam, root / "source" / exam)
-    (root / "nbgrader_config.py").write_text("c = get_config()\n", encoding="utf-8")
+    (root / "nbgrader_config.py").write_text("c = get_config()\n" + COURSE_CONFIG, encoding="utf-8")
     for exam in exams:
         nbgrader(["generate_assignment", exam], root, env)
     return root

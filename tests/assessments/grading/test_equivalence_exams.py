@@ -10,77 +10,20 @@ autograded folders file by file.
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from assessments.grading.compare import snapshot
-from tests.assessments.grading.conftest import TIMEOUT_S
-from tests.assessments.grading.exam_cases import (
-    CASES,
-    autograded_files,
-    build_course,
-    exam_tools,
-    grading_env,
-    kns_grade,
-    nbgrader,
-    submit_cases,
-)
+from tests.assessments.conftest import EXAM_STUDENTS
+from tests.assessments.grading.exam_cases import autograded_files, exam_tools
 
-QUALITIES = ["a-correct", "a-partial", "a-wrong", "a-blank"]
-# van-ban gets every case; the others the qualities and the cases their items make different
-# (variant tasks for a copied sidecar, the signed PDF of chu-ky-so), to stay within minutes.
-STUDENTS = {
-    "van-ban": list(CASES),
-    "tong-hop": [*QUALITIES, "c-copied-sidecar", "c-scorer-cheat", "c-scorer-cheat-next",
-                 "c-wrong-types"],
-    "dich-vu-cong": [*QUALITIES, "c-copied-sidecar", "c-wrong-types"],
-    "chu-ky-so": [*QUALITIES, "b-missing-sidecar", "c-copied-sidecar"],
-}
-
-
-@pytest.fixture(scope="module")
-def exam_copies(tmp_path_factory):
-    """(copy for nbgrader, copy for kns, environment) of the course with every submission."""
-    from sandbox.signing.pki import TrainingPKI
-
-    base = tmp_path_factory.mktemp("real-exams")
-    state, home = base / "state", base / "home"
-    home.mkdir()
-    env = grading_env(state, home)
-    course = build_course(base, list(STUDENTS), env)
-    pki = TrainingPKI.create(state / "pki")  # the platform CA the signing exam is graded against
-    for exam, students in STUDENTS.items():
-        submit_cases(course, exam, pki, students)
-    by_nbgrader, by_kns = base / "nbgrader", base / "kns"
-    shutil.copytree(course, by_nbgrader)
-    shutil.copytree(course, by_kns)
-    return by_nbgrader, by_kns, env
-
-
-@pytest.fixture(scope="module")
-def graded(exam_copies):
-    """exam -> (nbgrader's rows, kns's rows, kns's report); each exam graded once, on demand."""
-    by_nbgrader, by_kns, env = exam_copies
-    done: dict[str, tuple] = {}
-
-    def grade(exam: str):
-        if exam not in done:
-            nbgrader(["autograde", exam, f"--Execute.timeout={TIMEOUT_S}"], by_nbgrader, env,
-                     check=False)
-            report = kns_grade(exam, by_kns, env, "--timeout", str(TIMEOUT_S), "--workers", "2")
-            done[exam] = (snapshot(f"sqlite:///{by_nbgrader}/gradebook.db", exam),
-                          snapshot(f"sqlite:///{by_kns}/gradebook.db", exam), report)
-        return done[exam]
-
-    return grade
+# The course, its submissions and both gradings are session fixtures shared with the exam
+# course's tests: `exam_copies` and `graded` in tests/assessments/conftest.py.
 
 
 def _auto_max(exam: str) -> float:
     return exam_tools()[1][exam].auto_points
 
 
-@pytest.mark.parametrize("exam", list(STUDENTS))
+@pytest.mark.parametrize("exam", list(EXAM_STUDENTS))
 def test_exam_gradebook_identical(exam, graded, exam_copies):
     """Do kns grade and nbgrader autograde write the same gradebook rows, cell by cell, and the
     same autograded files, for every submission of this exam?"""
