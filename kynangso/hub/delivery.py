@@ -166,9 +166,7 @@ def _deliver_one(root_fd: int, root: Path, key: str, data: bytes, delivered: dic
             report.updated.append(key)
         else:
             if delivered.get(key) != new_hash:  # there is a version they have not seen
-                stem, dot, suffix = name.rpartition(".")
-                _write(dir_fd, f"{stem}{NEW_VERSION_SUFFIX}{dot}{suffix}" if dot else name + NEW_VERSION_SUFFIX,
-                       data)
+                _write(dir_fd, Path(name).stem + NEW_VERSION_SUFFIX + Path(name).suffix, data)
             report.kept_changed.append(key)
         delivered[key] = new_hash
     finally:

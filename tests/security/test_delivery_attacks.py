@@ -305,3 +305,48 @@ def test_fifo_in_place_of_a_lesson_does_not_hang_the_hub(hub, learner):
         assert str(fifo) in hub.log(), "no log line names the skipped FIFO"
     finally:
         release(fifo)
+
+
+# --- the child the hub runs: it is the learner before it opens anything in the home ------------
+
+def run_child(source: Path, home: Path, uid: int, gid: int) -> subprocess.CompletedProcess:
+    import sys
+
+    return subprocess.run([sys.executable, "-I", "-m", "kynangso.hub.delivery", "--source", str(source),
+                           "--home", str(home), "--folder", "KhoaHoc", "--uid", str(uid), "--gid", str(gid)],
+                          capture_output=True, text=True, timeout=300, cwd="/", env={"PATH": os.defpath})
+
+
+@needs_root
+def test_delivery_child_is_the_learner_in_the_home(tmp_path):
+    """Attack surface: whatever the child makes in the home must be the learner's, and a home
+    the learner cannot open (root's 0700 folder) must stay closed to it: it is not root there."""
+    src = make_source(tmp_path)  # under pytest's 0700 folder: read by the child before the drop
+    nobody = 65534
+    base = Path(f"/tmp/knsdel{secrets.token_hex(3)}")  # the homes: reachable by the learner
+    base.mkdir(mode=0o755)
+    try:
+        home = base / "home"
+        home.mkdir(mode=0o700)
+        os.chown(home, nobody, nobody)
+        done = run_child(src, home, nobody, nobody)
+        assert done.returncode == 0, done.stderr
+        assert LESSON in json.loads(done.stdout)["added"]
+        made = [home / "KhoaHoc", *(home / "KhoaHoc").rglob("*"), home / ".kynangso", home / MANIFEST]
+        assert {(p.lstat().st_uid, p.lstat().st_gid) for p in made} == {(nobody, nobody)}
+        closed = base / "root-only"
+        closed.mkdir(mode=0o700)
+        refused = run_child(src, closed, nobody, nobody)
+        assert refused.returncode != 0 and "Permission denied" in refused.stderr
+        assert list(closed.iterdir()) == []
+    finally:
+        shutil.rmtree(base)
+
+
+@needs_root
+def test_delivery_child_refuses_to_stay_root(tmp_path):
+    """The child must never deliver as root, even if asked to."""
+    src, home = make_source(tmp_path), tmp_path / "home"
+    home.mkdir()
+    done = run_child(src, home, 0, 0)
+    assert done.returncode != 0 and list(home.iterdir()) == []
