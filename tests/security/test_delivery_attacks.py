@@ -350,3 +350,40 @@ def test_delivery_child_refuses_to_stay_root(tmp_path):
     home.mkdir()
     done = run_child(src, home, 0, 0)
     assert done.returncode != 0 and list(home.iterdir()) == []
+
+
+def test_delivery_over_its_time_is_killed_and_the_start_goes_on(tmp_path, caplog):
+    """Whatever makes delivery slow (a home on a hung disk, a learner's trick not foreseen here),
+    the hub kills the child after `delivery_timeout`, logs it and carries on with the start."""
+    import asyncio
+    import logging
+
+    from kynangso.hub.spawner import _CoursesFolderMixin
+
+    class Courses(_CoursesFolderMixin):  # the spawners' delivery part alone: no user, no server
+        pass
+
+    # A timeout of 0 runs out before any child could finish: the kill path, without a wait.
+    courses = Courses(courses_source=str(make_source(tmp_path)), delivery_timeout=0,
+                      log=logging.getLogger("kns-delivery-test"))
+    with caplog.at_level(logging.INFO, logger="kns-delivery-test"):
+        asyncio.run(courses._deliver_courses(str(tmp_path / "home")))
+    assert "killed after 0 s; starting the server anyway" in caplog.text
+
+
+def test_non_isolated_delivery_takes_the_same_child(tmp_path, caplog):
+    """The non-isolated spawner delivers through the same child, only without the drop."""
+    import asyncio
+    import logging
+
+    from kynangso.hub.spawner import _CoursesFolderMixin
+
+    class Courses(_CoursesFolderMixin):
+        pass
+
+    courses = Courses(courses_source=str(make_source(tmp_path)), log=logging.getLogger("kns-delivery-test"))
+    home = tmp_path / "home"
+    with caplog.at_level(logging.INFO, logger="kns-delivery-test"):
+        asyncio.run(courses._deliver_courses(str(home)))
+    assert (home / "KhoaHoc" / LESSON).is_file()
+    assert '"added": ["00-lam-quen/01-dang-nhap.ipynb"' in caplog.text  # the child's JSON report
