@@ -14,14 +14,12 @@ from __future__ import annotations
 import asyncio
 import os
 import pwd
-import shutil
-from pathlib import Path
+import sys
 
 from jupyterhub.spawner import LocalProcessSpawner, SimpleLocalProcessSpawner, set_user_setuid
-from traitlets import Unicode
+from traitlets import Integer, Unicode
 from traitlets.config import LoggingConfigurable
 
-from kynangso.hub.delivery import deliver
 from kynangso.i18n import t
 
 
@@ -32,6 +30,7 @@ class _CoursesFolderMixin(LoggingConfigurable):
     courses_source = Unicode("", help="Folder holding the course lessons to deliver; empty: none.").tag(
         config=True
     )
+    delivery_timeout = Integer(300, help="Seconds course delivery may take before it is killed.").tag(config=True)
 
     def get_env(self):
         env = super().get_env()
@@ -39,17 +38,38 @@ class _CoursesFolderMixin(LoggingConfigurable):
         env["KNS_COURSES_DIR"] = os.path.join(env["HOME"], self.courses_folder)
         return env
 
-    def _ensure_courses_folder(self, home: str, uid: int | None = None, gid: int | None = None) -> None:
-        path = os.path.join(home, self.courses_folder)
-        os.makedirs(path, exist_ok=True)
+    async def _deliver_courses(self, home: str, uid: int | None = None, gid: int | None = None) -> None:
+        """Make the courses folder and deliver the courses in a child process.
+
+        With `uid`, the child drops to that account before it opens anything in the home (the
+        hub, as root, never touches a learner's home itself); a child also keeps the hub's
+        event loop free whatever the home holds. A failure or timeout is logged and the server
+        starts anyway: a delivery problem must not keep the learner out of their work."""
+        cmd = [sys.executable, "-I", "-m", "kynangso.hub.delivery",  # -I: nothing from the env or a home
+               "--source", self.courses_source, "--home", home, "--folder", self.courses_folder]
         if uid is not None:
-            os.chown(path, uid, gid)
-        if not self.courses_source:
-            return
+            cmd += ["--uid", str(uid), "--gid", str(gid)]
+        # Not the hub's environment: it holds the hub's secrets, and the child becomes the learner.
+        env = {"PATH": os.defpath, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+        proc = await asyncio.create_subprocess_exec(
+            *cmd, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, env=env, cwd="/",
+        )
         try:
-            deliver(Path(self.courses_source), Path(home), self.courses_folder, uid, gid)
-        except Exception:  # a delivery problem must not keep the learner out of their work
-            self.log.exception("course delivery to %s failed; starting the server anyway", home)
+            out, err = await asyncio.wait_for(proc.communicate(), timeout=self.delivery_timeout)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            self.log.error("course delivery to %s killed after %d s; starting the server anyway",
+                           home, self.delivery_timeout)
+            return
+        for line in err.decode(errors="replace").splitlines():
+            self.log.info("course delivery to %s: %s", home, line)
+        if proc.returncode != 0:
+            self.log.error("course delivery to %s failed (exit %s); starting the server anyway",
+                           home, proc.returncode)
+        else:
+            self.log.info("course delivery report for %s: %s", home, out.decode(errors="replace").strip())
 
 
 class UnixUserSpawner(_CoursesFolderMixin, LocalProcessSpawner):
@@ -92,7 +112,7 @@ class UnixUserSpawner(_CoursesFolderMixin, LocalProcessSpawner):
 
     async def start(self):
         entry = await self._ensure_account()
-        self._ensure_courses_folder(entry.pw_dir, entry.pw_uid, entry.pw_gid)
+        await self._deliver_courses(entry.pw_dir, entry.pw_uid, entry.pw_gid)
         return await super().start()
 
     def make_preexec_fn(self, name):
@@ -104,20 +124,10 @@ class UnixUserSpawner(_CoursesFolderMixin, LocalProcessSpawner):
         return env
 
     async def move_certs(self, paths):
-        # Internal SSL is not used; kept consistent with the account mapping anyway.
-        entry = pwd.getpwnam(self.unix_name)
-        out_dir = os.path.join(entry.pw_dir, ".jupyterhub", "jupyterhub-certs")
-        shutil.rmtree(out_dir, ignore_errors=True)
-        os.makedirs(out_dir, 0o700, exist_ok=True)
-        moved = {}
-        for key in ("keyfile", "certfile", "cafile"):
-            target = os.path.join(out_dir, os.path.basename(paths[key]))
-            (shutil.copy if key == "cafile" else shutil.move)(paths[key], target)
-            os.chown(target, entry.pw_uid, entry.pw_gid)
-            moved[key] = target
-        for folder in (os.path.dirname(out_dir), out_dir):
-            os.chown(folder, entry.pw_uid, entry.pw_gid)
-        return moved
+        # LocalProcessSpawner would copy the keys into the learner's home as root, following
+        # whatever links the learner put there. Internal SSL is not used: refuse it outright.
+        self.log.error("internal_ssl is not supported by UnixUserSpawner (it writes into homes as root)")
+        raise RuntimeError("internal_ssl is not supported by UnixUserSpawner")
 
 
 class NonIsolatedSpawner(_CoursesFolderMixin, SimpleLocalProcessSpawner):
@@ -129,5 +139,5 @@ class NonIsolatedSpawner(_CoursesFolderMixin, SimpleLocalProcessSpawner):
             self.user.name,
             self.home_dir,
         )
-        self._ensure_courses_folder(self.home_dir)
+        await self._deliver_courses(self.home_dir)
         return await super().start()
