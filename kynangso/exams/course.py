@@ -43,7 +43,7 @@ c.GenerateFeedback.preprocessors = [
 ]
 # Learners' HTML (markdown answers, outputs) is sanitised in formgrader and feedback pages.
 c.HTMLExporter.sanitize_html = True
-c.HTMLExporter.preprocessors = ["nbconvert.preprocessors.SanitizeHTML"]
+c.HTMLExporter.preprocessors = ["nbconvert.preprocessors.sanitize.SanitizeHTML"]
 c.ClearSolutions.code_stub = {{"python": "# Phần trả lời của Anh/Chị"}}
 '''
 

@@ -136,7 +136,7 @@ def test_learner_html_does_not_run_in_formgrader(graded, browser):
     documents = []
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     console = []
-    page.on("console", lambda m: console.append(m.text))
+    page.on("console", lambda m: console.append(f"{m.text[:160]} @ {m.location}"))
     page.on("response", lambda r: documents.append(r) if r.request.resource_type == "document" else None)
     try:
         page.goto(f"{hub.url}/hub/login?next={target}")

@@ -1,4 +1,6 @@
-"""Content-Security-Policy for formgrader's pages (a Jupyter server extension).
+"""Content-Security-Policy for pages that show learners' or reported content.
+
+Used as a Jupyter server extension by formgrader, and by the reports proxy for Voilà's pages.
 
 Formgrader renders learners' notebooks on the hub's own origin, and its templates carry inline
 scripts of their own (page variables, handlers), some with per-page values: a fixed policy
@@ -20,6 +22,8 @@ from tornado import web
 
 # An inline classic or module script (no src). JSON data blocks are not executed: harmless.
 _INLINE = re.compile(rb"<script\b(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script\s*>", re.S | re.I)
+# The template's own event handler attributes (formgrader's show/hide name buttons).
+_HANDLER = re.compile(rb"""\son[a-z]+\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
 LEARNER_MARK = b'id="notebook-container"'
 POLICY = ("default-src 'self'; script-src 'self' 'unsafe-eval'{hashes}; "
           "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
@@ -29,9 +33,15 @@ POLICY = ("default-src 'self'; script-src 'self' 'unsafe-eval'{hashes}; "
 def policy_for(page: bytes, learner_content: bool) -> str:
     """The policy of one HTML page: its template's inline scripts by hash."""
     own = page.split(LEARNER_MARK, 1)[0] if learner_content else page
-    hashes = sorted({f"'sha256-{base64.b64encode(hashlib.sha256(body).digest()).decode()}'"
-                     for body in _INLINE.findall(own)})
-    return POLICY.format(hashes="".join(" " + h for h in hashes))
+    handlers = {a or b for a, b in _HANDLER.findall(own)}
+    hashes = sorted({_sha256(body) for body in [*_INLINE.findall(own), *handlers]})
+    # 'unsafe-hashes' lets handler attributes with exactly those texts run, nothing else.
+    return POLICY.format(hashes=(" 'unsafe-hashes'" if handlers else "")
+                         + "".join(" " + h for h in hashes))
+
+
+def _sha256(body: bytes) -> str:
+    return f"'sha256-{base64.b64encode(hashlib.sha256(body).digest()).decode()}'"
 
 
 class FormgraderPolicy(web.OutputTransform):
