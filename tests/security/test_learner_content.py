@@ -83,7 +83,7 @@ def _as_grader(hub, *cmd: str, cwd: Path) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """An isolated hub whose exam course holds LEARNER's collected, autograded attack."""
-    with isolated_hub(tmp_path_factory.mktemp("xss-hub"), STAFF, tag="x") as hub:
+    with isolated_hub(tmp_path_factory.mktemp("xss-hub"), STAFF, tag="fg") as hub:
         course = Path(hub.settings["exams"]["root"]) / COURSE
         owner = pwd.getpwnam(hub.settings["exams"]["grader_account"])
         source = course / "source" / EXAM
@@ -150,6 +150,9 @@ def test_learner_html_does_not_run_in_formgrader(graded, browser):
         # ...and formgrader's own scripts still work: its page variables and the score box.
         assert page.evaluate("typeof submission_id") == "string"
         page.locator("input.score").first.wait_for(timeout=WAIT)
+        # The template's own onclick handlers run (allowed by hash): show the learner's name.
+        page.locator("span.name-hidden").first.click(timeout=WAIT)
+        page.locator("span.name-shown").first.wait_for(state="visible", timeout=WAIT)
         # A broken <img> fires onerror at once; give a loaded machine a moment anyway.
         page.wait_for_timeout(2000)
         ran = {name: page.evaluate(f"window.{name}") for name in FLAGS_SET}
