@@ -49,8 +49,10 @@ def close_checkout() -> None:
     from kynangso.exams.course import git_dirs
 
     for folder in git_dirs(REPO):
+        if not folder.is_dir():  # no git checkout (an unpacked release)
+            continue
         mode = folder.stat().st_mode & 0o777
-        if folder.is_dir() and mode & 0o077:
+        if mode & 0o077:
             os.chmod(folder, mode & 0o700)
             log.warning("closed %s to other accounts (was %o): it holds the exams' answer keys",
                         folder, mode)
