@@ -42,8 +42,7 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 # Learners' HTML (markdown answers, outputs) is sanitised in formgrader and feedback pages.
-c.HTMLExporter.sanitize_html = True
-c.HTMLExporter.preprocessors = ["nbconvert.preprocessors.sanitize.SanitizeHTML"]
+c.HTMLExporter.preprocessors = ["kynangso.exams.sanitize.LearnerHTML"]
 c.ClearSolutions.code_stub = {{"python": "# Phần trả lời của Anh/Chị"}}
 '''
 

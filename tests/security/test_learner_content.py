@@ -48,6 +48,10 @@ OUTPUT_ATTACK = (
     "from IPython.display import HTML, display\n"
     "display(HTML('DAU-HIEU-DAU-RA <script>window.__kns_out_script = 1;</script>'\n"
     "             '<img src=\"y\" onerror=\"window.__kns_out_img = 1\">'))\n"
+    # What a written answer's transcript looks like to the grader (questions/written.py).
+    "display(HTML('<div class=\"kns-written-transcript\" style=\"border:1px solid #888\">'\n"
+    "             '<p><strong>Câu 1</strong></p><div style=\"white-space:pre-wrap\">dòng 1\\ndòng 2'\n"
+    "             '</div></div>'))\n"
 )
 ARTIFACTS = Path(os.environ.get("KNS_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 FLAGS_SET = ["__kns_md_script", "__kns_md_img", "__kns_out_script", "__kns_out_img"]
@@ -150,6 +154,10 @@ def test_learner_html_does_not_run_in_formgrader(graded, browser):
         # ...and formgrader's own scripts still work: its page variables and the score box.
         assert page.evaluate("typeof submission_id") == "string"
         page.locator("input.score").first.wait_for(timeout=WAIT)
+        # A written answer's transcript keeps its layout through the sanitiser.
+        transcript = page.locator(".kns-written-transcript div").first
+        assert transcript.evaluate("e => getComputedStyle(e).whiteSpace") == "pre-wrap"
+        assert "dòng 1\ndòng 2" in transcript.inner_text()
         # The template's own onclick handlers run (allowed by hash): show the learner's name.
         page.locator("span.name-hidden").first.click(timeout=WAIT)
         page.locator("span.name-shown").first.wait_for(state="visible", timeout=WAIT)
