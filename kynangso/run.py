@@ -42,8 +42,26 @@ def hub_url(settings: Settings) -> str:
     return f"http://{hub['ip']}:{hub['port']}{hub['base_url'].rstrip('/')}"
 
 
+def close_checkout() -> None:
+    """As root (isolated), the hub refuses a checkout whose git objects other accounts can read
+    (they hold the exams' answer keys): `make run` and the tests close this checkout's git
+    folders, and say so. An operator's production layout is in docs/operations.md."""
+    from kynangso.exams.course import git_dirs
+
+    for folder in git_dirs(REPO):
+        if not folder.is_dir():  # no git checkout (an unpacked release)
+            continue
+        mode = folder.stat().st_mode & 0o777
+        if mode & 0o077:
+            os.chmod(folder, mode & 0o700)
+            log.warning("closed %s to other accounts (was %o): it holds the exams' answer keys",
+                        folder, mode)
+
+
 def start_hub(settings: Settings, log_file=None, extra_env: dict | None = None) -> subprocess.Popen:
     """Start JupyterHub with the platform configuration, in its state folder."""
+    if os.geteuid() == 0:
+        close_checkout()
     hub_dir = settings.state_dir / "hub"
     hub_dir.mkdir(parents=True, exist_ok=True)
     cmd = [os.path.join(sys.prefix, "bin", "jupyterhub"), "-f", str(HUB_CONFIG)]

@@ -41,6 +41,8 @@ c.GenerateFeedback.preprocessors = [
     "kynangso.exams.feedback.HideTestDetails",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+# Learners' HTML (markdown answers, outputs) is sanitised in formgrader and feedback pages.
+c.HTMLExporter.preprocessors = ["kynangso.exams.sanitize.LearnerHTML"]
 c.ClearSolutions.code_stub = {{"python": "# Phần trả lời của Anh/Chị"}}
 '''
 
@@ -86,6 +88,48 @@ def protect_source(source: Path) -> None:
         log.warning("exam source %s was open to other accounts (%o): now 0700", source, mode)
 
 
+def git_dirs(checkout: Path) -> list[Path]:
+    """The git folders that hold the checkout's objects: `.git`, or for a worktree (`.git` is a
+    file) its own git folder and the main checkout's, where the objects live."""
+    dot = checkout / ".git"
+    if not dot.is_file():
+        return [dot]
+    gitdir = Path(dot.read_text().split("gitdir:", 1)[-1].strip())
+    gitdir = gitdir if gitdir.is_absolute() else checkout / gitdir
+    common = gitdir / "commondir"
+    if not common.is_file():
+        return [gitdir]
+    return [gitdir, (gitdir / common.read_text().strip()).resolve()]
+
+
+def _open_to_others(path: Path) -> bool:
+    """Whether an account that neither owns nor shares a non-root group with each folder can
+    walk down to `path` (search permission on every folder from / to `path` itself)."""
+    for part in [*reversed(path.parents), path]:
+        mode, gid = os.stat(part).st_mode, os.stat(part).st_gid
+        if not (mode & 0o001 or (gid != 0 and mode & 0o010)):
+            return False
+    return True
+
+
+def refuse_readable_sources(checkout: Path, sources: list[Path]) -> None:
+    """Isolated hub: no learner account may reach the exams' hidden tests and answer keys,
+    neither in the exam folders nor in the checkout's git objects (`git show HEAD:...`). Git
+    keeps no folder modes and the hub does not change an operator's repository: refuse to
+    start, and say how to close it."""
+    found = [p for p in [*git_dirs(checkout), *sources] if p.exists() and _open_to_others(p.resolve())]
+    if not found:
+        return
+    paths = " ".join(str(p) for p in found)
+    detail = (f"refusing to start in isolated mode: other accounts can read the exams' answer keys "
+              f"in {paths} (checkout {checkout}). Close them: `chmod go-rwx {paths}` (or "
+              f"`chmod 0700 {checkout}`), or install the exam course from a private copy "
+              f"(exams.course_source) and keep the checkout off this machine or closed. "
+              f"See docs/operations.md, 'Exam sources'.")
+    log.error("%s", detail)
+    raise SettingsError("exams.source_readable", log_detail=detail, paths=paths, checkout=str(checkout))
+
+
 def grader_owner(settings: Settings, isolated: bool) -> tuple[int, int] | None:
     """uid/gid of the grader account on an isolated hub, None otherwise."""
     if not isolated:
@@ -124,6 +168,8 @@ def prepare(settings: Settings, isolated: bool, default_source: Path) -> ExamPla
     src = Path(settings["exams"].get("course_source") or default_source)
     if isolated and src.is_dir():
         protect_source(src)
+    if isolated:
+        refuse_readable_sources(default_source.parents[1], [default_source, src])
     owner = None
     if isolated:
         _check_reachable(where.root)

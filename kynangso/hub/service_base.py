@@ -14,6 +14,8 @@ from tornado import web
 
 from kynangso.i18n import t
 
+JSON_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
 
 class TokenServiceHandler(HubAuthenticated, web.RequestHandler):
     service_name = ""  # set by each service's handlers
@@ -27,6 +29,11 @@ class TokenServiceHandler(HubAuthenticated, web.RequestHandler):
     @property
     def hub_scopes(self):
         return {f"access:services!service={self.service_name}"}
+
+    def set_default_headers(self):
+        # JSON only: nothing on these responses may run, load or be framed.
+        self.set_header("Content-Security-Policy", JSON_POLICY)
+        self.set_header("X-Content-Type-Options", "nosniff")
 
     def check_xsrf_cookie(self):
         # A token-authenticated JSON API, no cookies: XSRF does not apply.
