@@ -43,6 +43,7 @@ SYNC_SERVICE = "kns-sync"
 PROGRESS_SERVICE = "progress"
 SIGNING_SERVICE = "signing"
 CULLER_SERVICE = "jupyterhub-idle-culler"
+EXAMS_WORKER = "exams-worker"  # the grading worker: no URL, the grader account
 REPORTS_SERVICE = "reports"  # reports.service.SERVICE_NAME (the core does not import reports)
 # On an isolated hub progress, signing, reports and the culler run as their own system accounts,
 # made and given their folders by kynangso.hub.service_layout; the exam desk's is set in _apply_exams.
@@ -258,27 +259,39 @@ def _apply_services(settings: Settings, c, env: HubEnvironment) -> None:
 
 
 def _apply_exams(settings: Settings, services: list, roles: list, env: HubEnvironment) -> str:
-    """The exam desk (root: it writes the grader's private exchange for learners) and
-    nbgrader's formgrader for the exam course, run as the grader account, for `giangvien`."""
+    """The exam desk (isolated: its own account, sharing only the exchange with the grader),
+    the grading worker (the grader account: due dates, collect and grade, queued by the desk)
+    and nbgrader's formgrader for the exam course (the grader account), for `giangvien`."""
     isolated = env.isolated(settings)
     course_id = settings["exams"]["course_id"]
+    grader = settings["exams"]["grader_account"]
     prefix = settings["isolation"]["user_env"] or env.user_env_prefix
     path = f"{prefix}/bin:/usr/local/bin:/usr/bin:/bin"  # nbgrader shells out to alembic
     exams_url = f"http://127.0.0.1:{settings['services']['exams_port']}"
-    services.append({
+    common = service_options(settings, env, EXAMS_SERVICE)["environment"]
+    desk = {
         "name": EXAMS_SERVICE,
         "url": exams_url,
         "command": [env.python, "-m", "kynangso.exams.service"],
-        "environment": {
-            "KNS_STATE_DIR": str(settings.state_dir), "KNS_ISOLATED": "1" if isolated else "0",
-            "PATH": path, "LANG": "C.UTF-8",
-            **({"KNS_SETTINGS": env.settings_file} if env.settings_file else {}),
-        },
+        "environment": {**common, "PATH": path, "LANG": "C.UTF-8"},
         "oauth_no_confirm": True,
         "oauth_client_allowed_scopes": [MANAGE_SCOPE],
         "display": True,
         "info": {"description": t("hub.exams_description")},
-    })
+    }
+    worker = {
+        "name": EXAMS_WORKER,
+        "command": [env.python, "-m", "kynangso.exams.worker"],
+        "environment": {**common, "PATH": path, "LANG": "C.UTF-8"},
+    }
+    if isolated:
+        from kynangso.hub.system_accounts import service_account
+
+        desk.update(user=service_account(settings, EXAMS_SERVICE), cwd="/")
+        worker.update(user=grader)
+    if env.exams_course:
+        worker["cwd"] = env.exams_course
+    services.extend([desk, worker])
     roles.append({"name": EXAMS_SERVICE, "services": [EXAMS_SERVICE],
                   "scopes": ["read:users:name", "read:users:groups", "users:activity"]})
     roles.append({"name": "kns-exam-managers", "groups": ["giangvien"], "scopes": [MANAGE_SCOPE]})
@@ -297,7 +310,7 @@ def _apply_exams(settings: Settings, services: list, roles: list, env: HubEnviro
             "info": {"description": t("hub.formgrader_description")},
         }
         if isolated:
-            formgrader["user"] = settings["exams"]["grader_account"]
+            formgrader["user"] = grader
         elif env.is_root:
             formgrader["command"].append("--allow-root")
         services.append(formgrader)
