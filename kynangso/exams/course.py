@@ -172,6 +172,8 @@ def prepare(settings: Settings, isolated: bool, default_source: Path) -> ExamPla
         os.close(parent)
     if not os.path.lexists(where.course):
         _install_course(where, src, owner)
+    elif isolated:
+        _as_account(owner, _move_legacy_exchange, where)
     share = os.open(where.share, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     try:
         if not os.path.lexists(where.exchange):
@@ -182,6 +184,41 @@ def prepare(settings: Settings, isolated: bool, default_source: Path) -> ExamPla
     finally:
         os.close(share)
     return where
+
+
+def _as_account(owner: tuple[int, int], action, *args) -> None:
+    """Run `action(*args)` in a child that has dropped to uid/gid `owner` (for changes inside
+    a tree that account owns: root never walks it). A failure is logged; the hub starts."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.setgroups([])
+            os.setgid(owner[1])
+            os.setuid(owner[0])
+            action(*args)
+            code = 0
+        except BaseException:  # noqa: BLE001 - reported by the exit code, logged here
+            log.exception("%s failed", action.__name__)
+        finally:
+            os._exit(code)
+    _pid, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        log.error("%s did not complete (see above)", action.__name__)
+
+
+def _move_legacy_exchange(where: ExamPlaces) -> None:
+    """As the grader: an install from before the share kept nbgrader's exchange inside the
+    exam root; move it to the share and point the course's nbgrader_config.py at it."""
+    old = where.root / "exchange"
+    if not os.path.isdir(old) or os.path.islink(old) or os.path.lexists(where.exchange):
+        return
+    os.rename(old, where.exchange)
+    config = where.course / "nbgrader_config.py"
+    if os.path.isfile(config) and not os.path.islink(config):
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace(repr(str(old)), repr(str(where.exchange))), encoding="utf-8")
+    log.warning("exam exchange moved from %s to %s (the desk's share)", old, where.exchange)
 
 
 def _install_course(where: ExamPlaces, src: Path, owner: tuple[int, int]) -> None:

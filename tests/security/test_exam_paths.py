@@ -230,3 +230,67 @@ def test_desk_runs_as_its_own_account_without_the_course(xhub):
     assert as_desk("cat", str(source)) != 0, "the desk's account reads the exam sources"
     assert as_desk("ls", str(course)) != 0, "the desk's account lists the course folder"
     assert as_desk("test", "-w", str(exchange(hub) / "inbound")) == 0, "the desk cannot write inbound"
+
+
+@pytest.fixture
+def exam_settings(tmp_path):
+    """Settings of a hub that was never started: random account prefix, exam root in /tmp."""
+    from kynangso.hub.harness import remove_unix_accounts
+    from kynangso.settings import load_settings
+
+    prefix = f"knsy{secrets.token_hex(2)}-"
+    settings = load_settings(overrides={
+        "state_dir": str(tmp_path / "state"),
+        "isolation": {"mode": "auto", "user_prefix": prefix, "home_root": f"/tmp/{prefix}homes"},
+        "exams": {"root": f"/tmp/{prefix}exams", "grader_account": f"{prefix}grader"}})
+    Path(f"/tmp/{prefix}homes").mkdir()
+    yield settings
+    remove_unix_accounts(prefix, Path(f"/tmp/{prefix}homes"))
+    subprocess.run(["rm", "-rf", f"/tmp/{prefix}exams-exchange", f"/tmp/{prefix}victim"], check=False)
+
+
+def test_hub_start_follows_no_link_the_grader_planted(exam_settings):
+    """Attack: between two hub starts the grader account replaces the exchange by a link to a
+    root-only folder and plants links in the course; root's start-up must change nothing
+    through them (no chown, no chmod at the links' targets)."""
+    from kynangso.exams.course import places, prepare
+
+    source = Path(__file__).resolve().parents[2] / "assessments" / "exams"
+    where = prepare(exam_settings, True, source)
+    victim = Path(f"/tmp/{exam_settings['isolation']['user_prefix']}victim")
+    victim.mkdir(mode=0o700)
+    (victim / "key.pem").write_text("KNS-SECRET")
+    os.chmod(victim / "key.pem", 0o600)
+    user = exam_settings["exams"]["grader_account"]
+    r = subprocess.run(["runuser", "-u", user, "--", "sh", "-ec",
+                        f"rm -rf '{where.exchange}' && ln -s '{victim}' '{where.exchange}' && "
+                        f"ln -s '{victim}' '{where.course}/linked' && "
+                        f"ln -s '{victim}/key.pem' '{where.course}/key.pem'"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    prepare(exam_settings, True, source)
+    for path, mode in ((victim, 0o700), (victim / "key.pem", 0o600)):
+        info = os.stat(path)
+        assert (info.st_uid, info.st_gid, info.st_mode & 0o7777) == (0, 0, mode), path
+    assert places(exam_settings, True).exchange.is_symlink()  # left alone, not followed
+
+
+def test_an_old_exchange_inside_the_root_moves_to_the_share(exam_settings):
+    """Upgrade: an install whose exchange was inside the exam root gets it moved to the
+    desk's share (by the grader account), and formgrader's config follows."""
+    from kynangso.exams.course import prepare
+
+    source = Path(__file__).resolve().parents[2] / "assessments" / "exams"
+    where = prepare(exam_settings, True, source)
+    old = where.root / "exchange"
+    config = where.course / "nbgrader_config.py"
+    user = exam_settings["exams"]["grader_account"]
+    r = subprocess.run(["runuser", "-u", user, "--", "sh", "-ec",
+                        f"mv '{where.exchange}' '{old}' && mkdir -p '{old}/c/inbound/x' && "
+                        f"sed -i 's|{where.exchange}|{old}|' '{config}'"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert repr(str(old)) in config.read_text()
+    prepare(exam_settings, True, source)
+    assert not old.exists() and (where.exchange / "c" / "inbound" / "x").is_dir()
+    assert repr(str(where.exchange)) in config.read_text()
