@@ -230,8 +230,10 @@ class FrontDesk:
             raise DeskError(404, "signing.svc_renew_none")
         holder = self.holder(username)
         self.subject(username, None)  # someone who left the directory gets no new key
-        # The key is written in the CA's folder only until it is handed over: this account's.
-        info = self.pki.renew(old.serial, passphrase)
+        # The key stays in the CA's folder only until it is handed over; not root, this service
+        # can only leave it its own (the registry's owner is the learner's uid).
+        owner = holder.uid if os.geteuid() == 0 else os.geteuid()
+        info = self.pki.renew(old.serial, passphrase, owner_uid=owner)
         details = self._hand_over(info, holder)
         # One active personal certificate per person: the renewed one supersedes the old.
         if old.status_at(self.pki.clock()) in ACTIVE:

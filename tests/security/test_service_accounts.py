@@ -227,3 +227,41 @@ def test_no_secret_on_any_command_line(hub, hr_opened_a_dashboard):
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def _can_read(account: str, path: Path) -> bool:
+    done = subprocess.run(["runuser", "-u", account, "--", "/usr/bin/python3", "-c",
+                           "import sys; open(sys.argv[1], 'rb').read(1)", str(path)],
+                          capture_output=True, timeout=60, cwd="/")
+    return done.returncode == 0
+
+
+def test_only_the_signing_account_reads_the_ca_key(hub, hr_opened_a_dashboard):
+    """Attack: another service (a dashboard's kernel under reports, progress) or a learner
+    reads the training CA's private key. Only the signing account may."""
+    keys = [p for p in (hub.settings.state_dir / "pki").rglob("*")
+            if p.is_file() and b"PRIVATE KEY-----" in p.read_bytes()[:200]]
+    assert keys, "the training CA's keys were not found"
+    others = [service_account(hub.settings, s) for s in ("progress", "reports", "jupyterhub-idle-culler")]
+    for key in keys:
+        assert _can_read(service_account(hub.settings, "signing"), key), key
+        for account in [*others, hub.unix_name("hocvien01")]:
+            assert not _can_read(account, key), f"{account} read {key}"
+
+
+def test_reports_reads_its_data_and_not_the_hub_state(hub, hr_opened_a_dashboard):
+    """Attack: code in a dashboard kernel (the reports account) reads the hub's cookie secret,
+    its database or its tokens. It must read the platform database and the exam gradebook
+    (its job), and nothing under the hub's own state folder."""
+    reports = service_account(hub.settings, "reports")
+    state = hub.settings.state_dir
+    assert _can_read(reports, state / "kynangso.sqlite")
+    hub_files = [p for p in (state / "hub").rglob("*") if p.is_file()]
+    assert any(p.name == "jupyterhub_cookie_secret" for p in hub_files), hub_files
+    for path in hub_files:
+        assert not _can_read(reports, path), f"reports read {path}"
+    course = places(hub.settings, True).course
+    source = [p for p in (course / "source").rglob("*.ipynb")]
+    assert source and all(_can_read(reports, p) for p in source)
+    if (course / "gradebook.db").exists():
+        assert _can_read(reports, course / "gradebook.db")
