@@ -9,7 +9,12 @@ the settings do not cover.
 import logging
 from pathlib import Path
 
-from kynangso.hub.configurer import apply_config, prepare_environment
+from kynangso.hub.configurer import (
+    REPORTS_SERVICE,
+    apply_config,
+    prepare_environment,
+    service_options,
+)
 from kynangso.i18n import t
 from kynangso.settings import load_settings
 from reports.service import hub_service_config
@@ -22,7 +27,8 @@ env = prepare_environment(settings, config_dir=here)
 apply_config(settings, c, env)
 
 # HR dashboards: wired here because the core does not import the reports package.
-reports_service, reports_roles = hub_service_config(settings, env.python)
+reports_service, reports_roles = hub_service_config(
+    settings, env.python, service_options(settings, env, REPORTS_SERVICE), env.reports_gradebooks)
 c.JupyterHub.services = [*c.JupyterHub.services, reports_service]
 c.JupyterHub.load_roles = [*c.JupyterHub.load_roles, *reports_roles]
 

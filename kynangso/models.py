@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("hocvien", "giangvien", "nhansu", "quantri")
@@ -139,3 +139,38 @@ class ExamAttempt(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     submissions: Mapped[int] = mapped_column(default=0)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ExamJob(Base):
+    """Work the exam desk asks of the grading worker (the grader account): set a due date,
+    collect and grade. A worker claims a queued row with one conditional UPDATE, so several
+    workers may run; it writes its progress and result (Vietnamese) into `message`."""
+
+    __tablename__ = "exam_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "duedate" | "grade"
+    status: Mapped[str] = mapped_column(String(16), index=True, default="queued")  # queued|running|done|failed
+    requested_by: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text, default="")
+    worker: Mapped[str | None] = mapped_column(String(128), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class ExamSubmission(Base):
+    """A submission the desk stored in inbound: its folder, time and secret (the secret names
+    its feedback files, so the desk finds feedback without listing inbound)."""
+
+    __tablename__ = "exam_submissions"
+    __table_args__ = (Index("ix_exam_submissions_user_exam", "username", "exam"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(64))
+    folder: Mapped[str] = mapped_column(String(255))
+    timestamp: Mapped[str] = mapped_column(String(64))
+    secret: Mapped[str] = mapped_column(String(128))
+    notebooks: Mapped[str] = mapped_column(Text)  # JSON list of notebook ids

@@ -65,18 +65,24 @@ def dashboards_dir() -> Path:
     return Path(str(resources.files("reports") / "dashboards"))
 
 
-def hub_service_config(settings, python: str) -> tuple[dict, list[dict]]:
+def hub_service_config(settings, python: str, options: dict | None = None,
+                       gradebooks: list[dict] | None = None) -> tuple[dict, list[dict]]:
     """The service entry and the role for the hub configuration (called by the configurer).
 
     Only group `nhansu` gets `access:services!service=reports`; hub admins reach every
     service anyway. Nothing else is granted: the service reads the databases itself and
-    needs no hub API scope.
+    needs no hub API scope. `options` (configurer.service_options) make it run as its own
+    account on an isolated hub; `gradebooks` are the exam gradebooks it may read there.
     """
+    options = dict(options or {})
     port = settings["services"].get("reports_port", 10103)
     env = {"KNS_STATE_DIR": str(settings.state_dir),
            "PATH": f"{os.path.dirname(python)}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
     if os.environ.get("KNS_SETTINGS"):
         env["KNS_SETTINGS"] = os.environ["KNS_SETTINGS"]
+    env.update(options.pop("environment", {}))
+    if gradebooks:
+        env["KNS_REPORTS_GRADEBOOKS"] = json.dumps(gradebooks)
     service = {
         "name": SERVICE_NAME,
         "url": f"http://127.0.0.1:{port}",
@@ -85,6 +91,7 @@ def hub_service_config(settings, python: str) -> tuple[dict, list[dict]]:
         "oauth_no_confirm": True,
         "display": True,
         "info": {"description": t("reports.service.description")},
+        **options,
     }
     roles = [{"name": "kns-reports-viewers", "groups": ["nhansu"], "scopes": [ACCESS_SCOPE]}]
     return service, roles
@@ -98,12 +105,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def voila_command(python: str, port: int, prefix: str, token: str, pool_size: int = 1,
+def voila_command(python: str, port: int, prefix: str, pool_size: int = 1,
                   cull_idle_s: int = 900) -> list[str]:
+    """Voilà's command line. Its token is not here (a command line is readable by every
+    account in /proc): with `auto_token`, jupyter_server's identity provider takes it from
+    $JUPYTER_TOKEN (see start_voila)."""
     return [
         python, "-m", "voila", str(dashboards_dir()), "--no-browser",
         "--Voila.ip=127.0.0.1", f"--Voila.port={port}", f"--Voila.base_url={prefix}",
-        f"--Voila.token={token}", "--template=lab", "--theme=light",
+        "--Voila.auto_token=True", "--template=lab", "--theme=light",
         "--VoilaConfiguration.show_tracebacks=False",
         "--VoilaConfiguration.preheat_kernel=True", f"--VoilaConfiguration.default_pool_size={pool_size}",
         "--MappingKernelManager.cull_interval=60", f"--MappingKernelManager.cull_idle_timeout={cull_idle_s}",
@@ -359,10 +369,11 @@ async def wait_for_port(port: int, timeout: float = 60.0) -> None:
 
 def start_voila(prefix: str, python: str = sys.executable, **kwargs) -> tuple[subprocess.Popen, Upstream]:
     port, token = free_port(), secrets.token_hex(24)
-    cmd = voila_command(python, port, prefix, token, **kwargs)
+    cmd = voila_command(python, port, prefix, **kwargs)
     # The service's hub token and OAuth settings stay in this process: the dashboard kernels
-    # need none of them.
+    # need none of them. Voilà's own token goes through its environment, never its argv.
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTERHUB_")}
+    env["JUPYTER_TOKEN"] = token
     proc = subprocess.Popen(cmd, cwd=str(dashboards_dir()), env=env)
     return proc, Upstream(f"http://127.0.0.1:{port}", token)
 

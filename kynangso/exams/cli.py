@@ -9,7 +9,8 @@ import click
 from kynangso import db
 from kynangso.cli import emit, json_option, settings_of
 from kynangso.errors import KnsError
-from kynangso.exams import LATE_POLICIES, course, windows
+from kynangso.exams import LATE_POLICIES, course, jobs, windows
+from kynangso.exams.desk import Exchange
 from kynangso.i18n import t
 from kynangso.settings import isolation_enabled
 
@@ -19,12 +20,11 @@ def _context(ctx: click.Context):
     db.upgrade(settings.database_url)
     isolated = isolation_enabled(settings, os.geteuid() == 0)
     where = course.places(settings, isolated)
-    owner = course.grader_owner(settings, isolated) if isolated else None
-    return settings, isolated, where, owner
+    return settings, isolated, where
 
 
 def _released(where: course.ExamPlaces, exam: str) -> None:
-    if not (where.exchange / where.course_id / "outbound" / exam).is_dir():
+    if exam not in Exchange(where.exchange, where.course_id, anchor=where.share.parent).released():
         raise KnsError("exams.not_released", exam=exam)
 
 
@@ -41,7 +41,7 @@ def exam() -> None:
 @json_option
 @click.pass_context
 def open_cmd(ctx, exam_id: str, group: str, minutes: int | None, late: str | None, as_json: bool):
-    settings, isolated, where, owner = _context(ctx)
+    settings, isolated, where = _context(ctx)
     if not isolated:
         raise KnsError("exams.not_isolated")
     _released(where, exam_id)
@@ -49,7 +49,8 @@ def open_cmd(ctx, exam_id: str, group: str, minutes: int | None, late: str | Non
         settings.database_url, where.course_id, exam_id, group,
         minutes or settings["exams"]["default_minutes"],
         late or settings["exams"]["default_late_policy"], by=f"cli:{os.environ.get('USER', 'root')}")
-    course.set_duedate(where, exam_id, window.closes_at, owner)
+    # The gradebook is the grader account's: the grading worker writes the due date.
+    jobs.enqueue(settings.database_url, exam_id, "duedate", window.opened_by)
     emit(window.to_dict(), as_json, lambda _: t("exams.opened", exam=exam_id, group=group,
                                                   closes=windows.local(window.closes_at)))
 
@@ -59,10 +60,10 @@ def open_cmd(ctx, exam_id: str, group: str, minutes: int | None, late: str | Non
 @json_option
 @click.pass_context
 def close_cmd(ctx, exam_id: str, as_json: bool):
-    settings, _isolated, where, owner = _context(ctx)
-    closed = windows.close_window(settings.database_url, exam_id,
-                                  by=f"cli:{os.environ.get('USER', 'root')}")
-    course.set_duedate(where, exam_id, max(w.closes_at for w in closed), owner)
+    settings, _isolated, _where = _context(ctx)
+    by = f"cli:{os.environ.get('USER', 'root')}"
+    closed = windows.close_window(settings.database_url, exam_id, by=by)
+    jobs.enqueue(settings.database_url, exam_id, "duedate", by)
     emit([w.to_dict() for w in closed], as_json, lambda _: t("exams.closed", exam=exam_id))
 
 

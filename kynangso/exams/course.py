@@ -1,9 +1,21 @@
 """The exam course on this machine: where it lives, who owns it, its nbgrader settings.
 
-    <exams root>/            0700, owned by the grader account (learners cannot enter)
+On an isolated hub:
+
+    <exams root>/            the grader account's, 0700 (the hub may open it to the reports
+                             account's group for the gradebook); the desk cannot enter it
         <course_id>/         the nbgrader course (source, release, submitted, gradebook.db…),
                              copied from assessments/exams on first start, then the instructors'
-        exchange/            nbgrader's exchange (made 0777 by nbgrader; unreachable above)
+    <exams root>-exchange/   the share: grader:<prefix>grp-exchange 0710, so only the grader
+                             account and the desk's account (its group) can enter
+        exchange/            nbgrader's exchange (nbgrader makes it 0777; unreachable above)
+
+A hub that does not isolate (one account for everything) keeps the exchange in the exams root.
+
+Root creates these once and never walks them afterwards: every folder below a root-owned
+parent is opened with O_NOFOLLOW and changed through its fd, and the course is built in a
+private staging folder before it is moved in. What must happen inside the grader's tree later
+(due dates, collect, grade) is done by the grading worker, which runs as the grader account.
 """
 
 from __future__ import annotations
@@ -11,13 +23,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import pwd
 import shutil
-import subprocess
+import stat
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from kynangso.errors import SettingsError
+from kynangso.errors import KnsError, SettingsError
 from kynangso.settings import Settings
 
 log = logging.getLogger("kns.exams")
@@ -47,18 +59,26 @@ c.ClearSolutions.code_stub = {{"python": "# Phần trả lời của Anh/Chị"}
 '''
 
 
+EXCHANGE_GROUP = "exchange"  # system_accounts.service_group: the grader and the desk
+
+
 @dataclass(frozen=True)
 class ExamPlaces:
     root: Path
     course_id: str
+    shared: bool = False  # isolated: the exchange sits in its own share, outside the root
 
     @property
     def course(self) -> Path:
         return self.root / self.course_id
 
     @property
+    def share(self) -> Path:
+        return self.root.with_name(f"{self.root.name}-exchange") if self.shared else self.root
+
+    @property
     def exchange(self) -> Path:
-        return self.root / "exchange"
+        return self.share / "exchange"
 
     @property
     def gradebook_url(self) -> str:
@@ -76,7 +96,7 @@ def places(settings: Settings, isolated: bool) -> ExamPlaces:
         root = Path(exams["root"]).expanduser().resolve()
     else:
         root = ISOLATED_DEFAULT_ROOT if isolated else settings.state_dir / "exams"
-    return ExamPlaces(root, exams["course_id"])
+    return ExamPlaces(root, exams["course_id"], shared=isolated)
 
 
 def protect_source(source: Path) -> None:
@@ -130,29 +150,6 @@ def refuse_readable_sources(checkout: Path, sources: list[Path]) -> None:
     raise SettingsError("exams.source_readable", log_detail=detail, paths=paths, checkout=str(checkout))
 
 
-def grader_owner(settings: Settings, isolated: bool) -> tuple[int, int] | None:
-    """uid/gid of the grader account on an isolated hub, None otherwise."""
-    if not isolated:
-        return None
-    try:
-        entry = pwd.getpwnam(settings["exams"]["grader_account"])
-    except KeyError:  # the hub has not run yet: nothing of the course exists to own
-        return None
-    return entry.pw_uid, entry.pw_gid
-
-
-def ensure_grader_account(name: str, home: Path) -> tuple[int, int]:
-    try:
-        entry = pwd.getpwnam(name)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--user-group", "--no-create-home",
-                        "--home-dir", str(home), "--shell", "/usr/sbin/nologin", name],
-                       check=True, capture_output=True)
-        entry = pwd.getpwnam(name)
-        log.info("created grader account %s", name)
-    return entry.pw_uid, entry.pw_gid
-
-
 def _check_reachable(folder: Path) -> None:
     # The grader account must be able to walk down to its own folder.
     for parent in folder.parents:
@@ -160,51 +157,150 @@ def _check_reachable(folder: Path) -> None:
             raise SettingsError("exams.root_unreachable", folder=str(folder), parent=str(parent))
 
 
-def prepare(settings: Settings, isolated: bool, default_source: Path) -> ExamPlaces:
-    """Create the exam root, the grader account and the course on first start (idempotent).
+def _owned_dir(parent_fd: int, name: str, uid: int, gid: int, mode: int) -> None:
+    """Folder `name` in parent_fd, created if missing, never through a link; set to
+    uid:gid and `mode` through its own fd."""
+    try:
+        os.mkdir(name, 0o700, dir_fd=parent_fd)
+    except FileExistsError:
+        pass
+    fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent_fd)
+    try:
+        os.fchown(fd, uid, gid)
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
 
-    `default_source` is the checkout's `assessments/exams` (never installed: see pyproject)."""
+
+def _accounts(settings: Settings, root: Path) -> tuple[tuple[int, int], int]:
+    """The grader's and the desk's accounts (isolated hub): ((grader uid, gid), exchange gid).
+
+    Both are in the exchange group; both reach the platform database and the services'
+    settings through the group the hub gives database services."""
+    from kynangso.exams import SERVICE_NAME
+    from kynangso.hub.system_accounts import (
+        ensure_group,
+        ensure_system_account,
+        service_account,
+        service_group,
+    )
+
+    share_group = service_group(settings, EXCHANGE_GROUP)
+    groups = (share_group, service_group(settings, "platformdb"))
+    grader = ensure_system_account(settings["exams"]["grader_account"], root, groups)
+    ensure_system_account(service_account(settings, SERVICE_NAME), "/nonexistent", groups)
+    return grader, ensure_group(share_group)
+
+
+def prepare(settings: Settings, isolated: bool, default_source: Path) -> ExamPlaces:
+    """Create the exam root, the accounts and the course on first start (idempotent).
+
+    `default_source` is the checkout's `assessments/exams` (never installed: see pyproject).
+    Root creates what is missing and walks nothing the grader account owns."""
     where = places(settings, isolated)
     src = Path(settings["exams"].get("course_source") or default_source)
     if isolated and src.is_dir():
         protect_source(src)
     if isolated:
         refuse_readable_sources(default_source.parents[1], [default_source, src])
-    owner = None
+    owner, share_gid = (os.getuid(), os.getgid()), os.getgid()
     if isolated:
         _check_reachable(where.root)
-        owner = ensure_grader_account(settings["exams"]["grader_account"], where.root)
-    where.root.mkdir(parents=True, exist_ok=True)
-    os.chmod(where.root, 0o700)
-    if not where.course.exists():
-        staging = where.root / f".{where.course_id}.new"
-        shutil.rmtree(staging, ignore_errors=True)
-        shutil.copytree(src, staging, ignore=shutil.ignore_patterns(
-            "__pycache__", "*.py", "release", "submitted", "autograded", "feedback", "gradebook.db"))
-        (staging / "nbgrader_config.py").write_text(NBGRADER_CONFIG.format(
-            course=str(where.course), course_id=where.course_id, exchange=str(where.exchange)))
-        os.rename(staging, where.course)
-        log.info("exam course installed in %s from %s", where.course, src)
-    if not where.exchange.exists():
-        # Formgrader shows its Release and Collect buttons only once the exchange exists, and
-        # only a release creates it: made here so the first release can be done on its page.
-        # nbgrader's own mode (the exam root above is 0700).
-        where.exchange.mkdir()
-        os.chmod(where.exchange, 0o777)
-    if owner:
-        for path in [where.root, *where.root.rglob("*")]:
-            if path.lstat().st_uid != owner[0]:
-                os.chown(path, *owner, follow_symlinks=False)
+        owner, share_gid = _accounts(settings, where.root)
+    where.root.parent.mkdir(parents=True, exist_ok=True)
+    parent = os.open(where.root.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        if not os.path.lexists(where.root):
+            _owned_dir(parent, where.root.name, *owner, 0o700)
+        if isolated:  # the share, re-set at every start through its fd (a link is refused)
+            _owned_dir(parent, where.share.name, owner[0], share_gid, 0o710)
+    finally:
+        os.close(parent)
+    if not os.path.lexists(where.course):
+        _install_course(where, src, owner)
+    elif isolated:
+        _as_account(owner, _move_legacy_exchange, where)
+    share = os.open(where.share, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        if not os.path.lexists(where.exchange):
+            # Formgrader shows its Release and Collect buttons only once the exchange exists,
+            # and only a release creates it: made here so that the first release can be done
+            # on its page. nbgrader's own mode (the share above is closed to learners).
+            _owned_dir(share, "exchange", *owner, 0o777)
+    finally:
+        os.close(share)
     return where
 
 
-def set_duedate(where: ExamPlaces, exam: str, due: dt.datetime,
-                owner: tuple[int, int] | None) -> None:
-    """Write the exam's due date (= window close) into the gradebook, for late penalties."""
+def _as_account(owner: tuple[int, int], action, *args) -> None:
+    """Run `action(*args)` in a child that has dropped to uid/gid `owner` (for changes inside
+    a tree that account owns: root never walks it). A failure is logged; the hub starts."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.setgroups([])
+            os.setgid(owner[1])
+            os.setuid(owner[0])
+            action(*args)
+            code = 0
+        except BaseException:  # noqa: BLE001 - reported by the exit code, logged here
+            log.exception("%s failed", action.__name__)
+        finally:
+            os._exit(code)
+    _pid, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        log.error("%s did not complete (see above)", action.__name__)
+
+
+def _move_legacy_exchange(where: ExamPlaces) -> None:
+    """As the grader: an install from before the share kept nbgrader's exchange inside the
+    exam root; move it to the share and point the course's nbgrader_config.py at it."""
+    old = where.root / "exchange"
+    if not os.path.isdir(old) or os.path.islink(old) or os.path.lexists(where.exchange):
+        return
+    os.rename(old, where.exchange)
+    config = where.course / "nbgrader_config.py"
+    if os.path.isfile(config) and not os.path.islink(config):
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace(repr(str(old)), repr(str(where.exchange))), encoding="utf-8")
+    log.warning("exam exchange moved from %s to %s (the desk's share)", old, where.exchange)
+
+
+def _install_course(where: ExamPlaces, src: Path, owner: tuple[int, int]) -> None:
+    """Copy the course into a private staging folder beside the root (root's parent is root's
+    own), hand it to the grader, then move it in whole."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{where.course_id}.", dir=where.root.parent)) / "course"
+    try:
+        shutil.copytree(src, staging, symlinks=True, ignore=shutil.ignore_patterns(
+            "__pycache__", "*.py", "release", "submitted", "autograded", "feedback", "gradebook.db"))
+        (staging / "nbgrader_config.py").write_text(NBGRADER_CONFIG.format(
+            course=str(where.course), course_id=where.course_id, exchange=str(where.exchange)))
+        for folder, dirs, files in os.walk(staging):  # root's private copy: nothing to follow
+            for name in [*dirs, *files]:
+                os.chown(os.path.join(folder, name), *owner, follow_symlinks=False)
+        os.chown(staging, *owner)
+        os.chmod(staging, 0o700)
+        os.rename(staging, where.course)
+    finally:
+        shutil.rmtree(staging.parent, ignore_errors=True)
+    log.info("exam course installed in %s from %s", where.course, src)
+
+
+def set_duedate(where: ExamPlaces, exam: str, due: dt.datetime) -> None:
+    """Write the exam's due date (= window close) into the gradebook, for late penalties.
+
+    Run by the grading worker as the grader account. A gradebook that is not a regular file
+    (a link planted in the course folder) is refused rather than followed."""
     from nbgrader.api import Gradebook
 
-    existed = (where.course / "gradebook.db").exists()
+    path = where.course / "gradebook.db"
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        info = None
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        log.error("gradebook %s is not a regular file: due date of %s not written", path, exam)
+        raise KnsError("exams.gradebook_not_file", exam=exam)
     with Gradebook(where.gradebook_url, course_id=where.course_id) as gb:
         gb.update_or_create_assignment(exam, duedate=due.astimezone(dt.UTC).replace(tzinfo=None))
-    if owner and not existed:
-        os.chown(where.course / "gradebook.db", *owner)

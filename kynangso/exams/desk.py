@@ -5,8 +5,12 @@ desk on the learners' behalf.
     <exchange>/<course>/inbound/<student>+<exam>+<time>+<rnd>/  written here, owned by grader
     <exchange>/<course>/feedback/<hash>.html                    released by nbgrader
 
-The exchange lives inside the grader account's private folder, so learners cannot reach it at
-all; the desk (a hub service) reads and writes it for them. Everything a learner sends is data:
+The exchange lives in a folder shared only by the grader account and the desk's account
+(course.ExamPlaces.share), so learners cannot reach it at all; the desk (a hub service, its own
+unprivileged account) reads and writes it for them. The grader account owns the exchange, so
+the desk trusts nothing in it: every path is walked fd-relative with O_NOFOLLOW from the share's
+parent (which root owns), and only regular files are read, so a link planted by the grader
+cannot make the desk send a learner what the desk can read (the platform database, a key). Everything a learner sends is data:
 relative paths are checked, links and special files do not exist in a JSON body, sizes are
 capped, and a submission appears in inbound only once it is complete (written to a hidden
 folder, then renamed).
@@ -18,7 +22,7 @@ import base64
 import logging
 import os
 import secrets
-import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -30,6 +34,10 @@ log = logging.getLogger("kns.exams")
 # nbgrader's Exchange.timestamp_format, in UTC: collect and autograde parse this.
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
 NOT_SENT = {"timestamp.txt", "submission_secret.txt"}  # the desk writes these itself
+DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# Walking through a folder needs only its x bit (the share is 0710): O_PATH, not O_RDONLY.
+WALK_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+MAX_FILE = 64 * 2**20  # a released file or a feedback page larger than this is not sent
 
 
 @dataclass(frozen=True)
@@ -69,86 +77,186 @@ def decode_files(items: object, max_bytes: int) -> list[FileItem]:
     return files
 
 
+def open_dir(anchor: Path, parts: list[str] | tuple[str, ...], read: bool = False) -> int:
+    """fd of the folder `anchor`/`parts`, every part opened with O_NOFOLLOW (a link anywhere
+    below `anchor` fails with OSError). `anchor` itself is trusted (root's). With `read`, the
+    last folder is opened for listing; otherwise the fd serves only as dir_fd."""
+    fd = os.open(anchor, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            next_fd = os.open(part, DIR_FLAGS if read and last else WALK_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = next_fd
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_regular(name: str, dir_fd: int, limit: int = MAX_FILE) -> bytes | None:
+    """The bytes of `name` in dir_fd if it is a regular file (not a link, FIFO, device), else None."""
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            log.warning("not a regular file (or too big), not sent: %s", name)
+            return None
+        return fh.read(limit + 1)[:limit]
+
+
 class Exchange:
-    def __init__(self, root: Path, course_id: str, owner: tuple[int, int] | None = None):
-        self.root, self.course_id, self.owner = Path(root), course_id, owner
+    def __init__(self, root: Path, course_id: str, anchor: Path | None = None):
+        """`root` is nbgrader's exchange root; `anchor` the trusted folder above it from which
+        paths are walked without following links (default: root's parent)."""
+        self.root, self.course_id = Path(root), course_id
         self.course = self.root / course_id
+        self.anchor = Path(anchor) if anchor else self.root.parent
+        self._parts = [*self.root.relative_to(self.anchor).parts, course_id]
+
+    def _dir(self, *parts: str, read: bool = False) -> int:
+        return open_dir(self.anchor, [*self._parts, *parts], read)
 
     # -- released exams ----------------------------------------------------------------------
     def released(self) -> list[str]:
-        outbound = self.course / "outbound"
-        return sorted(p.name for p in outbound.iterdir() if p.is_dir()) if outbound.is_dir() else []
+        try:
+            fd = self._dir("outbound", read=True)
+        except OSError:
+            return []
+        try:
+            with os.scandir(fd) as entries:
+                return sorted(e.name for e in entries if e.is_dir(follow_symlinks=False))
+        finally:
+            os.close(fd)
 
     def release_dir(self, exam: str) -> Path:
         safe_relative(exam)
         return self.course / "outbound" / exam
 
     def notebooks(self, exam: str) -> list[str]:
-        return sorted(p.stem for p in self.release_dir(exam).glob("*.ipynb"))
+        safe_relative(exam)
+        try:
+            fd = self._dir("outbound", exam, read=True)
+        except OSError:
+            return []
+        try:
+            with os.scandir(fd) as entries:
+                return sorted(e.name[:-6] for e in entries
+                              if e.name.endswith(".ipynb") and e.is_file(follow_symlinks=False))
+        finally:
+            os.close(fd)
 
     def released_files(self, exam: str) -> list[FileItem]:
-        base = self.release_dir(exam)
-        if not base.is_dir():
-            raise KnsError("exams.not_released", exam=exam)
+        """Every regular file of the released exam; links and special files are left out."""
+        safe_relative(exam)
+        try:
+            top = self._dir("outbound", exam, read=True)
+        except OSError:
+            raise KnsError("exams.not_released", exam=exam) from None
         items = []
-        for path in sorted(base.rglob("*")):
-            if path.is_file() and not path.is_symlink():
-                items.append(FileItem(path.relative_to(base).as_posix(), path.read_bytes()))
-        return items
+        try:
+            for folder, _dirs, files, dir_fd in os.fwalk(".", dir_fd=top, follow_symlinks=False):
+                for name in sorted(files):
+                    data = read_regular(name, dir_fd)
+                    if data is not None:
+                        rel = PurePosixPath(folder, name).as_posix().removeprefix("./")
+                        items.append(FileItem(rel, data))
+        finally:
+            os.close(top)
+        return sorted(items, key=lambda item: item.path)
 
     # -- submissions -------------------------------------------------------------------------
     def store_submission(self, student: str, exam: str, files: list[FileItem],
-                         timestamp: str) -> Path:
-        inbound = self.course / "inbound"
-        if not inbound.is_dir():
-            raise KnsError("exams.not_released", exam=exam)
-        name = f"{student}+{exam}+{timestamp}+{secrets.token_urlsafe(9)}"
-        staging = inbound / f".incoming-{secrets.token_hex(8)}"
-        staging.mkdir(mode=0o700)
+                         timestamp: str) -> tuple[str, str]:
+        """Write the submission into inbound (hidden, then renamed whole); its folder name and
+        secret (which names its feedback files)."""
         try:
-            for item in files:
-                if item.path in NOT_SENT:
-                    continue  # a learner's own timestamp is never believed
-                target = staging / item.path
-                target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(item.data)
-            (staging / "timestamp.txt").write_text(timestamp)
-            (staging / "submission_secret.txt").write_text(secrets.token_hex(64))
-            self._own(staging)
-            final = inbound / name
-            os.rename(staging, final)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        log.info("submission stored: %s", final.name)
-        return final
+            inbound = self._dir("inbound")
+        except OSError:
+            raise KnsError("exams.not_released", exam=exam) from None
+        name = f"{student}+{exam}+{timestamp}+{secrets.token_urlsafe(9)}"
+        staging = f".incoming-{secrets.token_hex(8)}"
+        secret = secrets.token_hex(64)
+        try:
+            os.mkdir(staging, 0o755, dir_fd=inbound)  # the grader account reads it (collect)
+            try:
+                top = os.open(staging, DIR_FLAGS, dir_fd=inbound)
+                try:
+                    for item in files:
+                        if item.path not in NOT_SENT:  # a learner's own timestamp is never believed
+                            _write_new(top, item.path, item.data)
+                    _write_new(top, "timestamp.txt", timestamp.encode())
+                    _write_new(top, "submission_secret.txt", secret.encode())
+                finally:
+                    os.close(top)
+                os.rename(staging, name, src_dir_fd=inbound, dst_dir_fd=inbound)
+            except BaseException:
+                _remove_tree(inbound, staging)
+                raise
+        finally:
+            os.close(inbound)
+        log.info("submission stored: %s", name)
+        return name, secret
 
-    def submissions(self, student: str, exam: str) -> list[Path]:
-        inbound = self.course / "inbound"
-        prefix = f"{student}+{exam}+"
-        return sorted(p for p in inbound.iterdir() if p.name.startswith(prefix)) \
-            if inbound.is_dir() else []
-
-    def feedback(self, student: str, exam: str) -> list[dict]:
-        """Released feedback of the student's submissions: timestamp, notebook, html."""
+    def feedback(self, submissions: list[dict]) -> list[dict]:
+        """Released feedback of these submissions (the desk's own records: timestamp, secret,
+        notebooks), found by name in feedback/ and read only if it is a regular file."""
+        try:
+            fd = self._dir("feedback")
+        except OSError:
+            return []
         found = []
-        for sub in self.submissions(student, exam):
-            secret_file, stamp_file = sub / "submission_secret.txt", sub / "timestamp.txt"
-            if not secret_file.is_file() or not stamp_file.is_file():
-                continue
-            secret, stamp = secret_file.read_text(), stamp_file.read_text().strip()
-            for nb in sorted(sub.glob("*.ipynb")):
-                html = self.course / "feedback" / f"{notebook_hash(secret=secret, notebook_id=nb.stem)}.html"
-                if html.is_file():
-                    found.append({"timestamp": stamp, "notebook_id": nb.stem,
-                                  "html": html.read_text(encoding="utf-8")})
+        try:
+            for sub in submissions:
+                for nb in sub["notebooks"]:
+                    name = f"{notebook_hash(secret=sub['secret'], notebook_id=nb)}.html"
+                    data = read_regular(name, fd)
+                    if data is not None:
+                        found.append({"timestamp": sub["timestamp"], "notebook_id": nb,
+                                      "html": data.decode("utf-8", errors="replace")})
+        finally:
+            os.close(fd)
         return found
 
-    def _own(self, folder: Path) -> None:
-        if self.owner is None:
-            return
-        uid, gid = self.owner
-        for path in [folder, *folder.rglob("*")]:
-            os.chown(path, uid, gid, follow_symlinks=False)
+
+def _write_new(top: int, rel: str, data: bytes) -> None:
+    """Create file `rel` (already checked by safe_relative) below folder fd `top`, its folders
+    too, never through a link and never over an existing file."""
+    parts = PurePosixPath(rel).parts
+    fd = os.dup(top)
+    try:
+        for part in parts[:-1]:
+            try:
+                os.mkdir(part, 0o755, dir_fd=fd)
+            except FileExistsError:
+                pass
+            next_fd = os.open(part, DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = next_fd
+        out = os.open(parts[-1], os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                      0o644, dir_fd=fd)
+        with os.fdopen(out, "wb") as fh:
+            fh.write(data)
+    finally:
+        os.close(fd)
+
+
+def _remove_tree(parent: int, name: str) -> None:
+    """Remove folder `name` in parent fd, fd-relative (a failed submission leaves nothing)."""
+    try:
+        fd = os.open(name, DIR_FLAGS, dir_fd=parent)
+    except OSError:
+        return
+    try:
+        with os.scandir(fd) as entries:
+            for entry in list(entries):
+                if entry.is_dir(follow_symlinks=False):
+                    _remove_tree(fd, entry.name)
+                else:
+                    os.unlink(entry.name, dir_fd=fd)
+    finally:
+        os.close(fd)
+    os.rmdir(name, dir_fd=parent)

@@ -11,8 +11,10 @@ on a small page at /services/exams/ or with `kns exam open/close`.
 A heartbeat tells the hub that learners with an exam in progress are active, so the idle
 culler never stops their servers mid-exam.
 
-Run by the hub as a managed service (as root on an isolated hub, so that it can write the
-grader account's private exchange): `python -m kynangso.exams.service`.
+Run by the hub as a managed service, on an isolated hub as its own account (neither root nor
+the grader): it shares only the exchange with the grader account (kynangso.exams.course) and
+cannot enter the course folder. What needs the grader (due dates, collect and grade) it queues
+for the grading worker (kynangso.exams.worker): `python -m kynangso.exams.service`.
 """
 
 from __future__ import annotations
@@ -22,20 +24,23 @@ import html
 import json
 import logging
 import os
-import sys
 import time
 from urllib.parse import urlparse
 
 from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
+from sqlalchemy import select
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
+from kynangso import db
 from kynangso.errors import KnsError
-from kynangso.exams import LATE_POLICIES, MANAGE_SCOPE, SERVICE_NAME, course, windows
+from kynangso.exams import LATE_POLICIES, MANAGE_SCOPE, SERVICE_NAME, course, jobs, windows
 from kynangso.exams.desk import TIMESTAMP_FORMAT, Exchange, decode_files
 from kynangso.hub.service_base import TokenServiceHandler
+from kynangso.hub.system_accounts import hub_isolated
 from kynangso.i18n import t
+from kynangso.models import ExamSubmission
 from kynangso.settings import load_settings
 
 log = logging.getLogger("kns.exams")
@@ -48,13 +53,11 @@ class Desk:
         self.settings, self.isolated = settings, isolated
         self.db_url = settings.database_url
         self.places = course.places(settings, isolated)
-        self.owner = course.grader_owner(settings, isolated)
-        self.exchange = Exchange(self.places.exchange, self.places.course_id, self.owner)
+        self.exchange = Exchange(self.places.exchange, self.places.course_id,
+                                 anchor=self.places.share.parent)
         self.max_bytes = settings["exams"]["max_submission_mb"] * 2**20
         self.hub_api, self.token = hub_api.rstrip("/"), token
         self._groups: dict[str, tuple[float, set[str]]] = {}
-        self.jobs: dict[str, str] = {}  # exam -> what the last grading run says (Vietnamese)
-        self.running: set[str] = set()
 
     async def hub(self, method: str, path: str, body: dict | None = None):
         request = HTTPRequest(f"{self.hub_api}/{path.lstrip('/')}", method=method,
@@ -155,10 +158,14 @@ class SubmitHandler(LearnerHandler):
         except KnsError as exc:
             self.fail(400, exc.key, **exc.params)
         stamp = now.strftime(TIMESTAMP_FORMAT)
-        stored = self.desk.exchange.store_submission(me, exam, files, stamp)
+        folder, secret = self.desk.exchange.store_submission(me, exam, files, stamp)
+        notebooks = sorted(f.path[:-6] for f in files if f.path.endswith(".ipynb") and "/" not in f.path)
+        with db.session_scope(self.desk.db_url) as session:
+            session.add(ExamSubmission(exam=exam, username=me, folder=folder, timestamp=stamp,
+                                       secret=secret, notebooks=json.dumps(notebooks)))
         windows.record_submission(self.desk.db_url, window, me, now, late)
         log.info("submission: %s %s at %s%s -> %s", me, exam, stamp, " (late)" if late else "",
-                 stored.name)
+                 folder)
         self.send({"timestamp": stamp, "late": late,
                    "message": t("exams.submitted_late" if late else "exams.submitted",
                                 time=windows.local(now))})
@@ -168,7 +175,13 @@ class FeedbackHandler(LearnerHandler):
     @web.authenticated
     def get(self, exam: str):
         me = self.current_user["name"]
-        self.send({"feedback": self.desk.exchange.feedback(me, exam)})
+        with db.session_scope(self.desk.db_url) as session:
+            mine = [{"timestamp": sub.timestamp, "secret": sub.secret,
+                     "notebooks": json.loads(sub.notebooks)}
+                    for sub in session.scalars(select(ExamSubmission).where(
+                        ExamSubmission.username == me, ExamSubmission.exam == exam)
+                        .order_by(ExamSubmission.id))]
+        self.send({"feedback": self.desk.exchange.feedback(mine)})
 
 
 # --- instructors' page ---------------------------------------------------------------------
@@ -255,7 +268,8 @@ class ManageHandler(HubOAuthenticated, web.RequestHandler):
                   policy=t(f"exams.page.policy_{w.late_policy}"),
                   state=t("exams.page.open" if w.is_open(now) else "exams.page.closed"))
                 for w in ws) or t("exams.page.never_opened")
-            job = self.desk.jobs.get(exam, "")
+            last = jobs.latest(self.desk.db_url, exam)
+            job = last.message if last else ""
             attempts = windows.attempts(self.desk.db_url, exam)
             done = sum(1 for a in attempts if a["submitted_at"])
             fetched = len(attempts)
@@ -291,55 +305,28 @@ def open_exam(desk: Desk, exam: str, group: str, minutes: int, policy: str, by: 
     if not desk.isolated:
         raise KnsError("exams.not_isolated")
     window = windows.open_window(desk.db_url, desk.places.course_id, exam, group, minutes, policy, by)
-    course.set_duedate(desk.places, exam, window.closes_at, desk.owner)
+    jobs.enqueue(desk.db_url, exam, "duedate", by)  # the gradebook is the grader's: the worker
     log.info("window opened by %s: %s for %s until %s (%s)", by, exam, group,
              window.closes_at.isoformat(), policy)
     return t("exams.opened", exam=exam, group=group, closes=windows.local(window.closes_at))
 
 
 def close_exam(desk: Desk, exam: str, by: str) -> str:
-    closed = windows.close_window(desk.db_url, exam, by)
-    course.set_duedate(desk.places, exam, max(w.closes_at for w in closed), desk.owner)
+    windows.close_window(desk.db_url, exam, by)
+    jobs.enqueue(desk.db_url, exam, "duedate", by)
     log.info("window closed by %s: %s", by, exam)
     return t("exams.closed", exam=exam)
 
 
 def start_grading(desk: Desk, exam: str, by: str) -> str:
-    """Collect the exam's submissions and grade them with `kns grade`, in the background."""
-    if exam not in desk.running:
-        desk.running.add(exam)
-        desk.jobs[exam] = t("exams.grading.running", exam=exam)
-        asyncio.get_running_loop().create_task(_grade(desk, exam, by))
-    return desk.jobs[exam]
-
-
-async def _grade(desk: Desk, exam: str, by: str) -> None:
-    try:
-        desk.jobs[exam] = await _collect_and_grade(desk, exam, by)
-    finally:
-        desk.running.discard(exam)
-
-
-async def _collect_and_grade(desk: Desk, exam: str, by: str) -> str:
-    # As the grader account, in the course folder: the files it writes stay the grader's.
-    prefix = ["runuser", "-u", desk.settings["exams"]["grader_account"], "--"] if desk.owner else []
-    bin_dir = os.path.dirname(sys.executable)
-    steps = [[f"{bin_dir}/nbgrader", "collect", exam, "--update"],
-             [f"{bin_dir}/kns", "grade", exam, "--course-dir", str(desk.places.course), "--json"]]
-    env = {**os.environ, "HOME": str(desk.places.root), "PATH": f"{bin_dir}:/usr/sbin:/usr/bin:/bin"}
-    log.info("grading %s for %s", exam, by)
-    for step in steps:
-        proc = await asyncio.create_subprocess_exec(
-            *prefix, *step, cwd=str(desk.places.course), env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        out, err = await proc.communicate()
-        if proc.returncode != 0:
-            log.error("grading %s failed at %s: %s", exam, step[1], err.decode(errors="replace")[-2000:])
-            return t("exams.grading.failed", exam=exam, step=step[1])
-    report = json.loads(out)
-    log.info("grading %s done: %s", exam, report)
-    return t("exams.grading.done", exam=exam, graded=len(report["graded"]),
-             failed=len(report["failed"]))
+    """Queue 'collect and grade' for the grading worker, unless it is queued or running."""
+    running = jobs.active(desk.db_url, exam, "grade")
+    if running:
+        return running.message
+    message = t("exams.grading.running", exam=exam)
+    jobs.enqueue(desk.db_url, exam, "grade", by, message)
+    log.info("grading of %s queued by %s", exam, by)
+    return message
 
 
 async def heartbeat(desk: Desk, every: int) -> None:
@@ -383,7 +370,7 @@ def make_app(desk: Desk, prefix: str, hub_auth: HubOAuth | None = None) -> web.A
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="[%(levelname)s %(asctime)s %(name)s] %(message)s")
     settings = load_settings()
-    desk = Desk(settings, os.environ.get("KNS_ISOLATED") == "1",
+    desk = Desk(settings, hub_isolated(settings),
                 os.environ["JUPYTERHUB_API_URL"], os.environ["JUPYTERHUB_API_TOKEN"])
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", f"/services/{SERVICE_NAME}/")
     url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])

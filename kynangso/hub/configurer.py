@@ -43,6 +43,10 @@ SYNC_SERVICE = "kns-sync"
 PROGRESS_SERVICE = "progress"
 SIGNING_SERVICE = "signing"
 CULLER_SERVICE = "jupyterhub-idle-culler"
+EXAMS_WORKER = "exams-worker"  # the grading worker: no URL, the grader account
+REPORTS_SERVICE = "reports"  # reports.service.SERVICE_NAME (the core does not import reports)
+# On an isolated hub progress, signing, reports and the culler run as their own system accounts,
+# made and given their folders by kynangso.hub.service_layout; the exam desk's is set in _apply_exams.
 
 
 @dataclass(frozen=True)
@@ -61,9 +65,31 @@ class HubEnvironment:
     exams_course: str = ""  # the exam course folder (made by prepare_environment)
     graderconfig_dir: str = str(resources.files("kynangso.hub") / "graderconfig")
     groups: dict[str, list[str]] = field(default_factory=dict)
+    # Isolated hub only: service name -> its Unix account and its private folder (cwd, HOME).
+    service_users: dict[str, str] = field(default_factory=dict)
+    service_dirs: dict[str, str] = field(default_factory=dict)
+    # Isolated hub only: the settings as the services may read them (no `auth` secrets).
+    services_settings_file: str | None = None
+    # Isolated hub only: the exam gradebooks the reports service reads (KNS_REPORTS_GRADEBOOKS).
+    reports_gradebooks: list[dict] = field(default_factory=list)
 
     def isolated(self, settings: Settings) -> bool:
         return isolation_enabled(settings, self.is_root)
+
+
+def service_options(settings: Settings, env: HubEnvironment, name: str) -> dict:
+    """What a managed service's entry needs to run as its own account: `user`, `cwd` (its
+    private folder) and the `environment` every platform service gets. No secret goes here:
+    the hub hands each service its token in the environment (JUPYTERHUB_API_TOKEN)."""
+    isolated = env.isolated(settings)
+    settings_file = env.services_settings_file if isolated else env.settings_file
+    environment = {"KNS_STATE_DIR": str(settings.state_dir), "KNS_ISOLATED": "1" if isolated else "0",
+                   **({"KNS_SETTINGS": settings_file} if settings_file else {})}
+    options: dict = {"environment": environment}
+    if name in env.service_users:
+        options["user"] = env.service_users[name]
+        options["cwd"] = env.service_dirs[name]
+    return options
 
 
 def apply_config(settings: Settings, c, env: HubEnvironment) -> None:
@@ -170,11 +196,8 @@ def _apply_services(settings: Settings, c, env: HubEnvironment) -> None:
             "name": PROGRESS_SERVICE,
             "url": progress_url,
             "command": [env.python, "-m", "kynangso.progress.service"],
-            "environment": {
-                "KNS_STATE_DIR": str(settings.state_dir),
-                **({"KNS_SETTINGS": env.settings_file} if env.settings_file else {}),
-            },
             "oauth_no_confirm": True,
+            **service_options(settings, env, PROGRESS_SERVICE),
         }
     )
     # The training CA: learners request, renew and fetch their own certificate.
@@ -184,8 +207,8 @@ def _apply_services(settings: Settings, c, env: HubEnvironment) -> None:
             "name": SIGNING_SERVICE,
             "url": signing_url,
             "command": [env.python, "-m", "sandbox.signing.service"],
-            "environment": services[-1]["environment"],
             "oauth_no_confirm": True,
+            **service_options(settings, env, SIGNING_SERVICE),
         }
     )
     exams_url = _apply_exams(settings, services, roles, env)
@@ -216,16 +239,17 @@ def _apply_services(settings: Settings, c, env: HubEnvironment) -> None:
         )
     culler = settings["culler"]
     if culler["enabled"]:
-        services.append(
-            {
-                "name": CULLER_SERVICE,
-                "command": [
-                    env.python, "-m", "jupyterhub_idle_culler",
-                    f"--timeout={culler['timeout_seconds']}",
-                    f"--cull-every={culler['every_seconds']}",
-                ],
-            }
-        )
+        entry = {
+            "name": CULLER_SERVICE,
+            "command": [
+                env.python, "-m", "jupyterhub_idle_culler",
+                f"--timeout={culler['timeout_seconds']}",
+                f"--cull-every={culler['every_seconds']}",
+            ],
+        }
+        if CULLER_SERVICE in env.service_users:  # it needs no file: no settings, no database
+            entry.update(user=env.service_users[CULLER_SERVICE], cwd=env.service_dirs[CULLER_SERVICE])
+        services.append(entry)
         roles.append(
             {"name": CULLER_SERVICE, "services": [CULLER_SERVICE],
              "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]}
@@ -235,27 +259,39 @@ def _apply_services(settings: Settings, c, env: HubEnvironment) -> None:
 
 
 def _apply_exams(settings: Settings, services: list, roles: list, env: HubEnvironment) -> str:
-    """The exam desk (root: it writes the grader's private exchange for learners) and
-    nbgrader's formgrader for the exam course, run as the grader account, for `giangvien`."""
+    """The exam desk (isolated: its own account, sharing only the exchange with the grader),
+    the grading worker (the grader account: due dates, collect and grade, queued by the desk)
+    and nbgrader's formgrader for the exam course (the grader account), for `giangvien`."""
     isolated = env.isolated(settings)
     course_id = settings["exams"]["course_id"]
+    grader = settings["exams"]["grader_account"]
     prefix = settings["isolation"]["user_env"] or env.user_env_prefix
     path = f"{prefix}/bin:/usr/local/bin:/usr/bin:/bin"  # nbgrader shells out to alembic
     exams_url = f"http://127.0.0.1:{settings['services']['exams_port']}"
-    services.append({
+    common = service_options(settings, env, EXAMS_SERVICE)["environment"]
+    desk = {
         "name": EXAMS_SERVICE,
         "url": exams_url,
         "command": [env.python, "-m", "kynangso.exams.service"],
-        "environment": {
-            "KNS_STATE_DIR": str(settings.state_dir), "KNS_ISOLATED": "1" if isolated else "0",
-            "PATH": path, "LANG": "C.UTF-8",
-            **({"KNS_SETTINGS": env.settings_file} if env.settings_file else {}),
-        },
+        "environment": {**common, "PATH": path, "LANG": "C.UTF-8"},
         "oauth_no_confirm": True,
         "oauth_client_allowed_scopes": [MANAGE_SCOPE],
         "display": True,
         "info": {"description": t("hub.exams_description")},
-    })
+    }
+    worker = {
+        "name": EXAMS_WORKER,
+        "command": [env.python, "-m", "kynangso.exams.worker"],
+        "environment": {**common, "PATH": path, "LANG": "C.UTF-8"},
+    }
+    if isolated:
+        from kynangso.hub.system_accounts import service_account
+
+        desk.update(user=service_account(settings, EXAMS_SERVICE), cwd="/")
+        worker.update(user=grader)
+    if env.exams_course:
+        worker["cwd"] = env.exams_course
+    services.extend([desk, worker])
     roles.append({"name": EXAMS_SERVICE, "services": [EXAMS_SERVICE],
                   "scopes": ["read:users:name", "read:users:groups", "users:activity"]})
     roles.append({"name": "kns-exam-managers", "groups": ["giangvien"], "scopes": [MANAGE_SCOPE]})
@@ -274,7 +310,7 @@ def _apply_exams(settings: Settings, services: list, roles: list, env: HubEnviro
             "info": {"description": t("hub.formgrader_description")},
         }
         if isolated:
-            formgrader["user"] = settings["exams"]["grader_account"]
+            formgrader["user"] = grader
         elif env.is_root:
             formgrader["command"].append("--allow-root")
         services.append(formgrader)
@@ -299,10 +335,16 @@ def prepare_environment(settings: Settings, config_dir: Path) -> HubEnvironment:
     db.upgrade(settings.database_url)
     is_root = os.geteuid() == 0
     repo = config_dir.parent
-    exams = exam_course.prepare(settings, isolation_enabled(settings, is_root),
-                                default_source=repo / "assessments" / "exams")
+    isolated = isolation_enabled(settings, is_root)
+    exams = exam_course.prepare(settings, isolated, default_source=repo / "assessments" / "exams")
     proxy = repo / "node_modules" / ".bin" / "configurable-http-proxy"
+    accounts = {}
+    if isolated and is_root:
+        from kynangso.hub import service_layout
+
+        accounts = service_layout.prepare(settings, exams)
     return HubEnvironment(
+        **accounts,
         is_root=is_root,
         exams_course=str(exams.course),
         templates_dir=config_dir / "templates",

@@ -8,6 +8,7 @@ server and wait for JupyterLab over HTTP. Nothing here mocks anything.
 
 from __future__ import annotations
 
+import grp
 import os
 import pwd
 import re
@@ -65,8 +66,15 @@ class Hub:
 def launch_hub(base: Path, isolation: dict, staff: dict, extra: dict | None = None) -> Hub:
     """Start a hub for `staff` with the given isolation settings (and any `extra` settings)."""
     settings_file = base / "settings.yaml"
+    state = base / "state"
+    if IS_ROOT and isolation.get("mode", "auto") != "none":
+        # The services' accounts must reach the state folder, and pytest's folders are 0700:
+        # like the homes, it goes under /tmp (with what a test may have put in base/state).
+        state = Path(f"/tmp/{isolation.get('user_prefix', 'kns-')}state")
+        if (base / "state").is_dir():
+            shutil.copytree(base / "state", state)
     data = {
-        "state_dir": str(base / "state"),
+        "state_dir": str(state),
         "hub": {"port": free_port(), "api_port": free_port(), "proxy_api_port": free_port()},
         "services": {"progress_port": free_port(), "signing_port": free_port(),
                      "reports_port": free_port(), "exams_port": free_port(),
@@ -84,6 +92,7 @@ def launch_hub(base: Path, isolation: dict, staff: dict, extra: dict | None = No
     db.upgrade(settings.database_url)
     add_staff(settings, staff)
     log_path = base / "hub.log"
+    log_path.touch(mode=0o600)
     proc = start_hub(settings, log_file=log_path.open("w"), extra_env={"KNS_SETTINGS": str(settings_file)})
     url = f"http://127.0.0.1:{settings['hub']['port']}"
     try:
@@ -120,8 +129,13 @@ def remove_unix_accounts(prefix: str, home_root: Path) -> None:
         if entry.pw_name.startswith(prefix):
             subprocess.run(["pkill", "-KILL", "-u", entry.pw_name], check=False)
             subprocess.run(["userdel", "--remove", entry.pw_name], check=False, capture_output=True)
+    for group in grp.getgrall():  # the services' shared groups (kynangso.hub.system_accounts)
+        if group.gr_name.startswith(prefix):
+            subprocess.run(["groupdel", group.gr_name], check=False, capture_output=True)
     shutil.rmtree(home_root, ignore_errors=True)
     shutil.rmtree(f"/tmp/{prefix}exams", ignore_errors=True)
+    shutil.rmtree(f"/tmp/{prefix}exams-exchange", ignore_errors=True)
+    shutil.rmtree(f"/tmp/{prefix}state", ignore_errors=True)
 
 
 def new_session() -> requests.Session:

@@ -1,8 +1,10 @@
 """What the signing widgets call, from inside the learner's kernel, to reach the training CA.
 
 On the hub the kernel inherits its server's hub token ($JUPYTERHUB_API_TOKEN) and the address
-of the `signing` service ($KNS_SIGNING_URL), so the learner types neither. The service writes
-the key into `~/.kynangso/pki/keys/<hub user>/`; `local_pki()` opens that folder as a
+of the `signing` service ($KNS_SIGNING_URL), so the learner types neither. The service's answer
+to a request or a renewal carries the key (PKCS#12, under the learner's passphrase) and this
+kernel, which runs as the learner, writes it into `~/.kynangso/pki/keys/<hub user>/` (the
+service runs as its own account and cannot write into homes); `local_pki()` opens that folder as a
 TrainingPKI (public CA certificates and CRL, refreshed from the service), which is all that
 signing and verifying need. Outside the hub (`enabled()` is False) nothing here is used.
 """
@@ -70,6 +72,27 @@ def _call(method: str, path: str, body: dict | None = None, timeout: float = 60)
     raise ServiceRefusal(r.status_code, message)
 
 
+def store(answer: dict) -> dict:
+    """Write the files the service handed over into my home's copy of the PKI (folders 0700
+    but ca/); only paths inside that copy are accepted. Returns the answer without them."""
+    answer = dict(answer)
+    files = answer.pop("files", None) or {}
+    home = Path.home()
+    base = (home / HOME_PKI).resolve()
+    for rel, item in files.items():
+        target = (home / rel).resolve()
+        if not target.is_relative_to(base) or target == base:
+            log.warning("signing: refused a file outside %s: %s", base, rel)
+            continue
+        folder = target.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        while folder != base.parent:
+            os.chmod(folder, 0o755 if folder.name == "ca" else 0o700)
+            folder = folder.parent
+        write_atomic(target, base64.b64decode(item["data"]), int(item["mode"]) & 0o644)
+    return answer
+
+
 def current() -> dict | None:
     """My current personal certificate as the service describes it, or None."""
     return _call("GET", "certificate")
@@ -77,12 +100,12 @@ def current() -> dict | None:
 
 def request(passphrase: str, title: str | None = None) -> dict:
     """Ask for my personal certificate (subject from the staff directory)."""
-    return _call("POST", "certificate", {"passphrase": passphrase, "title": title})
+    return store(_call("POST", "certificate", {"passphrase": passphrase, "title": title}))
 
 
 def renew(passphrase: str) -> dict:
     """Renew my personal certificate: a new key, the old certificate superseded."""
-    return _call("POST", "certificate/renew", {"passphrase": passphrase})
+    return store(_call("POST", "certificate/renew", {"passphrase": passphrase}))
 
 
 def local_pki(refresh: bool = True) -> TrainingPKI:

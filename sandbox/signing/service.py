@@ -14,10 +14,16 @@ learner's home, in a small copy of the PKI that their kernel can open:
     ~/.kynangso/pki/keys/<hub user>/<serial>.p12           the key, 0600, folder 0700
     ~/.kynangso/pki/keys/<hub user>/<serial>.pem           the certificate, 0644
 
-Those files are written by a child process that has switched to the learner's Unix account, so
-they are the learner's own and a link planted in the home cannot make root write elsewhere.
-When the hub does not isolate users, the home is the non-isolated server's folder under the
-state folder and the service writes there as itself.
+On an isolated hub this service runs as its own unprivileged account (the only one that can
+read the CA's private keys, in `<state>/pki`, 0700), so it cannot write into a learner's home,
+and it is not given a way to become another uid (CAP_SETUID would let it become root too).
+Instead the answer to the learner's own request carries the files (`files`: home-relative
+path -> base64 data and mode) and the learner's kernel, which is the learner, writes them
+(`sandbox.signing.client`). The key is the PKCS#12 encrypted under the learner's passphrase,
+and it travels only to the holder of the learner's token. The CA keeps no copy.
+When this process can write as the holder (root, as before; or the holder's own account, as
+when the hub does not isolate users and the home is under the state folder), it still writes
+the files itself, root through a child that has switched to the learner's Unix account.
 
 API (JSON; errors are `{"error": <Vietnamese message>}`):
     GET  api/certificate          the current personal certificate (404 if none)
@@ -48,6 +54,7 @@ from tornado import ioloop, web
 from kynangso import db
 from kynangso.errors import KnsError, ValidationError
 from kynangso.hub.service_base import TokenServiceHandler
+from kynangso.hub.system_accounts import hub_isolated
 from kynangso.models import Staff
 from kynangso.settings import Settings, load_settings
 from sandbox.signing.pki import CertInfo, CertRecord, Subject, TrainingPKI, write_atomic
@@ -80,9 +87,8 @@ class Holder:
 
 def is_isolated(settings: Settings) -> bool:
     """Whether the hub runs each user's server as their own Unix account (as the configurer
-    decides it: `HubEnvironment.isolated`)."""
-    mode = settings["isolation"]["mode"]
-    return mode == "unix_users" or (mode == "auto" and os.geteuid() == 0)
+    decides it; this service is not root on such a hub, so the hub says so in $KNS_ISOLATED)."""
+    return hub_isolated(settings)
 
 
 # -- writing into a learner's home --------------------------------------------------------------
@@ -104,6 +110,11 @@ def _write_files(home: Path, files: dict[str, tuple[bytes, int]]) -> None:
                 break
             folder = folder.parent
         write_atomic(target, data, mode)
+
+
+def can_write_as(holder: Holder) -> bool:
+    """Whether this process can write into the holder's home as the holder."""
+    return holder.uid is None or holder.uid == os.geteuid() or os.geteuid() == 0
 
 
 def deliver(holder: Holder, files: dict[str, tuple[bytes, int]]) -> None:
@@ -219,15 +230,21 @@ class FrontDesk:
             raise DeskError(404, "signing.svc_renew_none")
         holder = self.holder(username)
         self.subject(username, None)  # someone who left the directory gets no new key
-        info = self.pki.renew(old.serial, passphrase, owner_uid=holder.uid)
+        # The key stays in the CA's folder only until it is handed over; not root, this service
+        # can only leave it its own (the registry's owner is the learner's uid).
+        owner = holder.uid if os.geteuid() == 0 else os.geteuid()
+        info = self.pki.renew(old.serial, passphrase, owner_uid=owner)
         details = self._hand_over(info, holder)
         # One active personal certificate per person: the renewed one supersedes the old.
         if old.status_at(self.pki.clock()) in ACTIVE:
             self.pki.revoke(old.serial, "superseded")
-            try:
-                deliver(holder, self._public_files())  # the learner's copy of the CRL
-            except DeskError as exc:
-                log.warning("signing: CRL not copied to %s: %s", username, exc.log_detail)
+            public = self._public_files()  # the learner's copy of the CRL, now with the old one
+            details["files"].update(encode_files(public))
+            if can_write_as(holder):
+                try:
+                    deliver(holder, public)
+                except DeskError as exc:
+                    log.warning("signing: CRL not copied to %s: %s", username, exc.log_detail)
         return details
 
     def ca_bundle(self) -> dict:
@@ -271,7 +288,9 @@ class FrontDesk:
         files[str(rel)] = (issued.read_bytes(), 0o600)
         files[str(rel.with_suffix(".pem"))] = (issued.with_suffix(".pem").read_bytes(), 0o644)
         try:
-            deliver(holder, files)
+            if can_write_as(holder):
+                deliver(holder, files)
+            # else the learner's kernel writes `files` from this answer (module docstring)
             # the registry belongs to the PKI: its session is used here to record the real path
             with self.pki._session() as s, s.begin():
                 rec = s.get(CertRecord, info.serial)
@@ -291,7 +310,13 @@ class FrontDesk:
             except OSError:
                 pass  # not empty: keys the operator issued there with `kns signing issue`
         log.info("signing: certificate %s handed to %s in %s", info.serial, holder.account, holder.home)
-        return self.details(self.pki.get(info.serial), holder.home)
+        return {**self.details(self.pki.get(info.serial), holder.home), "files": encode_files(files)}
+
+
+def encode_files(files: dict[str, tuple[bytes, int]]) -> dict[str, dict]:
+    """Files for the learner's kernel to write (home-relative path -> base64 data, mode)."""
+    return {rel: {"data": base64.b64encode(data).decode("ascii"), "mode": mode}
+            for rel, (data, mode) in files.items()}
 
 
 def _day(when) -> str:

@@ -20,6 +20,7 @@ import pytest
 from playwright.sync_api import expect
 
 from assessments.questions.header import vietnam_time
+from kynangso.exams.course import places
 from kynangso.hub.harness import (
     IS_ROOT,
     browser_login,
@@ -55,7 +56,7 @@ def journey() -> dict:
 # --- helpers ---------------------------------------------------------------------------------
 
 def exchange(hub) -> Path:
-    return Path(hub.settings["exams"]["root"]) / "exchange" / COURSE
+    return places(hub.settings, True).exchange / COURSE
 
 
 def home_of(hub, user: str) -> Path:

@@ -21,6 +21,7 @@ import pytest
 import requests
 from nbgrader.api import Gradebook
 
+from kynangso.exams.course import places
 from kynangso.hub.harness import (
     IS_ROOT,
     api_token,
@@ -200,13 +201,14 @@ def test_exam_cycle(ehub, tmp_path):
 
     # 5. Attacks while the exam runs.
     where = Path(hub.settings["exams"]["root"])
+    exchange = places(hub.settings, True).exchange
     for target in (where, course_dir(hub) / "source" / EXAM, course_dir(hub) / "gradebook.db",
-                   where / "exchange" / COURSE / "inbound"):
+                   exchange.parent, exchange / COURSE / "inbound"):
         r = as_user(hub, "hocvien01", "ls", str(target))
         assert r.returncode != 0 and "Permission denied" in r.stderr, (target, r.stdout, r.stderr)
     r = as_user(hub, "hocvien01", "cat", f"{hub_home(hub, 'hocvien02')}/{EXAM}/{EXAM}.answers.json")
     assert r.returncode != 0 and "Permission denied" in r.stderr
-    inbound = where / "exchange" / COURSE / "inbound"
+    inbound = exchange / COURSE / "inbound"
     r = as_user(hub, "hocvien01", "touch", str(inbound / f"hocvien02+{EXAM}+forged"))
     assert r.returncode != 0 and "Permission denied" in r.stderr
     # The checkout's exam source (hidden tests, answer keys) is closed to learners too.

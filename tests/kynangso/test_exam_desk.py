@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import os
 
 import pytest
 from click.testing import CliRunner
@@ -97,12 +98,41 @@ def test_stored_submission_has_the_desks_time_not_the_learners(tmp_path):
     (tmp_path / "c" / "inbound").mkdir(parents=True)
     files = [FileItem("bai.ipynb", b"{}"), FileItem("timestamp.txt", b"2020-01-01 00:00:00 UTC"),
              FileItem("sub/ghi-chu.txt", "chữ".encode())]
-    stored = ex.store_submission("an", "tong-hop", files, "2026-11-26 02:10:00.000000 UTC")
+    name, secret = ex.store_submission("an", "tong-hop", files, "2026-11-26 02:10:00.000000 UTC")
+    stored = tmp_path / "c" / "inbound" / name
+    assert (stored / "submission_secret.txt").read_text() == secret
     assert stored.name.startswith("an+tong-hop+2026-11-26 02:10:00.000000 UTC+")
     assert (stored / "timestamp.txt").read_text() == "2026-11-26 02:10:00.000000 UTC"
     assert (stored / "sub" / "ghi-chu.txt").read_text() == "chữ"
     assert (stored / "submission_secret.txt").stat().st_size == 128
     assert not [p for p in (tmp_path / "c" / "inbound").iterdir() if p.name.startswith(".incoming")]
+
+
+def test_links_and_special_files_in_the_exchange_are_never_followed(tmp_path):
+    """Does the desk refuse what the grader account could plant in the exchange: a link as a
+    released exam, a link or a FIFO inside one, a link as a feedback page?"""
+    from nbgrader.utils import notebook_hash
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("KNS-SECRET")
+    out = tmp_path / "ex" / "c" / "outbound"
+    (out / "bai").mkdir(parents=True)
+    (out / "bai" / "bai.ipynb").write_text("{}")
+    (out / "bai" / "leak.txt").symlink_to(secret)
+    os.mkfifo(out / "bai" / "pipe")
+    (out / "other").symlink_to(tmp_path)
+    ex = Exchange(tmp_path / "ex", "c")
+    assert ex.released() == ["bai"] and ex.notebooks("bai") == ["bai"]
+    assert [f.path for f in ex.released_files("bai")] == ["bai.ipynb"]
+    with pytest.raises(KnsError):
+        ex.released_files("other")
+    (tmp_path / "ex" / "c" / "feedback").mkdir()
+    (tmp_path / "ex" / "c" / "feedback" / f"{notebook_hash(secret='k', notebook_id='bai')}.html") \
+        .symlink_to(secret)
+    assert ex.feedback([{"timestamp": "t", "secret": "k", "notebooks": ["bai"]}]) == []
+    (tmp_path / "ex" / "c" / "inbound").symlink_to(tmp_path)
+    with pytest.raises(KnsError):
+        ex.store_submission("an", "bai", [FileItem("bai.ipynb", b"{}")], "t")
 
 
 def test_feedback_shows_scores_not_tests_or_tracebacks():
