@@ -75,17 +75,22 @@ def kernel_env(env: dict[str, str], home: str) -> dict[str, str]:
     return kept
 
 
+def sandbox_home(env: dict[str, str]) -> str:
+    """$HOME keeps its path (code may print it) but is an empty tmpfs, unless it is a folder
+    that must stay as it is (the root, a system folder, the environment)."""
+    home = os.path.realpath(env.get("HOME") or "/home/sandbox")
+    if home == "/" or _under(home, (*SYSTEM, *_python_roots())):
+        home = "/home/sandbox"
+    return home
+
+
 def bwrap_argv(cmd: list[str], cwd: str, env: dict[str, str], private_dir: str) -> list[str]:
     """The bwrap command that runs `cmd` in `cwd` (read-write) with only the environment visible."""
     exe = bwrap_path()
     if exe is None:
         raise RuntimeError("bubblewrap (bwrap) is not installed: learner code cannot be sandboxed")
     cwd = os.path.realpath(cwd)
-    # $HOME keeps its path (code may print it) but is an empty tmpfs, unless it is a folder
-    # that must stay as it is (the root, a system folder, the environment).
-    home = os.path.realpath(env.get("HOME") or "/home/sandbox")
-    if home == "/" or _under(home, (*SYSTEM, *_python_roots())):
-        home = "/home/sandbox"
+    home = sandbox_home(env)
     argv = [exe, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
             "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "grading",
             "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
@@ -107,8 +112,9 @@ def bwrap_argv(cmd: list[str], cwd: str, env: dict[str, str], private_dir: str) 
     if state and os.path.isdir(os.path.join(state, "pki", "ca")):
         ca = os.path.join(state, "pki", "ca")  # the training CA's public part only, never its keys
         argv += ["--ro-bind", ca, ca]
-    argv += ["--tmpfs", home, "--bind", private_dir, private_dir, "--bind", cwd, cwd, "--chdir", cwd,
-             "--clearenv"]
+    argv += ["--tmpfs", home, "--bind", private_dir, private_dir, "--bind", cwd, cwd,
+             # The root's tmpfs (with the folders leading to the binds) becomes read-only.
+             "--remount-ro", "/", "--chdir", cwd, "--clearenv"]
     for key, value in sorted(kernel_env(env, home).items()):
         argv += ["--setenv", key, value]
     return [*argv, "--", *cmd]
@@ -135,6 +141,9 @@ class SandboxMixin:
         cwd = str(kw.get("cwd") or os.getcwd())
         env = dict(kw.get("env") or os.environ)
         kw["cwd"] = self._kns_private  # bwrap itself starts in a folder it can see
+        # bwrap stays in the sandbox as its pid 1, where /proc/1/environ is readable: it gets
+        # the kernel's allow-listed environment, never the grading process's.
+        kw["env"] = kernel_env(env, sandbox_home(env))
         return await super()._async_launch_kernel(
             bwrap_argv(list(kernel_cmd), cwd, env, self._kns_private), **kw)
 
