@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 import warnings
 from pathlib import Path
@@ -9,7 +11,32 @@ from pathlib import Path
 import click
 
 from kynangso.cli import emit, json_option
+from kynangso.errors import KnsError
 from kynangso.i18n import t
+
+
+def drop_to_course_owner(course_dir: str) -> None:
+    """Run as root, become the course folder's owner (the grader account) before reading
+    anything in it: root must not follow paths, load an nbgrader_config.py or write files that
+    a less privileged account controls. A root-owned course is graded as root (the learners'
+    code is sandboxed either way)."""
+    if os.geteuid() != 0:
+        return
+    import pwd
+
+    try:
+        st = os.lstat(course_dir)  # not followed: a link planted in place of the course is refused
+        if not stat.S_ISDIR(st.st_mode):
+            raise FileNotFoundError(course_dir)
+        owner = pwd.getpwuid(st.st_uid) if st.st_uid != 0 else None
+    except (OSError, KeyError) as exc:
+        raise KnsError("grading.course_missing", course=course_dir, log_detail=repr(exc)) from exc
+    if owner is None:
+        return
+    os.initgroups(owner.pw_name, owner.pw_gid)
+    os.setgid(owner.pw_gid)
+    os.setuid(owner.pw_uid)
+    os.environ.update(HOME=owner.pw_dir, USER=owner.pw_name, LOGNAME=owner.pw_name)
 
 
 def _progress_printer(stream):
@@ -75,6 +102,7 @@ def describe(report) -> str:
 def grade(exam: str, course_dir: str, workers: int | None, student: str, timeout: int | None,
           force: bool, as_json: bool) -> None:
     """Chấm tự động mọi bài nộp của bài kiểm tra EXAM, ghi điểm vào sổ điểm như nbgrader autograde."""
+    drop_to_course_owner(course_dir)
     from sqlalchemy.exc import SAWarning
 
     from assessments.grading.engine import grade_exam

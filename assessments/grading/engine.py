@@ -47,6 +47,7 @@ from typing import Any
 
 from assessments.grading.config import ensure_tools_on_path
 from assessments.grading.gradebooks import close_gradebooks, share_gradebooks
+from assessments.grading.sandbox import refuse_unsandboxed
 from assessments.grading.worker import (
     _Collect,
     grade_notebook,
@@ -58,6 +59,7 @@ from kynangso.errors import KnsError
 
 log = logging.getLogger(__name__)
 
+SANDBOX_KM = "assessments.grading.sandbox.QuietSandboxKernelManager"
 TIMEOUT_MARK = "CellTimeoutError"
 # A notebook whose grading kills a worker process is tried this often, then flagged; the others
 # running at that moment are tried again too.
@@ -125,9 +127,11 @@ def grade_exam(exam: str, course_dir: Path, *, workers: int | None = None, stude
     course_root = Path(course_dir).resolve()
     if not course_root.is_dir():
         raise KnsError("grading.course_missing", course=str(course_dir))
-    overrides: dict[str, dict] = {}
+    # Learner code runs only in the sandbox (sandbox.py): refuse to grade without it.
+    refuse_unsandboxed()
+    overrides: dict[str, dict] = {"Execute": {"kernel_manager_class": SANDBOX_KM}}
     if timeout is not None:
-        overrides["Execute"] = {"timeout": int(timeout)}
+        overrides["Execute"]["timeout"] = int(timeout)
     if force:
         overrides["BaseConverter"] = {"force": True}
     cwd = os.getcwd()

@@ -108,6 +108,16 @@ def init_worker(course_root: str, assignment_id: str, overrides: dict, spares: i
         Finalize(None, shutil.rmtree, args=(os.path.dirname(converter.coursedir.db_url[len("sqlite:///"):]),),
                  kwargs={"ignore_errors": True}, exitpriority=0)
     worker_part, _ = split_preprocessors(converter.autograde_preprocessors)
+    collector = _Collect()
+    converter.log.addHandler(collector)
+    converter.log.propagate = False
+    _STATE.update(converter=converter, worker_part=worker_part, collector=collector)
+    Finalize(converter, close_gradebooks, exitpriority=1)
+    if overrides.get("Execute", {}).get("kernel_manager_class"):
+        # Sandboxed kernels (sandbox.py) are started cold in the notebook's own folder, as
+        # nbgrader starts them: a spare started ahead cannot know which folder to bind.
+        kernels.POOL = None
+        return
     pool = kernels.KernelPool(spares=spares, extra_arguments=kernel_arguments(converter.config),
                               startup_timeout=Execute(config=converter.config).startup_timeout)
     kernels.POOL = pool
@@ -118,12 +128,8 @@ def init_worker(course_root: str, assignment_id: str, overrides: dict, spares: i
         Finalize(zygote.ZYGOTE, zygote.ZYGOTE.close, exitpriority=5)  # after the pool (10)
     for name in kernel_names:
         pool.prefill(name)
-    collector = _Collect()
-    converter.log.addHandler(collector)
-    converter.log.propagate = False
-    _STATE.update(converter=converter, worker_part=worker_part, pool=pool, collector=collector)
+    _STATE.update(pool=pool)
     Finalize(pool, pool.close, exitpriority=10)
-    Finalize(converter, close_gradebooks, exitpriority=1)
 
 
 def grade_notebook(student_id: str, assignment_id: str, submitted: str) -> dict[str, Any]:

@@ -46,6 +46,8 @@ c.Exchange.timezone = "UTC"
 # A submission accepted after the window closed scores 0 (policy "accept_zero").
 c.LateSubmissionPlugin.penalty_method = "zero"
 c.Execute.timeout = 120
+# Learners' code runs in a sandbox: no network, only its own notebook folder (issue 13).
+c.Execute.kernel_manager_class = "assessments.grading.sandbox.SandboxKernelManager"
 # Feedback never shows hidden tests (nbgrader #917, #1363) nor tracebacks of test cells.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",

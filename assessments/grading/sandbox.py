@@ -1,0 +1,178 @@
+"""Learner code runs in a bubblewrap sandbox while it is graded.
+
+Every kernel that executes a submission (`kns grade`, `nbgrader autograde` with the platform's
+config, formgrader) is started by `SandboxKernelManager`, which wraps the kernel's command in
+`bwrap`:
+
+- namespaces: user, pid, net, ipc, uts, cgroup (`--unshare-all`); no network at all, only a
+  loopback of its own; `--disable-userns` (no nested namespaces), `--new-session` (no terminal
+  to inject into), `--die-with-parent`;
+- files: a private tmpfs root with read-only binds of /usr (and the /lib, /bin links), a few
+  world-readable /etc files (passwd, group, localtime, locale), the Python environment, the
+  PYTHONPATH entries and the training CA's public certificates; read-write: the one notebook
+  folder being graded (the kernel's working folder, bound at its own path so that the learner's
+  identity read from it and every path in the output are what nbgrader's are) and a private
+  folder holding the kernel's connection file and its ipc sockets. $HOME and /tmp are empty
+  tmpfs that vanish with the sandbox. Nothing else of the grader account is visible: not the
+  course sources, release, other submissions, the gradebook, the exchange, the hub's state;
+- environment: cleared, then a short allow-list (PATH, locale, PYTHONPATH, KNS_STATE_DIR,
+  NBGRADER_EXECUTION, what jupyter_client sets for the kernel); no token reaches the kernel;
+- lifetime: the kernel is pid 2 of its own pid namespace under bwrap's init; when the kernel
+  exits or is killed, or its manager dies, the namespace dies and takes every process the
+  learner's code forked (double-forked or not) with it;
+- identity: inside, uid/gid 65534 ("nobody"). Outside, the kernel's processes keep the uid of
+  the account that started bwrap (the grader account): an unprivileged process cannot take
+  another uid. What that uid owns is out of sight (only the binds above exist), its processes
+  are out of reach (own pid namespace), and it has no capability anywhere.
+
+The kernel talks to the trusted process only through the ipc (unix socket) transport in that
+private folder. A signal cannot cross into the new session's process group, so interrupts (a
+cell's time-out) are sent as `interrupt_request` messages, which ipykernel handles.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable
+
+from jupyter_client.manager import AsyncKernelManager
+
+BWRAP = "bwrap"
+SANDBOX_UID = 65534
+# Read-only files of /etc that Python and the exams' code use, none of them a secret.
+ETC_FILES = ("passwd", "group", "localtime", "timezone", "locale.alias", "nsswitch.conf",
+             "mime.types")
+# Environment variables a kernel may inherit; everything else (tokens first) is dropped.
+ALLOWED_ENV = ("PATH", "LANG", "LANGUAGE", "TZ", "PYTHONPATH", "PYTHONHASHSEED", "PYTHONIOENCODING",
+               "PYTHONUTF8", "KNS_STATE_DIR", "NBGRADER_EXECUTION", "MPLBACKEND", "TERM")
+ALLOWED_PREFIXES = ("LC_", "JPY_")
+SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin", "/etc", "/proc", "/dev")
+
+
+def bwrap_path() -> str | None:
+    return shutil.which(BWRAP, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/bin", "/bin"]))
+
+
+def _python_roots() -> list[str]:
+    """The environment: the interpreter's prefixes (a venv and the Python it was made from)."""
+    roots = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    return sorted(r for r in roots if not _under(r, ("/usr",)))
+
+
+def _under(path: str, tops: Iterable[str]) -> bool:
+    return any(path == top or path.startswith(top.rstrip("/") + "/") for top in tops)
+
+
+def kernel_env(env: dict[str, str], home: str) -> dict[str, str]:
+    """The allow-listed environment of a sandboxed kernel."""
+    kept = {k: v for k, v in env.items()
+            if k in ALLOWED_ENV or k.startswith(ALLOWED_PREFIXES)}
+    kept["HOME"] = home
+    kept.setdefault("PATH", os.path.dirname(sys.executable) + ":/usr/bin:/bin")
+    return kept
+
+
+def sandbox_home(env: dict[str, str]) -> str:
+    """$HOME keeps its path (code may print it) but is an empty tmpfs, unless it is a folder
+    that must stay as it is (the root, a system folder, the environment)."""
+    home = os.path.realpath(env.get("HOME") or "/home/sandbox")
+    if home == "/" or _under(home, (*SYSTEM, *_python_roots())):
+        home = "/home/sandbox"
+    return home
+
+
+def bwrap_argv(cmd: list[str], cwd: str, env: dict[str, str], private_dir: str) -> list[str]:
+    """The bwrap command that runs `cmd` in `cwd` (read-write) with only the environment visible."""
+    exe = bwrap_path()
+    if exe is None:
+        raise RuntimeError("bubblewrap (bwrap) is not installed: learner code cannot be sandboxed")
+    cwd = os.path.realpath(cwd)
+    home = sandbox_home(env)
+    argv = [exe, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
+            "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "grading",
+            "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for top in ("/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin"):
+        if os.path.islink(top):
+            argv += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            argv += ["--ro-bind", top, top]
+    for name in ETC_FILES:
+        path = os.path.join("/etc", name)
+        if os.path.exists(path):
+            argv += ["--ro-bind", path, path]
+    for root in _python_roots():
+        argv += ["--ro-bind", root, root]
+    for entry in env.get("PYTHONPATH", "").split(os.pathsep):
+        if entry and os.path.isabs(entry) and os.path.exists(entry):
+            argv += ["--ro-bind", entry, entry]
+    state = env.get("KNS_STATE_DIR")
+    if state and os.path.isdir(os.path.join(state, "pki", "ca")):
+        ca = os.path.join(state, "pki", "ca")  # the training CA's public part only, never its keys
+        argv += ["--ro-bind", ca, ca]
+    argv += ["--tmpfs", home, "--bind", private_dir, private_dir, "--bind", cwd, cwd,
+             # The root's tmpfs (with the folders leading to the binds) becomes read-only.
+             "--remount-ro", "/", "--chdir", cwd, "--clearenv"]
+    for key, value in sorted(kernel_env(env, home).items()):
+        argv += ["--setenv", key, value]
+    return [*argv, "--", *cmd]
+
+
+class SandboxMixin:
+    """A kernel manager whose kernels run in the sandbox and talk over unix sockets."""
+
+    _kns_private: str | None = None
+
+    async def _async_pre_start_kernel(self, **kw):
+        # The connection file and ipc sockets live in a folder of their own, bound into the
+        # sandbox; the ipc socket paths derive from the connection file's name.
+        self._kns_private = tempfile.mkdtemp(prefix="kns-kernel-")
+        self.transport = "ipc"
+        self.connection_file = os.path.join(self._kns_private, "kernel.json")
+        self.ip = os.path.join(self._kns_private, "kernel-ipc")
+        result = await super()._async_pre_start_kernel(**kw)
+        # The kernel leads a new session: a signal to the process group cannot reach it.
+        self.kernel_spec.interrupt_mode = "message"
+        return result
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        cwd = str(kw.get("cwd") or os.getcwd())
+        env = dict(kw.get("env") or os.environ)
+        kw["cwd"] = self._kns_private  # bwrap itself starts in a folder it can see
+        # bwrap stays in the sandbox as its pid 1, where /proc/1/environ is readable: it gets
+        # the kernel's allow-listed environment, never the grading process's.
+        kw["env"] = kernel_env(env, sandbox_home(env))
+        return await super()._async_launch_kernel(
+            bwrap_argv(list(kernel_cmd), cwd, env, self._kns_private), **kw)
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart and self._kns_private:
+            shutil.rmtree(self._kns_private, ignore_errors=True)
+            self._kns_private = None
+
+
+class SandboxKernelManager(SandboxMixin, AsyncKernelManager):
+    """For nbclient / nbgrader's Execute (`Execute.kernel_manager_class`)."""
+
+
+def refuse_unsandboxed() -> None:
+    """Grading without bubblewrap would run learner code as the grader: refuse."""
+    if bwrap_path() is None:
+        from kynangso.errors import KnsError
+
+        raise KnsError("grading.no_sandbox")
+
+
+class QuietSandboxKernelManager(SandboxKernelManager):
+    """For `kns grade`: the kernel's own start-up chatter (not cell output) would garble the
+    progress bar, so it goes to /dev/null, as the pooled kernels' did."""
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        import subprocess
+
+        kw.setdefault("stdout", subprocess.DEVNULL)
+        kw.setdefault("stderr", subprocess.DEVNULL)
+        return await super()._async_launch_kernel(kernel_cmd, **kw)
