@@ -12,6 +12,7 @@ says so in its log and on every page.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import pwd
 import sys
@@ -30,7 +31,8 @@ class _CoursesFolderMixin(LoggingConfigurable):
     courses_source = Unicode("", help="Folder holding the course lessons to deliver; empty: none.").tag(
         config=True
     )
-    delivery_timeout = Integer(300, help="Seconds course delivery may take before it is killed.").tag(config=True)
+    # Below Spawner.start_timeout (180 s), so that a stuck delivery never fails the spawn.
+    delivery_timeout = Integer(90, help="Seconds course delivery may take before it is killed.").tag(config=True)
 
     def get_env(self):
         env = super().get_env()
@@ -69,7 +71,19 @@ class _CoursesFolderMixin(LoggingConfigurable):
             self.log.error("course delivery to %s failed (exit %s); starting the server anyway",
                            home, proc.returncode)
         else:
-            self.log.info("course delivery report for %s: %s", home, out.decode(errors="replace").strip())
+            self.log.info("course delivery to %s: %s", home, _summary(out))
+
+
+def _summary(out: bytes) -> str:
+    """One short log line from the child's JSON report: counts, and the names that need an
+    operator's eye (lessons the learner changed, files skipped)."""
+    try:
+        report = json.loads(out)
+    except ValueError:
+        return out.decode(errors="replace").strip()[:500]
+    counts = ", ".join(f"{len(v)} {k}" for k, v in report.items())
+    named = {k: report[k] for k in ("kept_changed", "skipped") if report.get(k)}
+    return f"{counts}; {named}" if named else counts
 
 
 class UnixUserSpawner(_CoursesFolderMixin, LocalProcessSpawner):

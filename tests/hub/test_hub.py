@@ -159,7 +159,7 @@ def test_learners_run_as_different_unix_users_with_private_homes(hub, login):
     uids = {}
     for name in ("hocvien01", "hocvien02"):
         entry = pwd.getpwnam(hub.unix_name(name))
-        uids[name] = server_uids(name)
+        uids[name] = server_uids(hub, name)
         assert uids[name] == {entry.pw_uid}, f"{name}'s server runs as {uids[name]}"
         home = Path(entry.pw_dir)
         assert stat.S_IMODE(home.stat().st_mode) == 0o700
@@ -175,8 +175,10 @@ def test_learners_run_as_different_unix_users_with_private_homes(hub, login):
     assert "bí mật" not in attempt.stdout
 
 
-def server_uids(username: str) -> set[int]:
-    """Uids of the processes whose environment says they serve `username`."""
+def server_uids(hub, username: str) -> set[int]:
+    """Uids of the processes whose environment says they serve `username` for this hub (other
+    hubs on the machine, e.g. another test session's, have learners of the same name)."""
+    api = f"JUPYTERHUB_API_URL=http://127.0.0.1:{hub.settings['hub']['api_port']}/".encode()
     found = set()
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -184,7 +186,8 @@ def server_uids(username: str) -> set[int]:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"jupyterhub-singleuser" in cmdline and f"JUPYTERHUB_USER={username}".encode() in environ:
+        if (b"jupyterhub-singleuser" in cmdline and f"JUPYTERHUB_USER={username}".encode() in environ
+                and any(var.startswith(api) for var in environ)):
             found.add(os.stat(f"/proc/{pid}").st_uid)
     return found
 
