@@ -25,6 +25,7 @@ deadline loop with a generous limit and a comment saying why; no test asserts a 
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 from pathlib import Path
@@ -45,6 +46,25 @@ STAFF = {
 }
 
 
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Debian's). Module scope: Playwright's sync API keeps an event loop
+    running while it is open, and later tests that call asyncio.run (pyHanko, jinja) would fail."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        yield instance
+        instance.close()
+
+
 def private_homes(prefix: str) -> Path:
     """Homes must be reachable by the users' accounts: not under pytest's 0700 temp folder."""
     home_root = Path(f"/tmp/{prefix}homes")
@@ -57,7 +77,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if {"hub", "login"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.hub)
-        if "tests/browser/" in item.nodeid:
+        if "tests/browser/" in item.nodeid or "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.hub)
 

@@ -102,12 +102,7 @@ def _mkdir_private(path: Path, uid: int, gid: int, mode: int) -> None:
         os.mkdir(path, mode)
     except FileExistsError:
         pass
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    try:
-        os.fchown(fd, uid, gid)
-        os.fchmod(fd, mode)
-    finally:
-        os.close(fd)
+    _set_mode(path, uid, gid, mode)
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -143,6 +138,7 @@ def _platform_database(settings: Settings, gid: int) -> None:
 
 
 def _set_mode(path: Path, uid: int, gid: int, mode: int) -> None:
+    """uid:gid and `mode` on the folder `path`, refused if it is a link."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
         os.fchown(fd, uid, gid)

@@ -9,29 +9,11 @@ kept as evidence of what a person sees.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(os.environ.get("KNS_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # Module scope: Playwright's sync API keeps an event loop running while it is
-    # open, and later tests that call asyncio.run (pyHanko, jinja) would fail.
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

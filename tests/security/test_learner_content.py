@@ -35,10 +35,6 @@ STAFF = {
 }
 COURSE, EXAM, LEARNER = "kiem-tra-nang-luc", "xss-thu", "hocvien01"
 WAIT = 180_000  # ms: a ceiling for a busy machine, not a measured duration
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
 MARKDOWN_ATTACK = (
     "Câu trả lời DAU-HIEU-BAI-LAM.\n\n"
     "<script>window.__kns_md_script = 1; document.title = 'pwned-md';</script>\n\n"
@@ -115,18 +111,6 @@ def graded(tmp_path_factory):
         with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id=COURSE) as gb:
             submission_id = gb.find_submission_notebook(EXAM, EXAM, LEARNER).id
         yield hub, submission_id
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield instance
-        instance.close()
 
 
 def test_learner_html_does_not_run_in_formgrader(graded, browser):
