@@ -9,7 +9,7 @@ config, formgrader) is started by `SandboxKernelManager`, which wraps the kernel
   to inject into), `--die-with-parent`;
 - files: a private tmpfs root with read-only binds of /usr (and the /lib, /bin links), a few
   world-readable /etc files (passwd, group, localtime, locale), the Python environment, the
-  PYTHONPATH entries and the training CA's public certificates; read-write: the one notebook
+  PYTHONPATH entries, the training CA's public certificates and registry; read-write: the one notebook
   folder being graded (the kernel's working folder, bound at its own path so that the learner's
   identity read from it and every path in the output are what nbgrader's are) and a private
   folder holding the kernel's connection file and its ipc sockets. $HOME and /tmp are empty
@@ -109,9 +109,12 @@ def bwrap_argv(cmd: list[str], cwd: str, env: dict[str, str], private_dir: str) 
         if entry and os.path.isabs(entry) and os.path.exists(entry):
             argv += ["--ro-bind", entry, entry]
     state = env.get("KNS_STATE_DIR")
-    if state and os.path.isdir(os.path.join(state, "pki", "ca")):
-        ca = os.path.join(state, "pki", "ca")  # the training CA's public part only, never its keys
-        argv += ["--ro-bind", ca, ca]
+    # The training CA's public part and its registry of issued certificates (the signing
+    # exam is graded against them), never its keys; where the grader may read them.
+    for name in ("ca", "registry.sqlite"):
+        path = os.path.join(state, "pki", name) if state else ""
+        if path and os.access(path, os.R_OK):
+            argv += ["--ro-bind", path, path]
     argv += ["--tmpfs", home, "--bind", private_dir, private_dir, "--bind", cwd, cwd,
              # The root's tmpfs (with the folders leading to the binds) becomes read-only.
              "--remount-ro", "/", "--chdir", cwd, "--clearenv"]

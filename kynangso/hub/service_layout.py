@@ -7,7 +7,9 @@ Run by the hub at start (`configurer.prepare_environment`), idempotent. What eac
                              2710 (the services only walk through). Others: nothing.
     <state>/kynangso.sqlite  root:<prefix>grp-platformdb 0660 (see the note on SQLite below)
     <state>/hub/             root 0700: hub database, cookie secret, tokens (unchanged)
-    <state>/pki/             the signing account, 0700: the training CA and its private keys
+    <state>/pki/             the signing account:<prefix>grp-pki 2710: the training CA;
+        private/             0700: the CA's keys (the signing account only)
+        ca/, registry.sqlite grp-pki may read (the grader grades the signing exam with them)
     <state>/exams/           root:<reports account's group>, 0750/0640: the demo exam course
     <state>/services/        root:<prefix>grp-platformdb 0750
         settings.yaml        root:<prefix>grp-platformdb 0640: the settings without `auth`
@@ -48,6 +50,7 @@ PROGRESS, SIGNING, REPORTS, CULLER = "progress", "signing", "reports", "jupyterh
 DB_SERVICES = (PROGRESS, SIGNING, REPORTS)
 PLATFORM_DB_GROUP = "platformdb"
 GRADEBOOK_GROUP = "gradebooks"
+PKI_GROUP = "pki"
 
 
 def prepare(settings: Settings, exams) -> dict:
@@ -74,9 +77,11 @@ def prepare(settings: Settings, exams) -> dict:
 
     _platform_database(settings, db_gid)
     signing_uid, signing_gid = _ids(users[SIGNING])
-    _mkdir_private(state / "pki", signing_uid, signing_gid, 0o700)
+    pki_gid = ensure_group(service_group(settings, PKI_GROUP))
+    _mkdir_private(state / "pki", signing_uid, pki_gid, 0o2710)
     # Keys made by `kns signing` run as root stay root's until handed to the signing account.
     _chown_tree(state / "pki", signing_uid, signing_gid, only_uid=0)
+    _share_pki(settings, state / "pki", signing_uid, pki_gid)
     reports_uid, reports_gid = _ids(users[REPORTS])
     if (state / "exams").is_dir() and not (state / "exams").is_symlink():
         _share_tree(state / "exams", reports_gid)
@@ -207,6 +212,33 @@ def _services_settings(settings: Settings, path: Path, gid: int) -> Path:
         f.write(text)
     os.replace(tmp, path)
     return path
+
+
+def _share_pki(settings: Settings, pki: Path, signing_uid: int, gid: int) -> None:
+    """The grader grades the signing exam in its sandbox against the training CA: it reads the
+    CA's public part (ca/) and its registry (who holds which certificate) through grp-pki.
+    The CA's keys (private/, 0700) stay the signing account's alone."""
+    import pwd
+
+    try:
+        grader = pwd.getpwnam(settings["exams"]["grader_account"])
+    except KeyError:
+        grader = None
+    if grader is not None:
+        ensure_system_account(grader.pw_name, grader.pw_dir, (service_group(settings, PKI_GROUP),))
+    top = os.open(pki, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        for name, mode in (("ca", 0o2750), ("registry.sqlite", 0o640)):
+            fd = _open_entry(name, top)
+            if fd is None:
+                continue
+            try:
+                os.fchown(fd, signing_uid, gid)
+                os.fchmod(fd, mode)
+            finally:
+                os.close(fd)
+    finally:
+        os.close(top)
 
 
 def _share_gradebooks(settings: Settings, exams, reports_account: str) -> list[dict]:

@@ -98,9 +98,9 @@ def current() -> dict | None:
     return _call("GET", "certificate")
 
 
-def request(passphrase: str, title: str | None = None) -> dict:
+def request(passphrase: str) -> dict:
     """Ask for my personal certificate (subject from the staff directory)."""
-    return store(_call("POST", "certificate", {"passphrase": passphrase, "title": title}))
+    return store(_call("POST", "certificate", {"passphrase": passphrase}))
 
 
 def renew(passphrase: str) -> dict:

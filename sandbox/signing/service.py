@@ -27,8 +27,12 @@ the files itself, root through a child that has switched to the learner's Unix a
 
 API (JSON; errors are `{"error": <Vietnamese message>}`):
     GET  api/certificate          the current personal certificate (404 if none)
-    POST api/certificate          {"passphrase", "title"?}: issue one (409 while one is valid)
-    POST api/certificate/renew    {"passphrase"}: new key, at most 3 years, the old one superseded
+    POST api/certificate          {"passphrase"}: issue one (409 while one is valid)
+    POST api/certificate/renew    {"passphrase"}: new key, at most 3 years, the old one superseded;
+                                  at most `signing.renewals_per_period` in `renewal_period_days`
+
+The title (chức danh) on a certificate is the person's position in the staff directory: a
+learner cannot choose it (a "title" in the request that is not that position is refused).
     GET  api/ca                   the public CA certificates and the current CRL
 
 Run by the hub as a managed service: `python -m sandbox.signing.service`.
@@ -37,6 +41,7 @@ Run by the hub as a managed service: `python -m sandbox.signing.service`.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import logging
 import os
@@ -63,7 +68,6 @@ from sandbox.signing.sign import vn_time
 log = logging.getLogger("kns.signing")
 SERVICE_NAME = "signing"
 HOME_PKI = Path(".kynangso") / "pki"  # the learner's copy of the PKI, relative to their home
-MAX_TITLE = 200
 ACTIVE = ("valid", "not_yet_valid")
 
 
@@ -177,8 +181,8 @@ class FrontDesk:
             raise DeskError(409, "signing.svc_no_home", log_detail=f"no home {entry.pw_dir}")
         return Holder(username, Path(entry.pw_dir), entry.pw_uid, entry.pw_gid)
 
-    def subject(self, username: str, title: str | None) -> Subject:
-        """The certificate subject from the staff directory; `title` may replace the position."""
+    def subject(self, username: str) -> Subject:
+        """The certificate subject, all of it from the staff directory (title: the position)."""
         with db.session_scope(self.settings.database_url) as s:
             staff = s.scalar(select(Staff).where(Staff.username == username))
             if staff is None or not staff.active:
@@ -188,7 +192,7 @@ class FrontDesk:
                 staff.full_name,
                 office["name"],
                 office["province"],
-                title or staff.position,
+                staff.position,
                 staff.department.name,
             )
 
@@ -219,7 +223,10 @@ class FrontDesk:
             raise DeskError(
                 409, "signing.svc_already", serial=held.serial[:16], until=_day(held.not_after)
             )
-        subject = self.subject(username, title)
+        subject = self.subject(username)
+        if title is not None and title.strip() != (subject.title or ""):
+            raise DeskError(400, "signing.svc_title_not_yours", position=subject.title or "—",
+                            log_detail=f"{username} asked for title {title.strip()[:80]!r}")
         holder = self.holder(username)
         info = self.pki.issue(subject, passphrase, account=username)
         return self._hand_over(info, holder)
@@ -229,7 +236,8 @@ class FrontDesk:
         if old is None:
             raise DeskError(404, "signing.svc_renew_none")
         holder = self.holder(username)
-        self.subject(username, None)  # someone who left the directory gets no new key
+        self.subject(username)  # someone who left the directory gets no new key
+        self._check_renewal_quota(username)
         # The key stays in the CA's folder only until it is handed over; not root, this service
         # can only leave it its own (the registry's owner is the learner's uid).
         owner = holder.uid if os.geteuid() == 0 else os.geteuid()
@@ -246,6 +254,18 @@ class FrontDesk:
                 except DeskError as exc:
                     log.warning("signing: CRL not copied to %s: %s", username, exc.log_detail)
         return details
+
+    def _check_renewal_quota(self, username: str) -> None:
+        """Each renewal makes a key and revokes one: a few per period, then a clear refusal."""
+        limit = self.settings["signing"]["renewals_per_period"]
+        period = dt.timedelta(days=self.settings["signing"]["renewal_period_days"])
+        now = self.pki.clock()
+        recent = sorted(c.not_before for c in self.pki.certificates(username)
+                        if c.kind == "personal" and c.renewed_from and c.not_before > now - period)
+        if len(recent) >= limit:
+            raise DeskError(429, "signing.svc_renew_limit", n=limit, days=period.days,
+                            next=_day(recent[-limit] + period),
+                            log_detail=f"{username}: {len(recent)} renewals in {period.days} days")
 
     def ca_bundle(self) -> dict:
         def pem(cert) -> str:
@@ -331,7 +351,7 @@ class BaseHandler(TokenServiceHandler):
     internal_error_key = "signing.svc_internal"
 
     def body(self) -> dict:
-        """The JSON body: a passphrase (text) and maybe a title (text)."""
+        """The JSON body: a passphrase (text); a title, if sent, is text (checked by the desk)."""
         try:
             body = json.loads(self.request.body or b"{}")
             ok = isinstance(body, dict) and isinstance(body.get("passphrase"), str)
@@ -340,8 +360,6 @@ class BaseHandler(TokenServiceHandler):
             ok = False
         if not ok:
             raise DeskError(400, "signing.svc_bad_body")
-        if len((body.get("title") or "").strip()) > MAX_TITLE:
-            raise DeskError(400, "signing.svc_title_long", n=MAX_TITLE)
         return body
 
     def answer(self, action, status: int = 200) -> None:
@@ -372,8 +390,7 @@ class CertificateHandler(BaseHandler):
 
     def _issue(self, user: str) -> dict:
         body = self.body()
-        title = (body.get("title") or "").strip() or None
-        return self.desk.request(user, body["passphrase"], title)
+        return self.desk.request(user, body["passphrase"], body.get("title") or None)
 
 
 class RenewHandler(BaseHandler):

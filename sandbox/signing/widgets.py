@@ -68,9 +68,9 @@ class MyCertificate(widgets.VBox):
     """'Chứng thư số của tôi': the table of my certificates, a request form, renewal.
 
     With a `desk` (on the hub: the module sandbox.signing.client; anything with
-    `request(passphrase, title)` and `renew(passphrase)` returning the certificate's details)
-    the form asks only for a passphrase and an optional title: the front desk fills the rest
-    from the staff directory and renews the current certificate.
+    `request(passphrase)` and `renew(passphrase)` returning the certificate's details)
+    the form asks only for a passphrase: the front desk fills the subject, title included, from
+    the staff directory and renews the current certificate.
     """
 
     def __init__(
@@ -111,10 +111,10 @@ class MyCertificate(widgets.VBox):
         self.note = widgets.HTML()
         if desk is not None:
             # the front desk decides the subject and which certificate is renewed
-            for field in (self.kind, self.name, self.organisation, self.unit, self.province):
+            for field in (self.kind, self.name, self.title, self.organisation, self.unit,
+                          self.province):
                 field.layout = widgets.Layout(display="none")
             self.renew_choice.layout = widgets.Layout(display="none")
-            self.title.placeholder = t("signing.w_title_from_directory")
             self.note.value = f"<i>{html.escape(t('signing.w_service_note'))}</i>"
         super().__init__(
             [
@@ -189,7 +189,7 @@ class MyCertificate(widgets.VBox):
         if self.desk is not None:
             self._through_desk(
                 self.request_message,
-                lambda: self.desk.request(self.passphrase.value, self.title.value.strip() or None),
+                lambda: self.desk.request(self.passphrase.value),
                 (self.passphrase, self.passphrase2),
             )
             return

@@ -112,3 +112,18 @@ def test_learner_gets_signs_with_and_renews_a_certificate(hub, login):
     assert "Còn hiệu lực" in panel["table"] and "Đã thu hồi" in panel["table"]
     now = http.get(signing(hub, "certificate"), headers=mine, timeout=30).json()
     assert now["renewed_from"] == info["serial"] and now["status"] == "valid"
+
+
+def test_learner_cannot_choose_the_title_on_a_certificate(hub, login):
+    """Attack (issue 14): a clerk asks the signing service, with their own hub token, for a
+    certificate titled "Chủ tịch UBND". Refused with the directory's title named; no certificate
+    is issued (a later plain request gets one, with the directory's title)."""
+    session = login("hocvien02")
+    open_lab(hub, session, "hocvien02")
+    http = new_session()
+    mine = {"Authorization": f"token {api_token(hub, session, 'hocvien02')}"}
+    forged = http.post(signing(hub, "certificate"), json={"passphrase": PASS, "title": "Chủ tịch UBND"},
+                       headers=mine, timeout=30)
+    assert forged.status_code == 400, forged.text
+    assert "danh bạ" in forged.json()["error"]
+    assert http.get(signing(hub, "certificate"), headers=mine, timeout=30).status_code == 404

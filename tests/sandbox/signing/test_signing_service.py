@@ -73,21 +73,52 @@ def test_request_puts_a_private_key_in_the_learners_home(desk):
 
 def test_one_active_certificate_then_renewal_supersedes(desk):
     """Is a second request refused with a pointer to renewal, and does renewal revoke the old
-    certificate as superseded?"""
-    first = desk.request("hocvien01", PASS, title="Phó Chủ tịch")
-    assert first["title"] == "Phó Chủ tịch"
+    certificate as superseded, keeping the directory's title?"""
+    first = desk.request("hocvien01", PASS)
     with pytest.raises(DeskError) as refused:
         desk.request("hocvien01", PASS)
     assert refused.value.status == 409 and "Gia hạn" in refused.value.user_message
     desk.pki.clock.now = T0 + dt.timedelta(days=30)
     renewed = desk.renew("hocvien01", "mat-khau-moi-2026")
-    assert renewed["renewed_from"] == first["serial"] and renewed["title"] == "Phó Chủ tịch"
+    assert renewed["renewed_from"] == first["serial"] and renewed["title"] == "Chuyên viên"
     old = desk.pki.get(first["serial"])
     assert old.revocation_reason == "superseded"
     assert dt.datetime.fromisoformat(renewed["not_after"]) <= T0 + dt.timedelta(days=30 + 3 * 366)
     assert desk.current("hocvien01")["serial"] == renewed["serial"]
     with pytest.raises(DeskError):
         desk.request("hocvien01", PASS)
+
+
+def test_a_learner_cannot_choose_the_title_on_the_certificate(desk):
+    """Attack: a clerk asks the front desk for a certificate titled "Chủ tịch UBND" and signs
+    documents as the chairman. The title must be the staff directory's position: another title
+    is refused with the directory's one named, and nothing is issued."""
+    with pytest.raises(DeskError) as refused:
+        desk.request("hocvien01", PASS, title="Chủ tịch UBND")
+    assert refused.value.status == 400
+    assert "danh bạ" in refused.value.user_message and "«Chuyên viên»" in refused.value.user_message
+    assert desk.pki.certificates() == []
+    info = desk.request("hocvien01", PASS, title="Chuyên viên")  # the directory's own: fine
+    assert info["title"] == "Chuyên viên"
+
+
+def test_renewals_are_limited_per_period(desk):
+    """Attack: renewing in a loop (each renewal makes a key and revokes one) floods the CA's
+    registry and CRL. Past `signing.renewals_per_period` in the period it is refused with the
+    date it opens again; the current certificate stays valid; after the period it works."""
+    desk.request("hocvien01", PASS)
+    limit = desk.settings["signing"]["renewals_per_period"]
+    for day in range(limit):
+        desk.pki.clock.now = T0 + dt.timedelta(days=1 + day)
+        desk.renew("hocvien01", PASS)
+    current = desk.current("hocvien01")["serial"]
+    with pytest.raises(DeskError) as refused:
+        desk.renew("hocvien01", PASS)
+    assert refused.value.status == 429 and f"{limit} lần" in refused.value.user_message
+    assert desk.current("hocvien01")["serial"] == current
+    assert desk.pki.get(current).revocation_reason is None
+    desk.pki.clock.now = T0 + dt.timedelta(days=1 + desk.settings["signing"]["renewal_period_days"])
+    assert desk.renew("hocvien01", PASS)["renewed_from"] == current
 
 
 def test_refusals_leave_nothing_behind(desk):
@@ -126,8 +157,8 @@ class DeskFor:
     def __init__(self, desk: FrontDesk, user: str):
         self.desk, self.user = desk, user
 
-    def request(self, passphrase, title=None):
-        return self.desk.request(self.user, passphrase, title)
+    def request(self, passphrase):
+        return self.desk.request(self.user, passphrase)
 
     def renew(self, passphrase):
         return self.desk.renew(self.user, passphrase)
