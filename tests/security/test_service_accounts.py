@@ -242,7 +242,13 @@ def test_only_the_signing_account_reads_the_ca_key(hub, hr_opened_a_dashboard):
     keys = [p for p in (hub.settings.state_dir / "pki").rglob("*")
             if p.is_file() and b"PRIVATE KEY-----" in p.read_bytes()[:200]]
     assert keys, "the training CA's keys were not found"
+    grader = hub.settings["exams"]["grader_account"]
     others = [service_account(hub.settings, s) for s in ("progress", "reports", "jupyterhub-idle-culler")]
+    others.append(grader)
+    # The grader grades the signing exam against the CA's public part and registry.
+    public = [hub.settings.state_dir / "pki" / "ca" / "root.pem", hub.settings.state_dir / "pki" / "registry.sqlite"]
+    for path in public:
+        assert not path.exists() or _can_read(grader, path), f"the grader cannot read {path}"
     for key in keys:
         assert _can_read(service_account(hub.settings, "signing"), key), key
         for account in [*others, hub.unix_name("hocvien01")]:
