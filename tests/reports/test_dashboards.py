@@ -23,17 +23,18 @@ def test_overview_filters(data):
     view.department.value = "Phòng Kinh tế"
     assert "Số cán bộ trong phạm vi đã chọn: 2" in view.body.value
     view.period.value = "thi-nang-luc/ky-1"
-    assert "ky-1 (31/03/2026)" in view.body.value
+    assert "Bài kiểm tra (mẫu) – kỳ 1 (31/03/2026)" in view.body.value
 
 
 def test_department_pdf_needs_a_department(data):
-    """Is HR told to choose a department, next to the button, instead of getting an error?"""
+    """Is the department PDF offered only once a department is chosen (greyed, saying why,
+    before), and do the download links follow the filters?"""
     view = Overview(data, "VP")
-    view.pdf.click()
-    assert "Hãy chọn một đơn vị" in view.message.value
+    assert "kns-off" in view.link.value and "export/tong-quan.pdf" not in view.link.value
+    assert "export/tong-quan.xlsx" in view.link.value
     view.department.value = "Phòng Kinh tế"
-    view.pdf.click()
-    assert view.message.value == "" and "data:application/pdf;base64," in view.link.value
+    assert "export/tong-quan.pdf?department=Ph%C3%B2ng+Kinh+t%E1%BA%BF" in view.link.value
+    assert "kns-off" not in view.link.value
 
 
 def test_profile_shows_history_and_gaps(data):
@@ -41,7 +42,7 @@ def test_profile_shows_history_and_gaps(data):
     view = Profile(data, "VP")
     view.person.value = "an"
     body = view.body.value
-    for expected in ("Nguyễn Thị An", "ky-1 (31/03/2026)", "ky-2 (30/09/2026)", "Văn bản điện tử",
+    for expected in ("Nguyễn Thị An", "Bài kiểm tra (mẫu) – kỳ 1 (31/03/2026)", "Bài kiểm tra (mẫu) – kỳ 2 (30/09/2026)", "Văn bản điện tử",
                      "Đã hoàn thành", "KS.2", "Ký số văn bản"):
         assert expected in body
 
@@ -106,7 +107,7 @@ def test_overview_notebook_numbers(executed):
     assert "Số cán bộ trong phạm vi đã chọn: 4" in text
     assert "Tổng quan đơn vị" in text
     assert "Văn phòng HĐND và UBND phường Hòa Bình" in text
-    assert "ky-2 (30/09/2026)" in text
+    assert "Bài kiểm tra (mẫu) – kỳ 2 (30/09/2026)" in text
 
 
 def test_needs_notebook_numbers(executed):
