@@ -313,6 +313,16 @@ def read_gradebook(source: GradebookSource, problems: list[str]) -> tuple[pd.Dat
     return periods, res.drop(columns=["assignment"])
 
 
+def gradebook_exists(source: GradebookSource) -> bool:
+    """False only for an SQLite gradebook whose file is not there (yet)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(source.db_url)
+    if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
+        return True
+    return Path(url.database).exists()
+
+
 def net_share(res: pd.DataFrame, score: pd.Series) -> pd.Series:
     """Per grade row, the share of its notebook's score that counts after the late penalty.
 
@@ -417,6 +427,11 @@ def load(platform_url: str, gradebooks: list[GradebookSource], framework: Framew
 
     period_frames, result_frames = [], []
     for src in gradebooks:
+        if not gradebook_exists(src):
+            # A course nothing has been graded in yet (a fresh install): no results, not an
+            # error. SQLite would try to create the file, which the service may not write.
+            log.info("reports: no gradebook yet at %s; skipped", src.db_url)
+            continue
         p, r = read_gradebook(src, problems)
         period_frames.append(p)
         result_frames.append(r)

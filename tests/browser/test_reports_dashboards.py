@@ -328,8 +328,23 @@ def shot(page, artifacts: Path, name: str) -> None:
     page.set_viewport_size(size)
 
 
+def period_label(assignment: str) -> str:
+    """The period as HR reads it: the exam's title, "kỳ N" and the due date (never its id)."""
+    due = next(d for a, d, _s in PERIODS if a == assignment)
+    return f"Bài kiểm tra (mẫu) – kỳ {assignment.rsplit('-', 1)[1]} ({due:%d/%m/%Y})"
+
+
 def period_option(assignment: str):
-    return lambda text_: text_.startswith(assignment + " ")
+    return lambda text_: text_ == period_label(assignment)
+
+
+def code_of(label: str) -> str:
+    """"VB.1 – Nhận biết …" → "VB.1" (tables show a competence's code with its name)."""
+    return label.split(" – ", 1)[0]
+
+
+def vn_float(text_: str) -> float:
+    return float(text_.replace(".", "").replace(",", "."))
 
 
 # --- the tests ------------------------------------------------------------------------------
@@ -347,8 +362,12 @@ def test_overview_numbers_follow_the_filters(reports_hub, page, artifacts, expec
         assert set(headers[2:]) == set(expected.level_name.values())
         shown = {r[0]: {h: int(v) for h, v in zip(headers[2:], r[2:], strict=True)} for r in rows}
         assert shown == expected.distribution(unit, upto)
+        # One row per competence ("VB.1 – name"), one column per unit, decimal commas.
         headers, rows = table(snap, "reports.section.heatmap")
-        shown = {r[0]: {h: (None if v == "–" else float(v)) for h, v in zip(headers[1:], r[1:],
+        by_comp = {code_of(r[0]): dict(zip(headers[1:], r[1:], strict=True)) for r in rows}
+        rows = [[u] + [by_comp[c][u] for c in expected.competences] for u in headers[1:]]
+        headers = [headers[0]] + expected.competences
+        shown = {r[0]: {h: (None if v == "–" else vn_float(v)) for h, v in zip(headers[1:], r[1:],
                                                                             strict=True)}
                  for r in rows}
         assert shown == expected.heatmap(unit, upto)
@@ -387,7 +406,7 @@ def test_profile_shows_the_chosen_persons_levels(reports_hub, page, artifacts, e
             level, required, period = shown[c]
             assert (level, required) == (expected.level_name[lv],
                                          expected.level_name[req[c]] if c in req else ""), c
-            assert period.startswith(assignment), (c, period)
+            assert period == (period_label(assignment) if assignment else ""), (c, period)
         # Gaps: the competences below the required level, as the recommendations list them.
         _h, rows = table(snap, "reports.section.recommendations")
         gaps = {c for _u, c, user in expected.needs(person.unit, upto) if user == username}
@@ -428,7 +447,7 @@ def test_needs_by_unit_and_excel(reports_hub, page, artifacts, expected, tmp_pat
         assert t("reports.ui.needs_count", people=len({r[2] for r in rows}), rows=len(rows)) \
             in snap["text"]
         headers, shown = table(snap, "reports.section.needs_summary")
-        assert {(r[0], r[1]): int(r[2]) for r in shown} == expected.needs_summary(unit)
+        assert {(r[0], code_of(r[1])): int(r[2]) for r in shown} == expected.needs_summary(unit)
         _h, listed = table(snap, "reports.section.needs")
         assert len(listed) == len(rows)
 
@@ -440,18 +459,15 @@ def test_needs_by_unit_and_excel(reports_hub, page, artifacts, expected, tmp_pat
     assert_clean(page, snap)
     shot(page, artifacts, "nhu-cau-dao-tao-after")
 
-    page.get_by_role("button", name=t("reports.ui.excel")).click()
-    link = page.get_by_text(t("reports.ui.download", name="nhu-cau-dao-tao-"))
-    link.wait_for(timeout=60_000)
-    with page.expect_download() as download:
-        link.click()
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_text(t("reports.ui.excel"), exact=True).click()
     path = tmp_path / download.value.suggested_filename
     download.value.save_as(path)
     book = load_workbook(path, read_only=True)
     summary = list(book[t("reports.sheet.needs_summary")].iter_rows(values_only=True))
-    assert summary[0][:3] == (t("reports.col.department"), t("reports.col.competence"),
+    assert summary[0][:3] == (t("reports.col.department"), t("reports.col.competence_name"),
                               t("reports.col.people"))
-    assert {(r[0], r[1]): int(r[2]) for r in summary[1:] if r[0]} == expected.needs_summary(TT)
+    assert {(r[0], code_of(r[1])): int(r[2]) for r in summary[1:] if r[0]} == expected.needs_summary(TT)
     listed = [r for r in book[t("reports.sheet.needs")].iter_rows(values_only=True) if r[0]][1:]
     assert len(listed) == len(expected.needs(TT))
     assert {(r[0], r[1]) for r in listed} == {(u, c) for u, c, _ in expected.needs(TT)}

@@ -175,3 +175,15 @@ def test_late_penalty_gives_net_evidence(tmp_path):
     row = level(d, "an", "VB.1")
     assert row["level"] == "chua_dat"
     assert row["items"].startswith("Câu 1 (1/2), Câu 2 (1,5/3)")
+
+
+def test_gradebook_not_created_yet_is_skipped(office, tmp_path):
+    """Does a configured exam course with no gradebook yet (nothing graded on a fresh install)
+    leave the reports working on the other courses, instead of failing them all?"""
+    from reports.data import GradebookSource, load
+
+    platform, sources = office
+    missing = GradebookSource(f"sqlite:///{tmp_path / 'moi' / 'gradebook.db'}", tmp_path / "moi")
+    d = load(platform, [missing, *sources])
+    assert len(d.periods) == 2
+    assert not (tmp_path / "moi" / "gradebook.db").exists()
