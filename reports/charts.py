@@ -65,7 +65,7 @@ def level_distribution(table: pd.DataFrame, level_cols: list[str], label_col: st
         chart.bars[i].strokeColor = None
     d.add(chart)
     legend = Legend()
-    legend.x, legend.y = left, 18
+    legend.x, legend.y = 20, 18  # five levels side by side need the whole width
     legend.fontName = FONT
     legend.fontSize = 8
     legend.alignment = "right"
@@ -164,4 +164,10 @@ def _scale(v: float) -> colors.Color:
 
 
 def _short(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
+    """`text` cut to `n` characters at a word boundary (a cut word reads as another word)."""
+    if len(text) <= n:
+        return text
+    cut = text[: max(n - 1, 1)]
+    if " " in cut.strip():
+        cut = cut[: cut.rstrip().rfind(" ")]
+    return cut.rstrip(" –-,:") + "…"

@@ -168,7 +168,8 @@ class Overview(_Fresh):
         self.department = _department_filter(staff)
         self.position = w.Dropdown(description=t("reports.ui.position"),
                                    options=_options(staff["position"], t("reports.ui.all")))
-        self.period = w.Dropdown(description=t("reports.ui.period"), options=_period_options(data))
+        self.period = w.Dropdown(description=t("reports.ui.period"), options=_period_options(data),
+                                 layout=w.Layout(width="470px"))  # "<exam> – kỳ N (date)"
         for dd in (self.department, self.position, self.period):
             dd.style = {"description_width": "initial"}
             dd.observe(lambda _c: self.refresh(), names="value")
@@ -237,7 +238,8 @@ class Profile(_Fresh):
             description=t("reports.ui.person"),
             options=[(f"{r.full_name} ({r.username}) – {r.department}", r.username)
                      for r in people.itertuples()])
-        self.period = w.Dropdown(description=t("reports.ui.period"), options=_period_options(data))
+        self.period = w.Dropdown(description=t("reports.ui.period"), options=_period_options(data),
+                                 layout=w.Layout(width="470px"))  # "<exam> – kỳ N (date)"
         for dd in (self.person, self.period):
             dd.style = {"description_width": "initial"}
             dd.observe(lambda _c: self.refresh(), names="value")
@@ -288,7 +290,8 @@ class Needs(_Fresh):
             description=t("reports.ui.competence"),
             options=[(t("reports.ui.all"), None)] + [
                 (views.competence_label(data, c), c) for c in data.framework.competences])
-        self.period = w.Dropdown(description=t("reports.ui.period"), options=_period_options(data))
+        self.period = w.Dropdown(description=t("reports.ui.period"), options=_period_options(data),
+                                 layout=w.Layout(width="470px"))  # "<exam> – kỳ N (date)"
         for dd in (self.department, self.competence, self.period):
             dd.style = {"description_width": "initial"}
             dd.observe(lambda _c: self.refresh(), names="value")
