@@ -123,6 +123,8 @@ def horizontal_bars(labels: list[str], values: list[float], width: int = 640,
     chart.valueAxis.valueMin = 0
     if value_max is not None:
         chart.valueAxis.valueMax = value_max
+    else:  # counts of people: whole numbers on the axis
+        chart.valueAxis.valueStep = max(1, math.ceil(max(values, default=1) / 8))
     chart.bars[0].fillColor = colors.HexColor("#2b83ba")
     chart.bars[0].strokeColor = None
     chart.barLabelFormat = number

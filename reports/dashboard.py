@@ -73,12 +73,17 @@ def _link_button(label_key: str, url: str | None, off_key: str | None = None) ->
     return f"<a class='kns-btn' href='{html.escape(url)}' download>{label}</a>"
 
 
-def _options(values, all_label: str) -> list[tuple[str, str | None]]:
-    return [(all_label, None)] + [(str(v), v) for v in sorted(set(values)) if v]
+# "All" / "latest" is the empty string, not None: a Dropdown whose value is None shows an empty
+# box instead of the option's label. filters() turns it back into None.
+ALL = ""
 
 
-def _period_options(data: ReportData) -> list[tuple[str, str | None]]:
-    return [(t("reports.latest_period"), None)] + list(
+def _options(values, all_label: str) -> list[tuple[str, str]]:
+    return [(all_label, ALL)] + [(str(v), v) for v in sorted(set(values)) if v]
+
+
+def _period_options(data: ReportData) -> list[tuple[str, str]]:
+    return [(t("reports.latest_period"), ALL)] + list(
         zip(data.periods["label"], data.periods["period_id"], strict=True))
 
 
@@ -187,11 +192,12 @@ class Overview(_Fresh):
         self.refresh()
 
     def filters(self) -> dict[str, str | None]:
-        return {"department": self.department.value, "position": self.position.value,
-                "period": self.period.value}
+        return {"department": self.department.value or None,
+                "position": self.position.value or None, "period": self.period.value or None}
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        self.staff = downloads.overview_staff(self.data, self.department.value, self.position.value)
+        f = self.filters()
+        self.staff = downloads.overview_staff(self.data, f["department"], f["position"])
         return downloads.overview_tables(self.data, **self.filters())
 
     def refresh(self) -> None:
@@ -255,10 +261,10 @@ class Profile(_Fresh):
         self.refresh()
 
     def filters(self) -> dict[str, str | None]:
-        return {"person": self.person.value, "period": self.period.value}
+        return {"person": self.person.value, "period": self.period.value or None}
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return downloads.profile_tables(self.data, self.person.value, self.period.value)
+        return downloads.profile_tables(self.data, **self.filters())
 
     def refresh(self) -> None:
         if self.person.value is None:
@@ -288,7 +294,7 @@ class Needs(_Fresh):
         self.department = _department_filter(staff)
         self.competence = w.Dropdown(
             description=t("reports.ui.competence"),
-            options=[(t("reports.ui.all"), None)] + [
+            options=[(t("reports.ui.all"), ALL)] + [
                 (views.competence_label(data, c), c) for c in data.framework.competences])
         self.period = w.Dropdown(description=t("reports.ui.period"), options=_period_options(data),
                                  layout=w.Layout(width="470px"))  # "<exam> – kỳ N (date)"
@@ -306,8 +312,8 @@ class Needs(_Fresh):
         self.refresh()
 
     def filters(self) -> dict[str, str | None]:
-        return {"department": self.department.value, "competence": self.competence.value,
-                "period": self.period.value}
+        return {"department": self.department.value or None,
+                "competence": self.competence.value or None, "period": self.period.value or None}
 
     def frame(self) -> pd.DataFrame:
         return downloads.needs_frame(self.data, **self.filters())

@@ -518,7 +518,8 @@ def assert_names_and_vietnamese(text: str, competences: dict[str, str], where: s
 
 
 def visible_text(page) -> str:
-    return page.evaluate("() => document.body.innerText")
+    # ipywidgets writes dropdown options with non-breaking spaces.
+    return page.evaluate("() => document.body.innerText").replace("\xa0", " ")
 
 
 def test_hr_journey_index_navigation_filter_and_one_click_excel(reports_hub, page, artifacts,

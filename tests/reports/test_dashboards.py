@@ -130,3 +130,19 @@ def test_reload_reads_the_data_again(data):
     view.reload.click()
     assert calls == [1] and view.office == "VP mới" and view.message.value == ""
     assert Needs(data, "VP").reload.disabled  # nothing to reload from when data was given
+
+
+def test_filters_show_their_label_before_any_choice(data):
+    """Does each filter show "Tất cả" / the latest period rather than an empty box (a Dropdown
+    whose value is None shows nothing), and do the counts on the needs chart stay whole?"""
+    from kynangso.i18n import t
+
+    # The browser shows the option at `index`; a None value syncs index None (empty box).
+    for view in (Overview(data, "VP"), Needs(data, "VP")):
+        assert view.department.index == 0 and view.department.label == t("reports.ui.all")
+        assert view.period.index == 0 and view.period.label == t("reports.latest_period")
+    assert Needs(data, "VP").competence.index == 0
+    assert Overview(data, "VP").position.index == 0
+    assert Profile(data, "VP").period.index == 0
+    body = Needs(data, "VP").body.value
+    assert ">0,5<" not in body and ">1,5<" not in body
