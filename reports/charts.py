@@ -18,6 +18,7 @@ from reportlab.graphics.shapes import Drawing, Rect, String
 from reportlab.lib import colors
 
 from reports.fonts import FONT, FONT_BOLD, register_fonts
+from reports.numbers import number
 
 # Chưa đạt, Cơ bản, Thành thạo, Nâng cao, Chưa đánh giá: red → green, grey for not assessed.
 LEVEL_COLOURS = [colors.HexColor(c) for c in ("#d7301f", "#fdae61", "#a6d96a", "#1a9641",
@@ -34,20 +35,27 @@ def to_svg(drawing: Drawing) -> str:
 
 
 def level_distribution(table: pd.DataFrame, level_cols: list[str], label_col: str,
-                       width: int = 640) -> Drawing:
-    """Stacked horizontal bars: people per level, one bar per competence."""
+                       width: int = 640, name_col: str | None = None) -> Drawing:
+    """Stacked horizontal bars: people per level, one bar per competence (labelled with its
+    code and, given `name_col`, its name)."""
     register_fonts()
     n = max(len(table), 1)
     height = 60 + 22 * n
     d = Drawing(width, height)
     chart = HorizontalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 70, 40, width - 90, height - 60
+    left = 250 if name_col else 70
+    chart.x, chart.y, chart.width, chart.height = left, 40, width - left - 20, height - 60
     rows = table.iloc[::-1]  # first competence on top
     chart.data = [tuple(float(v) for v in rows[c]) for c in level_cols] or [(0,)]
-    chart.categoryAxis.categoryNames = [str(v) for v in rows[label_col]]
+    labels = [str(v) for v in rows[label_col]]
+    if name_col:
+        labels = [_short(f"{c} – {nm}", 44) for c, nm in zip(labels, rows[name_col], strict=True)]
+    chart.categoryAxis.categoryNames = labels
     chart.categoryAxis.style = "stacked"
     chart.categoryAxis.labels.fontName = FONT
+    chart.categoryAxis.labels.fontSize = 8
     chart.valueAxis.labels.fontName = FONT
+    chart.valueAxis.labelTextFormat = number
     chart.valueAxis.valueMin = 0
     most = max((sum(row) for row in zip(*chart.data, strict=True)), default=1)
     chart.valueAxis.valueStep = max(1, math.ceil(most / 8))  # whole people on the axis
@@ -57,7 +65,7 @@ def level_distribution(table: pd.DataFrame, level_cols: list[str], label_col: st
         chart.bars[i].strokeColor = None
     d.add(chart)
     legend = Legend()
-    legend.x, legend.y = 70, 18
+    legend.x, legend.y = 20, 18  # five levels side by side need the whole width
     legend.fontName = FONT
     legend.fontSize = 8
     legend.alignment = "right"
@@ -69,20 +77,22 @@ def level_distribution(table: pd.DataFrame, level_cols: list[str], label_col: st
 
 
 def heatmap(table: pd.DataFrame, row_col: str, width: int = 640) -> Drawing:
-    """Department × competence grid; the colour and the printed number are the mean level."""
+    """Row × column grid (competence × department); the colour and the printed number are
+    the mean level."""
     register_fonts()
     cols = [c for c in table.columns if c != row_col]
     rows = list(table[row_col])
-    left, top, cell_h = 200, 24, 22
+    left, top, cell_h = 260, 24, 22
     cell_w = max(24, (width - left - 10) / max(len(cols), 1))
     height = top + cell_h * max(len(rows), 1) + 10
     d = Drawing(width, height)
     for j, c in enumerate(cols):
-        d.add(String(left + j * cell_w + cell_w / 2, height - 14, str(c), fontName=FONT,
-                     fontSize=7, textAnchor="middle"))
+        # About 3.8 px per character at 7 pt: the header is cut to its cell's width.
+        d.add(String(left + j * cell_w + cell_w / 2, height - 14, _short(str(c), int(cell_w / 3.8)),
+                     fontName=FONT, fontSize=7, textAnchor="middle"))
     for i, r in enumerate(rows):
         y = height - top - (i + 1) * cell_h
-        d.add(String(left - 6, y + 7, _short(str(r), 36), fontName=FONT, fontSize=8,
+        d.add(String(left - 6, y + 7, _short(str(r), 48), fontName=FONT, fontSize=8,
                      textAnchor="end"))
         for j, c in enumerate(cols):
             v = table.iloc[i][c]
@@ -90,7 +100,7 @@ def heatmap(table: pd.DataFrame, row_col: str, width: int = 640) -> Drawing:
             fill = colors.HexColor("#eeeeee") if empty else _scale(float(v))
             d.add(Rect(left + j * cell_w, y, cell_w - 1, cell_h - 1, fillColor=fill,
                        strokeColor=None))
-            d.add(String(left + j * cell_w + cell_w / 2, y + 7, "–" if empty else f"{v:.1f}",
+            d.add(String(left + j * cell_w + cell_w / 2, y + 7, "–" if empty else number(v, 1),
                          fontName=FONT, fontSize=7, textAnchor="middle"))
     return d
 
@@ -109,12 +119,15 @@ def horizontal_bars(labels: list[str], values: list[float], width: int = 640,
     chart.categoryAxis.labels.fontName = FONT
     chart.categoryAxis.labels.fontSize = 8
     chart.valueAxis.labels.fontName = FONT
+    chart.valueAxis.labelTextFormat = number
     chart.valueAxis.valueMin = 0
     if value_max is not None:
         chart.valueAxis.valueMax = value_max
+    else:  # counts of people: whole numbers on the axis
+        chart.valueAxis.valueStep = max(1, math.ceil(max(values, default=1) / 8))
     chart.bars[0].fillColor = colors.HexColor("#2b83ba")
     chart.bars[0].strokeColor = None
-    chart.barLabelFormat = "%.0f"
+    chart.barLabelFormat = number
     chart.barLabels.fontName = FONT
     chart.barLabels.fontSize = 7
     chart.barLabels.boxAnchor = "w"
@@ -129,10 +142,13 @@ def trend(labels: list[str], values: list[float | None], width: int = 640) -> Dr
     chart = HorizontalLineChart()
     chart.x, chart.y, chart.width, chart.height = 50, 30, width - 80, 130
     chart.data = [tuple(0.0 if v is None else float(v) for v in values)] if values else [(0,)]
-    chart.categoryAxis.categoryNames = labels or [""]
+    # About 3.8 px per character at 7 pt: each period's label is cut to its share of the axis.
+    room = int((width - 80) / max(len(labels), 1) / 3.8)
+    chart.categoryAxis.categoryNames = [_short(x, room) for x in labels] or [""]
     chart.categoryAxis.labels.fontName = FONT
     chart.categoryAxis.labels.fontSize = 7
     chart.valueAxis.labels.fontName = FONT
+    chart.valueAxis.labelTextFormat = number
     chart.valueAxis.valueMin = 0
     chart.valueAxis.valueMax = 100
     chart.lines[0].strokeColor = colors.HexColor("#1a9641")
@@ -150,4 +166,10 @@ def _scale(v: float) -> colors.Color:
 
 
 def _short(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
+    """`text` cut to `n` characters at a word boundary (a cut word reads as another word)."""
+    if len(text) <= n:
+        return text
+    cut = text[: max(n - 1, 1)]
+    if " " in cut.strip():
+        cut = cut[: cut.rstrip().rfind(" ")]
+    return cut.rstrip(" –-,:") + "…"

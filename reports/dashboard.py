@@ -1,70 +1,89 @@
 """The three HR dashboards as ipywidgets; each notebook in dashboards/ makes one call.
 
 `overview()` Tổng quan đơn vị, `profile()` Hồ sơ năng lực cá nhân, `needs()` Nhu cầu đào tạo.
-Charts are SVG (reports.charts) with their table under them; exports are built on the server
-and offered as a download link next to the button. Errors show as a Vietnamese sentence in
-the page, never as a traceback.
+Charts are SVG (reports.charts) with their table under them. Each page starts with the
+navigation between the dashboards and their index. Exports are plain links to the reports
+service (`export/<dashboard>.<xlsx|pdf>?<filter>`, reports.downloads), kept up to date with the
+filters, so one click downloads the file. Errors show as a Vietnamese sentence in the page,
+never as a traceback.
 """
 
 from __future__ import annotations
 
-import base64
 import html
 import logging
-from datetime import date, datetime
+from datetime import datetime
 
 import ipywidgets as w
 import pandas as pd
 
 from kynangso.errors import KnsError
 from kynangso.i18n import t
-from reports import charts, export, views
-from reports.data import ReportData, filter_staff, load, sources_from_settings
+from reports import charts, downloads, views
+from reports.data import ReportData
+from reports.numbers import frame_for_display, number
 
 log = logging.getLogger(__name__)
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DASHBOARDS = ("tong-quan", "ho-so-ca-nhan", "nhu-cau-dao-tao")
 CSS = """<style>
+.kns-report {font-family: 'DejaVu Sans', system-ui, sans-serif}
 .kns-report table {border-collapse: collapse; font-size: 13px; margin: 4px 0 14px}
 .kns-report th {background: #1F4E79; color: #fff; padding: 4px 8px; text-align: left}
 .kns-report td {border-bottom: 1px solid #ddd; padding: 3px 8px}
+.kns-report td.kns-num, .kns-report th.kns-num {text-align: right}
+.kns-report h1 {font-size: 24px; margin: 4px 0 6px; color: #1F4E79}
 .kns-report h3 {margin: 14px 0 4px}
 .kns-report .kns-note {color: #555}
+.kns-nav {display: flex; flex-wrap: wrap; gap: 4px; align-items: center; padding: 6px 0 10px;
+          border-bottom: 1px solid #d0d7de; margin-bottom: 10px; font-size: 14px}
+.kns-nav a, .kns-nav span.kns-here {padding: 5px 12px; border-radius: 4px; text-decoration: none}
+.kns-nav a {color: #1F4E79}
+.kns-nav a:hover {background: #e8eef5}
+.kns-nav span.kns-here {background: #1F4E79; color: #fff; font-weight: bold}
+.kns-nav .kns-sep {color: #aaa; padding: 0 4px}
+a.kns-btn, span.kns-btn {display: inline-block; padding: 5px 14px; margin-right: 6px;
+          border-radius: 4px; background: #1F4E79; color: #fff; text-decoration: none;
+          font-size: 13px; line-height: 20px}
+a.kns-btn:hover {background: #163a5c}
+span.kns-btn.kns-off {background: #c8ced6; color: #555; cursor: not-allowed}
 </style>"""
 
 
-def load_current(settings=None) -> tuple[ReportData, str]:
-    """The data of the running platform and the office name for the report headers."""
-    from kynangso.settings import load_settings
-
-    settings = settings or load_settings()
-    url, gradebooks = sources_from_settings(settings)
-    return load(url, gradebooks), settings["office"]["name"]
+load_current = downloads.load_current
 
 
 def _table_html(df: pd.DataFrame) -> str:
+    """The table with its numbers in Vietnamese format (7,5; 1.234), missing as a dash."""
     if df.empty:
         return f"<p class='kns-note'>{html.escape(t('reports.empty_table'))}</p>"
-    return df.to_html(index=False, escape=True, na_rep="–", float_format=lambda v: f"{v:g}",
-                      border=0)
+    return frame_for_display(df).to_html(index=False, escape=True, na_rep="–", border=0)
 
 
 def _section(title_key: str, body: str) -> str:
     return f"<h3>{html.escape(t(title_key))}</h3>{body}"
 
 
-def _download(content: bytes, filename: str, mime: str) -> str:
-    b64 = base64.b64encode(content).decode("ascii")
-    return (f"<a download='{html.escape(filename)}' href='data:{mime};base64,{b64}'>"
-            f"{html.escape(t('reports.ui.download', name=filename))}</a>")
+def _link_button(label_key: str, url: str | None, off_key: str | None = None) -> str:
+    """A download link styled as a button; without `url`, a greyed one saying why."""
+    label = html.escape(t(label_key))
+    if url is None:
+        return (f"<span class='kns-btn kns-off' title='{html.escape(t(off_key or label_key))}'>"
+                f"{label}</span>")
+    return f"<a class='kns-btn' href='{html.escape(url)}' download>{label}</a>"
 
 
-def _options(values, all_label: str) -> list[tuple[str, str | None]]:
-    return [(all_label, None)] + [(str(v), v) for v in sorted(set(values)) if v]
+# "All" / "latest" is the empty string, not None: a Dropdown whose value is None shows an empty
+# box instead of the option's label. filters() turns it back into None.
+ALL = ""
 
 
-def _period_options(data: ReportData) -> list[tuple[str, str | None]]:
-    return [(t("reports.latest_period"), None)] + list(
+def _options(values, all_label: str) -> list[tuple[str, str]]:
+    return [(all_label, ALL)] + [(str(v), v) for v in sorted(set(values)) if v]
+
+
+def _period_options(data: ReportData) -> list[tuple[str, str]]:
+    return [(t("reports.latest_period"), ALL)] + list(
         zip(data.periods["label"], data.periods["period_id"], strict=True))
 
 
@@ -83,19 +102,35 @@ def _guard(fn, message: w.HTML):
     return run
 
 
-def _header(title_key: str, office: str) -> w.HTML:
-    # The notebook's markdown cell carries the page title; the widget names the office and
-    # keeps the title for exports and screen readers.
-    return w.HTML(CSS + f"<p class='kns-note'><b>{html.escape(office)}</b> – "
-                  f"{html.escape(t(f'reports.ui.{title_key}'))}</p>")
+def nav_html(current: str) -> str:
+    """Links to the index and to the other dashboards (the current one marked, not linked).
+
+    Relative to the page (…/services/reports/voila/render/<name>.ipynb), so they hold under
+    any hub base URL.
+    """
+    parts = [f"<a href='../../'>{html.escape(t('reports.service.index'))}</a>",
+             "<span class='kns-sep'>›</span>"]
+    for name in DASHBOARDS:
+        label = html.escape(t(f"reports.service.{name}"))
+        parts.append(f"<span class='kns-here' aria-current='page'>{label}</span>" if name == current
+                     else f"<a href='{name}.ipynb'>{label}</a>")
+    return (f"<nav class='kns-nav' aria-label='{html.escape(t('reports.service.nav_label'))}'>"
+            + "".join(parts) + "</nav>")
+
+
+def _header(name: str, office: str) -> w.HTML:
+    """Navigation, the dashboard's title and what it shows, and the office it reports on."""
+    return w.HTML(CSS + nav_html(name)
+                  + f"<h1>{html.escape(t(f'reports.service.{name}'))}</h1>"
+                  + f"<p>{html.escape(t(f'reports.ui.intro.{name}'))}</p>"
+                  + f"<p class='kns-note'><b>{html.escape(office)}</b></p>")
 
 
 def _button(key: str, icon: str) -> w.Button:
     return w.Button(description=t(key), icon=icon, layout=w.Layout(width="auto"))
 
 
-def _current_staff(data: ReportData) -> pd.DataFrame:
-    return data.staff[data.staff["active"] & data.staff["in_directory"]]
+_current_staff = downloads.current_staff
 
 
 class _Fresh:
@@ -138,49 +173,50 @@ class Overview(_Fresh):
         self.department = _department_filter(staff)
         self.position = w.Dropdown(description=t("reports.ui.position"),
                                    options=_options(staff["position"], t("reports.ui.all")))
-        self.period = w.Dropdown(description=t("reports.ui.period"), options=_period_options(data))
+        self.period = w.Dropdown(description=t("reports.ui.period"), options=_period_options(data),
+                                 layout=w.Layout(width="470px"))  # "<exam> – kỳ N (date)"
         for dd in (self.department, self.position, self.period):
             dd.style = {"description_width": "initial"}
             dd.observe(lambda _c: self.refresh(), names="value")
-        self.excel = _button("reports.ui.excel", "file-excel-o")
-        self.pdf = _button("reports.ui.pdf_department", "file-pdf-o")
         self.message = w.HTML()
-        self.link = w.HTML()
+        self.link = w.HTML()  # the download links, following the filters
         self.body = w.HTML()
-        self.excel.on_click(_guard(self.export_excel, self.message))
         self.reload.on_click(_guard(self.reload_data, self.message))
-        self.pdf.on_click(_guard(self.export_pdf, self.message))
         self.widget = w.VBox([
-            _header("overview_title", office),
+            _header("tong-quan", office),
             w.HBox([self.department, self.position, self.period]),
-            w.HBox([self.excel, self.pdf, self.reload, self.loaded]), self.message, self.link,
+            w.HBox([self.link, self.reload, self.loaded]), self.message,
             self.body,
         ])
         self.widget.add_class("kns-report")
         self.refresh()
 
+    def filters(self) -> dict[str, str | None]:
+        return {"department": self.department.value or None,
+                "position": self.position.value or None, "period": self.period.value or None}
+
     def tables(self) -> dict[str, pd.DataFrame]:
-        d = self.data
-        staff = self.staff = filter_staff(_current_staff(d), self.department.value,
-                                          self.position.value)
-        levels = d.levels(self.period.value)
-        levels = levels[levels["username"].isin(staff["username"])]
-        return {
-            t("reports.sheet.distribution"): views.distribution(d, levels),
-            t("reports.sheet.heatmap"): views.heatmap(d, levels),
-            t("reports.sheet.completion"): views.completion(d, staff),
-            t("reports.sheet.trend"): views.trend(d, set(staff["username"])),
-        }
+        f = self.filters()
+        self.staff = downloads.overview_staff(self.data, f["department"], f["position"])
+        return downloads.overview_tables(self.data, **self.filters())
 
     def refresh(self) -> None:
         d = self.data
         tb = list(self.tables().values())
         dist, heat, comp, trend = tb
+        f = self.filters()
+        self.link.value = (
+            _link_button("reports.ui.excel", downloads.href("tong-quan", "xlsx", **f))
+            + _link_button("reports.ui.pdf_department",
+                           downloads.href("tong-quan", "pdf", **f) if f["department"] else None,
+                           "reports.ui.choose_department"))
         parts = [
-            f"<p>{html.escape(t('reports.ui.people', n=len(self.staff)))}</p>",
+            f"<p>{html.escape(t('reports.ui.people', n=number(len(self.staff))))}</p>",
             _section("reports.section.distribution",
                      charts.to_svg(charts.level_distribution(dist, views.level_names(d),
-                                                             dist.columns[0])) + _table_html(dist)),
+                                                             dist.columns[0],
+                                                             name_col=dist.columns[1]))
+                     + _table_html(dist)),
             _section("reports.section.heatmap",
                      charts.to_svg(charts.heatmap(heat, heat.columns[0])) + _table_html(heat)),
         ]
@@ -196,18 +232,6 @@ class Overview(_Fresh):
                               + _table_html(trend)))
         self.body.value = "".join(parts)
 
-    def export_excel(self) -> None:
-        content = export.xlsx_bytes(self.tables())
-        self.link.value = _download(content, f"tong-quan-{date.today():%Y%m%d}.xlsx", XLSX_MIME)
-
-    def export_pdf(self) -> None:
-        if not self.department.value:
-            raise KnsError("reports.ui.choose_department")
-        content = export.department_pdf_bytes(self.data, self.department.value, self.office,
-                                              self.period.value)
-        self.link.value = _download(content, f"bao-cao-don-vi-{date.today():%Y%m%d}.pdf",
-                                    "application/pdf")
-
 
 class Profile(_Fresh):
     """Hồ sơ năng lực cá nhân: choose a person; levels, history, courses, exams, gaps."""
@@ -220,41 +244,37 @@ class Profile(_Fresh):
             description=t("reports.ui.person"),
             options=[(f"{r.full_name} ({r.username}) – {r.department}", r.username)
                      for r in people.itertuples()])
-        self.period = w.Dropdown(description=t("reports.ui.period"), options=_period_options(data))
+        self.period = w.Dropdown(description=t("reports.ui.period"), options=_period_options(data),
+                                 layout=w.Layout(width="470px"))  # "<exam> – kỳ N (date)"
         for dd in (self.person, self.period):
             dd.style = {"description_width": "initial"}
             dd.observe(lambda _c: self.refresh(), names="value")
         self.person.layout = w.Layout(width="60%")
-        self.excel = _button("reports.ui.excel", "file-excel-o")
-        self.pdf = _button("reports.ui.pdf_person", "file-pdf-o")
         self.message, self.link, self.body = w.HTML(), w.HTML(), w.HTML()
-        self.excel.on_click(_guard(self.export_excel, self.message))
         self.reload.on_click(_guard(self.reload_data, self.message))
-        self.pdf.on_click(_guard(self.export_pdf, self.message))
         self.widget = w.VBox([
-            _header("profile_title", office),
+            _header("ho-so-ca-nhan", office),
             w.HBox([self.person, self.period]),
-            w.HBox([self.excel, self.pdf, self.reload, self.loaded]),
-            self.message, self.link, self.body])
+            w.HBox([self.link, self.reload, self.loaded]),
+            self.message, self.body])
         self.widget.add_class("kns-report")
         self.refresh()
 
+    def filters(self) -> dict[str, str | None]:
+        return {"person": self.person.value, "period": self.period.value or None}
+
     def tables(self) -> dict[str, pd.DataFrame]:
-        d, user = self.data, self.person.value
-        levels = d.levels(self.period.value)
-        return {
-            t("reports.sheet.person_levels"): views.person_levels(d, levels, user),
-            t("reports.sheet.history"): views.person_history(d, user),
-            t("reports.sheet.exams"): views.person_exams(d, user),
-            t("reports.sheet.courses"): views.person_courses(d, user),
-            t("reports.sheet.recommendations"):
-                views.person_recommendations(d, d.needs(self.period.value), user),
-        }
+        return downloads.profile_tables(self.data, **self.filters())
 
     def refresh(self) -> None:
         if self.person.value is None:
+            self.link.value = ""
             self.body.value = f"<p>{html.escape(t('reports.empty_table'))}</p>"
             return
+        f = self.filters()
+        self.link.value = (_link_button("reports.ui.excel", downloads.href("ho-so-ca-nhan", "xlsx", **f))
+                           + _link_button("reports.ui.pdf_person",
+                                          downloads.href("ho-so-ca-nhan", "pdf", **f)))
         p = self.data.staff.set_index("username").loc[self.person.value]
         keys = ["person_levels", "history", "exams", "courses", "recommendations"]
         head = t("reports.pdf.person_line", position=p["position"] or "—",
@@ -262,15 +282,6 @@ class Profile(_Fresh):
         self.body.value = f"<p><b>{html.escape(p['full_name'])}</b>. {html.escape(head)}</p>" + "".join(
             _section(f"reports.section.{k}", _table_html(df))
             for k, df in zip(keys, self.tables().values(), strict=True))
-
-    def export_excel(self) -> None:
-        content = export.xlsx_bytes(self.tables())
-        self.link.value = _download(content, f"ho-so-{self.person.value}.xlsx", XLSX_MIME)
-
-    def export_pdf(self) -> None:
-        content = export.person_pdf_bytes(self.data, self.person.value, self.office,
-                                          self.period.value)
-        self.link.value = _download(content, f"ho-so-{self.person.value}.pdf", "application/pdf")
 
 
 class Needs(_Fresh):
@@ -283,54 +294,47 @@ class Needs(_Fresh):
         self.department = _department_filter(staff)
         self.competence = w.Dropdown(
             description=t("reports.ui.competence"),
-            options=[(t("reports.ui.all"), None)] + [
-                (f"{c.id} – {c.name}", c.id) for c in data.framework.competences.values()])
-        self.period = w.Dropdown(description=t("reports.ui.period"), options=_period_options(data))
+            options=[(t("reports.ui.all"), ALL)] + [
+                (views.competence_label(data, c), c) for c in data.framework.competences])
+        self.period = w.Dropdown(description=t("reports.ui.period"), options=_period_options(data),
+                                 layout=w.Layout(width="470px"))  # "<exam> – kỳ N (date)"
         for dd in (self.department, self.competence, self.period):
             dd.style = {"description_width": "initial"}
             dd.observe(lambda _c: self.refresh(), names="value")
-        self.excel = _button("reports.ui.excel", "file-excel-o")
         self.message, self.link, self.body = w.HTML(), w.HTML(), w.HTML()
-        self.excel.on_click(_guard(self.export_excel, self.message))
         self.reload.on_click(_guard(self.reload_data, self.message))
         self.widget = w.VBox([
-            _header("needs_title", office),
+            _header("nhu-cau-dao-tao", office),
             w.HBox([self.department, self.competence, self.period]),
-            w.HBox([self.excel, self.reload, self.loaded]),
-            self.message, self.link, self.body])
+            w.HBox([self.link, self.reload, self.loaded]),
+            self.message, self.body])
         self.widget.add_class("kns-report")
         self.refresh()
 
+    def filters(self) -> dict[str, str | None]:
+        return {"department": self.department.value or None,
+                "competence": self.competence.value or None, "period": self.period.value or None}
+
     def frame(self) -> pd.DataFrame:
-        n = self.data.needs(self.period.value)
-        if self.department.value:
-            n = n[n["department"] == self.department.value]
-        if self.competence.value:
-            n = n[n["competence"] == self.competence.value]
-        return n
+        return downloads.needs_frame(self.data, **self.filters())
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        n = self.frame()
-        return {t("reports.sheet.needs_summary"): views.needs_summary(n),
-                t("reports.sheet.needs"): views.needs(self.data, n)}
+        return downloads.needs_tables(self.data, self.frame())
 
     def refresh(self) -> None:
         n = self.frame()
         summary, table = self.tables().values()
+        self.link.value = _link_button("reports.ui.excel",
+                                       downloads.href("nhu-cau-dao-tao", "xlsx", **self.filters()))
         per_comp = n.groupby("competence").size().reindex(list(self.data.framework.competences))
         per_comp = per_comp.dropna()
         chart = charts.to_svg(charts.horizontal_bars(
-            [f"{c} – {self.data.framework.competence(c).name}" for c in per_comp.index],
+            [views.competence_label(self.data, c) for c in per_comp.index],
             list(per_comp.values), value_max=None))
         self.body.value = (
-            f"<p>{html.escape(t('reports.ui.needs_count', people=n['username'].nunique(), rows=len(n)))}</p>"
+            f"<p>{html.escape(t('reports.ui.needs_count', people=number(n['username'].nunique()), rows=number(len(n))))}</p>"
             + _section("reports.section.needs_summary", chart + _table_html(summary))
             + _section("reports.section.needs", _table_html(table)))
-
-    def export_excel(self) -> None:
-        content = export.xlsx_bytes(self.tables())
-        self.link.value = _download(content, f"nhu-cau-dao-tao-{date.today():%Y%m%d}.xlsx",
-                                    XLSX_MIME)
 
 
 def _build(cls, data, office):

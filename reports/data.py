@@ -18,8 +18,10 @@ Works the same on SQLite and PostgreSQL: plain SELECTs, no dialect-specific SQL.
 
 from __future__ import annotations
 
+import ast
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -138,6 +140,83 @@ def read_item_tags(course_dir: Path, problems: list[str]) -> dict[tuple[str, str
     return tags
 
 
+_QUESTION_NUMBER = re.compile(r"^(Câu \d+)")
+_PERIOD_NUMBER = re.compile(r"(?:^|-)ky-(\d+)$")
+ITEM_TITLE_MAX = 80
+
+
+def exam_names(course_dir: Path) -> dict[str, tuple[str | None, dict[str, str]]]:
+    """{assignment: (exam title, {item_id: "Câu 3: <question>"})} from the exam notebooks.
+
+    The names live where the instructor wrote them: the exam's title is the notebook's first
+    markdown heading (or the `bai.header(title, …)` call); an item's number and question are
+    the arguments of its widget call (`bai.single_choice("<item>", title="Câu 1 (1 điểm)",
+    prompt="…")`); a simulation task has no question text, so its kind is named from the
+    catalogue. An item without any of these is numbered in exam order ("Câu 4").
+    """
+    out: dict[str, tuple[str | None, dict[str, str]]] = {}
+    for nb_path in sorted(Path(course_dir).glob("source/*/*.ipynb")):
+        try:
+            nb = json.loads(nb_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # read_item_tags reports it
+        title, items = out.get(nb_path.parent.name, (None, {}))
+        calls: dict[str, tuple[str, dict[str, str]]] = {}
+        graded: list[str] = []
+        for cell in nb.get("cells", []):
+            source = "".join(cell.get("source", ""))
+            tag = cell.get("metadata", {}).get(METADATA_KEY)
+            if isinstance(tag, dict) and tag.get("item_id"):
+                graded.append(str(tag["item_id"]))
+            if cell.get("cell_type") == "markdown" and title is None:
+                head = next((ln[2:].strip() for ln in source.splitlines() if ln.startswith("# ")), None)
+                title = head or None
+            elif cell.get("cell_type") == "code":
+                for method, args, kwargs in _calls(source):
+                    if method == "header" and args and title is None:
+                        title = args[0]
+                    elif args:
+                        calls.setdefault(args[0], (method, kwargs))
+        for n, item_id in enumerate(dict.fromkeys(graded), start=1):
+            method, kwargs = calls.get(item_id, ("", {}))
+            m = _QUESTION_NUMBER.match(kwargs.get("title", ""))
+            head = m.group(1) if m else t("reports.item_number", n=n)
+            what = kwargs.get("prompt") or (t(f"reports.task.{method}")
+                                            if method.startswith("task_") else "")
+            items[item_id] = f"{head}: {_shorten(what, ITEM_TITLE_MAX - len(head) - 2)}" if what else head
+        out[nb_path.parent.name] = (title, items)
+    return out
+
+
+def _calls(source: str):
+    """(method, [str args], {str kwargs}) of each `obj.method("…", key="…")` call in `source`."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            args = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            kwargs = {k.arg: k.value.value for k in node.keywords
+                      if k.arg and isinstance(k.value, ast.Constant) and isinstance(k.value.value, str)}
+            yield node.func.attr, args, kwargs
+
+
+def _shorten(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: max(n - 1, 1)].rstrip() + "…"
+
+
+def period_label(title: str | None, assignment: str, when) -> str:
+    """"<exam title> – kỳ 2 (30/09/2026)": the exam's name, the period's number, its date."""
+    day = f"{pd.Timestamp(when):%d/%m/%Y}"
+    title = title or t("reports.period.untitled")
+    m = _PERIOD_NUMBER.search(assignment)
+    if m:
+        return t("reports.period.numbered", title=title, n=int(m.group(1)), date=day)
+    return t("reports.period.dated", title=title, date=day)
+
+
 def read_gradebook(source: GradebookSource, problems: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(periods, results) of one gradebook. Grades still waiting for a manual score are left out."""
     from nbgrader.api import (
@@ -202,10 +281,17 @@ def read_gradebook(source: GradebookSource, problems: list[str]) -> tuple[pd.Dat
                                       "penalty"])
 
     tags = read_item_tags(source.course_dir, problems)
+    names = exam_names(source.course_dir)
+
+    def item_title(a, item_id):
+        return names.get(a, (None, {}))[1].get(item_id) or item_id
+
     tag_frame = pd.DataFrame(
-        [(a, nb, gid, tag.get("competence"), tag.get("level"), tag.get("item_id", gid))
+        [(a, nb, gid, tag.get("competence"), tag.get("level"), tag.get("item_id", gid),
+          item_title(a, tag.get("item_id", gid)))
          for (a, nb, gid), tag in tags.items()],
-        columns=["assignment", "notebook", "grade_id", "competence", "level", "item_id"])
+        columns=["assignment", "notebook", "grade_id", "competence", "level", "item_id",
+                 "item_title"])
     res = res.merge(tag_frame, on=["assignment", "notebook", "grade_id"], how="left")
     untagged = res[res["competence"].isna()][["assignment", "notebook", "grade_id"]].drop_duplicates()
     for a, nb, gid in untagged.itertuples(index=False):
@@ -221,9 +307,20 @@ def read_gradebook(source: GradebookSource, problems: list[str]) -> tuple[pd.Dat
                                                              strict=True)
     ]
     periods["course"] = course
+    periods["title"] = [names.get(a, (None, {}))[0] for a in periods["assignment"]]
     periods["period_id"] = course + "/" + periods["assignment"]
     res["period_id"] = course + "/" + res["assignment"]
     return periods, res.drop(columns=["assignment"])
+
+
+def gradebook_exists(source: GradebookSource) -> bool:
+    """False only for an SQLite gradebook whose file is not there (yet)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(source.db_url)
+    if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
+        return True
+    return Path(url.database).exists()
 
 
 def net_share(res: pd.DataFrame, score: pd.Series) -> pd.Series:
@@ -289,14 +386,14 @@ def compute_history(results: pd.DataFrame, framework: Framework) -> pd.DataFrame
 
 def attach_evidence(results: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` (username, period_id, competence) with an `items` column, e.g.
-    "vb1-cb1 (2/2), vb1-tt1 (4/5)": the items behind each level, in exam order."""
+    "Câu 1: … (2/2), Câu 3: … (4/5)": the items behind each level, by name, in exam order."""
     keys = ["username", "period_id", "competence"]
     wanted = frame[keys].dropna().drop_duplicates()
     if wanted.empty or results.empty:
         return frame.assign(items=None)
     ev = results.merge(wanted, on=keys, how="inner")
     ev = ev.assign(**{k: ev[k].astype(str) for k in keys}).sort_values(keys, kind="stable")
-    text = (ev["item_id"].astype(str) + " (" + _num(ev["earned"]) + "/" + _num(ev["possible"]) + "), ")
+    text = (ev["item_title"].astype(str) + " (" + _num(ev["earned"]) + "/" + _num(ev["possible"]) + "), ")
     text = text.to_numpy(dtype=object)
     codes = ev.groupby(keys, sort=False).ngroup().to_numpy()
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
@@ -306,10 +403,11 @@ def attach_evidence(results: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _num(s: pd.Series) -> pd.Series:
-    """2.0 → "2", 2.5 → "2.5", vectorised."""
+    """2.0 → "2", 2.5 → "2,5" (Vietnamese decimal comma), vectorised."""
     v = s.to_numpy(dtype=float)
     whole = np.round(v) == v
-    out = np.where(whole, np.round(v).astype(np.int64).astype(str), v.astype(str))
+    parts = np.char.replace(np.round(v, 2).astype(str), ".", ",")
+    out = np.where(whole, np.round(v).astype(np.int64).astype(str), parts)
     return pd.Series(out, index=s.index, dtype=object)
 
 
@@ -329,24 +427,30 @@ def load(platform_url: str, gradebooks: list[GradebookSource], framework: Framew
 
     period_frames, result_frames = [], []
     for src in gradebooks:
+        if not gradebook_exists(src):
+            # A course nothing has been graded in yet (a fresh install): no results, not an
+            # error. SQLite would try to create the file, which the service may not write.
+            log.info("reports: no gradebook yet at %s; skipped", src.db_url)
+            continue
         p, r = read_gradebook(src, problems)
         period_frames.append(p)
         result_frames.append(r)
     periods = (pd.concat(period_frames, ignore_index=True) if period_frames else
-               pd.DataFrame(columns=["assignment", "duedate", "date", "course", "period_id"]))
+               pd.DataFrame(columns=["assignment", "duedate", "date", "course", "title",
+                                     "period_id"]))
     periods = periods[periods["date"].notna()].sort_values(["date", "period_id"]).reset_index(drop=True)
     periods["order"] = range(len(periods))
-    periods["label"] = [
-        f"{a} ({pd.Timestamp(d):%d/%m/%Y})" for a, d in zip(periods["assignment"], periods["date"],
-                                                             strict=True)
-    ]
+    periods["label"] = [period_label(title, a, d) for title, a, d in
+                        zip(periods["title"], periods["assignment"], periods["date"], strict=True)]
     periods = periods[["period_id", "course", "assignment", "date", "label", "order"]]
     results = (pd.concat(result_frames, ignore_index=True) if result_frames else
                pd.DataFrame(columns=["username", "notebook", "grade_id", "possible", "submitted_at",
-                                     "earned", "competence", "level", "item_id", "period_id"]))
+                                     "earned", "competence", "level", "item_id", "item_title",
+                                     "period_id"]))
     results = results[results["period_id"].isin(periods["period_id"])].reset_index(drop=True)
     # Repeated names as categories: a fraction of the memory of a million Python strings.
-    for col in ("username", "competence", "level", "period_id", "item_id", "notebook", "grade_id"):
+    for col in ("username", "competence", "level", "period_id", "item_id", "item_title",
+                "notebook", "grade_id"):
         results[col] = results[col].astype(str).astype("category")
 
     # Someone graded but no longer in the directory: keep their history.

@@ -28,6 +28,7 @@ from kynangso.i18n import t
 from reports import charts, views
 from reports.data import ReportData
 from reports.fonts import FONT, FONT_BOLD, register_fonts
+from reports.numbers import number
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 _BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
@@ -130,8 +131,8 @@ def _table(df: pd.DataFrame, st, width: float):
 def _fmt(v) -> str:
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return ""
-    if isinstance(v, float):
-        return f"{v:g}"
+    if isinstance(v, int | float) and not isinstance(v, bool) or hasattr(v, "dtype"):
+        return number(v)  # Vietnamese: 7,5 and 1.234
     return str(v)
 
 
@@ -186,7 +187,7 @@ def department_pdf_bytes(data: ReportData, department: str, office: str,
     dist = views.distribution(data, levels)
     story.append(Paragraph(_esc(t("reports.section.distribution")), st["h2"]))
     story.append(charts.level_distribution(dist, views.level_names(data), dist.columns[0],
-                                           width=int(width)))
+                                           width=int(width), name_col=dist.columns[1]))
     story.append(_table(dist, st, width))
     needs = data.needs(period_id, on)
     needs = needs[needs["department"] == department]

@@ -16,6 +16,9 @@ of its own (voila#112). So:
 - Voilà's kernel websocket would run any `execute_request` a browser sends; this proxy passes
   only the widget messages (comm_*, kernel_info, comm_info) from the browser to the kernel, so
   the only code that runs is the dashboard's own.
+- The index (`/services/reports/`) lists the dashboards; downloads are plain links served here
+  (`export/<dashboard>.<xlsx|pdf>?<filter>`, reports.downloads), behind the same hub scope.
+- Voilà uses the `kns` template (reports.voila_template): `lab` with a Vietnamese loading screen.
 
 Run by the hub as a managed service: `python -m reports.service`.
 """
@@ -23,27 +26,33 @@ Run by the hub as a managed service: `python -m reports.service`.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import html
 import json
 import logging
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 from importlib import resources
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 from tornado import httpclient, ioloop, web, websocket
 
+from kynangso.errors import KnsError
 from kynangso.i18n import t
+from reports import downloads
+from reports.voila_template import TEMPLATE, write_template
 
 log = logging.getLogger("kns.reports")
 
@@ -113,7 +122,7 @@ def voila_command(python: str, port: int, prefix: str, pool_size: int = 1,
     return [
         python, "-m", "voila", str(dashboards_dir()), "--no-browser",
         "--Voila.ip=127.0.0.1", f"--Voila.port={port}", f"--Voila.base_url={prefix}",
-        "--Voila.auto_token=True", "--template=lab", "--theme=light",
+        "--Voila.auto_token=True", f"--template={TEMPLATE}", "--theme=light",
         "--VoilaConfiguration.show_tracebacks=False",
         "--VoilaConfiguration.preheat_kernel=True", f"--VoilaConfiguration.default_pool_size={pool_size}",
         "--MappingKernelManager.cull_interval=60", f"--MappingKernelManager.cull_idle_timeout={cull_idle_s}",
@@ -171,16 +180,109 @@ class CallbackHandler(HubOAuthCallbackHandler):
         self.hub_auth = hub_auth
 
 
+INDEX_CSS = """
+body {background: #f5f7fa}
+.kns-index {max-width: 1100px; margin: 0 auto; padding: 24px 16px}
+.kns-index h1 {color: #1F4E79; font-size: 28px; margin: 8px 0 6px}
+.kns-index .kns-cards {display: grid; grid-template-columns: repeat(auto-fit, minmax(280px, 1fr));
+                       gap: 16px; margin-top: 18px}
+.kns-index .kns-card {background: #fff; border: 1px solid #d0d7de; border-radius: 8px;
+                      padding: 18px 20px; display: flex; flex-direction: column}
+.kns-index .kns-card h2 {font-size: 19px; margin: 0 0 8px}
+.kns-index .kns-card h2 a {color: #1F4E79; text-decoration: none}
+.kns-index .kns-card p {flex: 1; color: #333; margin: 0 0 14px}
+.kns-index .kns-open {align-self: flex-start; background: #1F4E79; color: #fff; padding: 6px 16px;
+                      border-radius: 4px; text-decoration: none}
+.kns-bar {background: #fff; border-bottom: 1px solid #d0d7de; padding: 10px 16px}
+.kns-bar a {color: #1F4E79; text-decoration: none; margin-right: 18px}
+"""
+
+
 class IndexHandler(Base):
+    """The HR app's home: each dashboard with its name, what it shows and a link."""
+
     @web.authenticated
     def get(self):
-        links = "".join(
-            f"<li><a href='voila/render/{name}.ipynb'>{html.escape(t(f'reports.service.{name}'))}</a></li>"
+        e = html.escape
+        hub = self.hub_auth.hub_prefix
+        cards = "".join(
+            f"<section class='kns-card'><h2><a href='voila/render/{name}.ipynb'>"
+            f"{e(t(f'reports.service.{name}'))}</a></h2>"
+            f"<p>{e(t(f'reports.service.about.{name}'))}</p>"
+            f"<a class='kns-open' href='voila/render/{name}.ipynb' "
+            f"aria-label='{e(t('reports.service.open'))}: {e(t(f'reports.service.{name}'))}'>"
+            f"{e(t('reports.service.open'))}</a></section>"
             for name in DASHBOARDS)
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish(f"<!doctype html><html lang='vi'><meta charset='utf-8'>"
-                    f"<title>{html.escape(t('reports.service.title'))}</title>"
-                    f"<h1>{html.escape(t('reports.service.title'))}</h1><ul>{links}</ul></html>")
+        self.finish(
+            "<!doctype html><html lang='vi'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{e(t('reports.service.title'))}</title>"
+            f"<link rel='stylesheet' href='{e(url_path_join(hub, 'static/css/style.min.css'))}'>"
+            f"<style>{INDEX_CSS}</style></head><body>"
+            f"<nav class='kns-bar'><a href='{e(url_path_join(hub, 'home'))}'>"
+            f"{e(t('reports.service.home'))}</a>"
+            f"<span>{e(t('reports.service.title'))}</span></nav>"
+            f"<main class='kns-index'><h1>{e(t('reports.service.title'))}</h1>"
+            f"<p class='lead'>{e(t('reports.service.intro'))}</p>"
+            f"<div class='kns-cards'>{cards}</div></main></body></html>")
+
+
+class ReportCache:
+    """The report data for downloads, read at most every `max_age_s` (a download within that
+    time reuses it; a dashboard's own data may be as old as its page)."""
+
+    def __init__(self, loader=None, max_age_s: float = 120.0):
+        self.loader = loader or downloads.load_current
+        self.max_age_s = max_age_s
+        self.value = None
+        self.read_at = 0.0
+        self.lock = asyncio.Lock()
+
+    async def get(self):
+        async with self.lock:
+            if self.value is None or time.monotonic() - self.read_at > self.max_age_s:
+                self.value = await asyncio.get_running_loop().run_in_executor(None, self.loader)
+                self.read_at = time.monotonic()
+            return self.value
+
+
+class ExportHandler(Base):
+    """One click, one file: the Excel or PDF of a dashboard for the filter in the link."""
+
+    def initialize(self, hub_auth: HubOAuth, upstream: Upstream, cache: ReportCache):
+        super().initialize(hub_auth, upstream)
+        self.cache = cache
+
+    @web.authenticated
+    async def get(self, name: str, kind: str):
+        if name not in DASHBOARDS:
+            self.deny("not a dashboard")
+        given = {k: self.get_query_argument(k, "") for k in downloads.FILTERS[name]}
+        try:
+            data, office = await self.cache.get()
+            filename, mime, content = await asyncio.get_running_loop().run_in_executor(
+                None, downloads.build, data, office, name, kind, given)
+        except downloads.BadFilter as exc:
+            log.warning("reports: download %s.%s for %s refused: %s", name, kind,
+                        self.current_user["name"], exc.log_detail)
+            self.set_status(400)
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.finish("<!doctype html><html lang='vi'><meta charset='utf-8'>"
+                        f"<p>{html.escape(exc.user_message)}</p></html>")
+            return
+        except KnsError as exc:
+            log.warning("reports: download %s.%s failed: %s", name, kind, exc.log_detail)
+            raise web.HTTPError(500) from exc
+        log.info("reports: %s downloaded %s (%d bytes)", self.current_user["name"], filename,
+                 len(content))
+        self.set_header("Content-Type", mime)
+        self.set_header("Content-Disposition",
+                        f"attachment; filename=\"{filename.encode('ascii', 'replace').decode()}\"; "
+                        f"filename*=UTF-8''{quote(filename)}")
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.finish(content)
 
 
 class ProxyHandler(Base):
@@ -337,12 +439,16 @@ class ChannelsHandler(HubOAuthenticated, websocket.WebSocketHandler):
             self.conn.close()
 
 
-def make_app(prefix: str, upstream: Upstream, hub_auth: HubOAuth | None = None) -> web.Application:
+def make_app(prefix: str, upstream: Upstream, hub_auth: HubOAuth | None = None,
+             loader=None) -> web.Application:
     hub_auth = hub_auth or HubOAuth(cache_max_age=60)
     args = {"hub_auth": hub_auth, "upstream": upstream}
+    cache = ReportCache(loader)
     return web.Application(
         [
             (prefix, IndexHandler, args),
+            (url_path_join(prefix, r"export/([\w-]+)\.(xlsx|pdf)"), ExportHandler,
+             {**args, "cache": cache}),
             (url_path_join(prefix, "oauth_callback"), CallbackHandler, args),
             (url_path_join(prefix, rf"api/kernels/({KERNEL_ID})/channels"), ChannelsHandler, args),
             (url_path_join(prefix, rf"voila/query/({KERNEL_ID})"), ChannelsHandler,
@@ -374,6 +480,12 @@ def start_voila(prefix: str, python: str = sys.executable, **kwargs) -> tuple[su
     # need none of them. Voilà's own token goes through its environment, never its argv.
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTERHUB_")}
     env["JUPYTER_TOKEN"] = token
+    # The `kns` template (Vietnamese loading screen), written from the catalogue into a folder
+    # of this account's own, first on Voilà's search path.
+    templates = tempfile.mkdtemp(prefix="kns-voila-")
+    write_template(Path(templates))
+    atexit.register(shutil.rmtree, templates, ignore_errors=True)
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (templates, env.get("JUPYTER_PATH")) if p)
     proc = subprocess.Popen(cmd, cwd=str(dashboards_dir()), env=env)
     return proc, Upstream(f"http://127.0.0.1:{port}", token)
 

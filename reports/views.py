@@ -10,10 +10,19 @@ import pandas as pd
 from assessments.competency.framework import LEVEL_IDS
 from kynangso.i18n import t
 from reports.data import NOT_ASSESSED_RANK, ReportData
+from reports.numbers import number
 
 
 def h(key: str) -> str:
     return t(f"reports.col.{key}")
+
+
+def competence_label(data: ReportData, code: str) -> str:
+    """"KS.2 – Ký số văn bản điện tử": the code HR knows from the framework, with its name."""
+    try:
+        return f"{code} – {data.framework.competence(code).name}"
+    except KeyError:
+        return str(code)
 
 
 def level_names(data: ReportData) -> list[str]:
@@ -32,12 +41,17 @@ def distribution(data: ReportData, levels: pd.DataFrame) -> pd.DataFrame:
 
 
 def heatmap(data: ReportData, levels: pd.DataFrame) -> pd.DataFrame:
-    """Mean level (0 Chưa đạt … 3 Nâng cao) of the assessed people, department × competence."""
+    """Mean level (0 Chưa đạt … 3 Nâng cao) of the assessed people, competence × department.
+
+    One row per competence (its code and name fit in a row label, not in a column header),
+    one column per department.
+    """
     assessed = levels[levels["rank"] > NOT_ASSESSED_RANK]
-    table = assessed.pivot_table(index="department", columns="competence", values="rank",
-                                 aggfunc="mean").round(2)
-    table = table.reindex(columns=list(data.framework.competences))
-    table.index.name = h("department")
+    table = assessed.pivot_table(index="competence", columns="department", values="rank",
+                                 aggfunc="mean", observed=True).round(2)
+    table = table.reindex(index=list(data.framework.competences))
+    table.index = [competence_label(data, c) for c in table.index]
+    table.index.name = h("competence_name")
     table.columns.name = None
     return table.reset_index()
 
@@ -84,12 +98,13 @@ def needs(data: ReportData, frame: pd.DataFrame) -> pd.DataFrame:
         "recommended": h("recommended")})
 
 
-def needs_summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """Number of people below the required level, department × competence."""
+def needs_summary(data: ReportData, frame: pd.DataFrame) -> pd.DataFrame:
+    """Number of people below the required level, department × competence (code and name)."""
     if frame.empty:
-        return pd.DataFrame(columns=[h("department"), h("competence"), h("people")])
+        return pd.DataFrame(columns=[h("department"), h("competence_name"), h("people")])
     g = frame.groupby(["department", "competence"]).size().rename(h("people")).reset_index()
-    return g.rename(columns={"department": h("department"), "competence": h("competence")})
+    g["competence"] = g["competence"].map(lambda c: competence_label(data, c))
+    return g.rename(columns={"department": h("department"), "competence": h("competence_name")})
 
 
 def person_levels(data: ReportData, levels: pd.DataFrame, username: str) -> pd.DataFrame:
@@ -114,13 +129,14 @@ def person_history(data: ReportData, username: str) -> pd.DataFrame:
     """Level per competence (rows) and exam period (columns)."""
     hist = data.history[data.history["username"] == username]
     if hist.empty:
-        return pd.DataFrame(columns=[h("competence")])
+        return pd.DataFrame(columns=[h("competence_name")])
     hist = hist.assign(period=hist["period_id"].map(lambda p: _label(data, p)),
                        name=hist["level"].map(data.framework.level_name))
     order = [_label(data, p) for p in data.period_ids if p in set(hist["period_id"])]
     table = hist.pivot(index="competence", columns="period", values="name").reindex(columns=order)
     table = table.fillna("")
-    table.index.name = h("competence")
+    table.index = [competence_label(data, c) for c in table.index]
+    table.index.name = h("competence_name")
     table.columns.name = None
     return table.reset_index()
 
@@ -139,7 +155,7 @@ def person_exams(data: ReportData, username: str) -> pd.DataFrame:
     e = data.exams[data.exams["username"] == username]
     return pd.DataFrame({
         h("period"): e["period_id"].map(lambda p: _label(data, p)),
-        h("score"): e["earned"].map(lambda v: f"{v:g}") + "/" + e["possible"].map(lambda v: f"{v:g}"),
+        h("score"): e["earned"].map(number) + "/" + e["possible"].map(number),
         h("percent"): e["percent"],
     })
 

@@ -328,8 +328,23 @@ def shot(page, artifacts: Path, name: str) -> None:
     page.set_viewport_size(size)
 
 
+def period_label(assignment: str) -> str:
+    """The period as HR reads it: the exam's title, "kỳ N" and the due date (never its id)."""
+    due = next(d for a, d, _s in PERIODS if a == assignment)
+    return f"Bài kiểm tra (mẫu) – kỳ {assignment.rsplit('-', 1)[1]} ({due:%d/%m/%Y})"
+
+
 def period_option(assignment: str):
-    return lambda text_: text_.startswith(assignment + " ")
+    return lambda text_: text_ == period_label(assignment)
+
+
+def code_of(label: str) -> str:
+    """"VB.1 – Nhận biết …" → "VB.1" (tables show a competence's code with its name)."""
+    return label.split(" – ", 1)[0]
+
+
+def vn_float(text_: str) -> float:
+    return float(text_.replace(".", "").replace(",", "."))
 
 
 # --- the tests ------------------------------------------------------------------------------
@@ -347,8 +362,12 @@ def test_overview_numbers_follow_the_filters(reports_hub, page, artifacts, expec
         assert set(headers[2:]) == set(expected.level_name.values())
         shown = {r[0]: {h: int(v) for h, v in zip(headers[2:], r[2:], strict=True)} for r in rows}
         assert shown == expected.distribution(unit, upto)
+        # One row per competence ("VB.1 – name"), one column per unit, decimal commas.
         headers, rows = table(snap, "reports.section.heatmap")
-        shown = {r[0]: {h: (None if v == "–" else float(v)) for h, v in zip(headers[1:], r[1:],
+        by_comp = {code_of(r[0]): dict(zip(headers[1:], r[1:], strict=True)) for r in rows}
+        rows = [[u] + [by_comp[c][u] for c in expected.competences] for u in headers[1:]]
+        headers = [headers[0]] + expected.competences
+        shown = {r[0]: {h: (None if v == "–" else vn_float(v)) for h, v in zip(headers[1:], r[1:],
                                                                             strict=True)}
                  for r in rows}
         assert shown == expected.heatmap(unit, upto)
@@ -387,7 +406,7 @@ def test_profile_shows_the_chosen_persons_levels(reports_hub, page, artifacts, e
             level, required, period = shown[c]
             assert (level, required) == (expected.level_name[lv],
                                          expected.level_name[req[c]] if c in req else ""), c
-            assert period.startswith(assignment), (c, period)
+            assert period == (period_label(assignment) if assignment else ""), (c, period)
         # Gaps: the competences below the required level, as the recommendations list them.
         _h, rows = table(snap, "reports.section.recommendations")
         gaps = {c for _u, c, user in expected.needs(person.unit, upto) if user == username}
@@ -428,7 +447,7 @@ def test_needs_by_unit_and_excel(reports_hub, page, artifacts, expected, tmp_pat
         assert t("reports.ui.needs_count", people=len({r[2] for r in rows}), rows=len(rows)) \
             in snap["text"]
         headers, shown = table(snap, "reports.section.needs_summary")
-        assert {(r[0], r[1]): int(r[2]) for r in shown} == expected.needs_summary(unit)
+        assert {(r[0], code_of(r[1])): int(r[2]) for r in shown} == expected.needs_summary(unit)
         _h, listed = table(snap, "reports.section.needs")
         assert len(listed) == len(rows)
 
@@ -440,18 +459,15 @@ def test_needs_by_unit_and_excel(reports_hub, page, artifacts, expected, tmp_pat
     assert_clean(page, snap)
     shot(page, artifacts, "nhu-cau-dao-tao-after")
 
-    page.get_by_role("button", name=t("reports.ui.excel")).click()
-    link = page.get_by_text(t("reports.ui.download", name="nhu-cau-dao-tao-"))
-    link.wait_for(timeout=60_000)
-    with page.expect_download() as download:
-        link.click()
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_text(t("reports.ui.excel"), exact=True).click()
     path = tmp_path / download.value.suggested_filename
     download.value.save_as(path)
     book = load_workbook(path, read_only=True)
     summary = list(book[t("reports.sheet.needs_summary")].iter_rows(values_only=True))
-    assert summary[0][:3] == (t("reports.col.department"), t("reports.col.competence"),
+    assert summary[0][:3] == (t("reports.col.department"), t("reports.col.competence_name"),
                               t("reports.col.people"))
-    assert {(r[0], r[1]): int(r[2]) for r in summary[1:] if r[0]} == expected.needs_summary(TT)
+    assert {(r[0], code_of(r[1])): int(r[2]) for r in summary[1:] if r[0]} == expected.needs_summary(TT)
     listed = [r for r in book[t("reports.sheet.needs")].iter_rows(values_only=True) if r[0]][1:]
     assert len(listed) == len(expected.needs(TT))
     assert {(r[0], r[1]) for r in listed} == {(u, c) for u, c, _ in expected.needs(TT)}
@@ -470,3 +486,106 @@ def test_learner_and_instructor_get_403(reports_hub, page, username):
         assert page.locator(".kns-report").count() == 0
         # The hub's own refusal page, in Vietnamese (its technical detail stays in English).
         assert t("hub.error_403_help") in body
+
+
+# --- the HR app as one journey ----------------------------------------------------------------
+
+INDEX = "/services/reports/"
+# English words that upstream components (Voilà, JupyterLab, ipywidgets, the browser's
+# defaults) would show; none belongs on an HR page. "Excel" and "PDF" are product names.
+UPSTREAM_ENGLISH = re.compile(
+    r"\b(Executing|Running|Reading|Loading|Download|Export|Error|Exception|Traceback|None|NaN|"
+    r"nan|null|undefined|True|False|Kernel|Voil[aà]|Jupyter|Notebook|Save|Cancel|Close|Submit|"
+    r"Select|Search|Page|of|the|and|Dashboard|Report|Filter|All|Department|Period)\b")
+# Ids that must show as names: exam periods (assignments), the exam course, the items.
+RAW_IDS = re.compile(r"\bky-\d\b|" + re.escape(COURSE) + "|"
+                     + "|".join(re.escape(it.grade_id) for it in ITEMS))
+
+
+def assert_names_and_vietnamese(text: str, competences: dict[str, str], where: str) -> None:
+    """No upstream English, no raw id, every competence code beside its name, and no
+    decimal point between digits (Vietnamese writes 7,5)."""
+    found = UPSTREAM_ENGLISH.search(text)
+    assert found is None, f"{where}: {found.group(0)!r} in …{text[max(0, found.start() - 80):found.end() + 80]}…"
+    found = RAW_IDS.search(text)
+    assert found is None, f"{where}: raw id {found.group(0)!r} in …{text[max(0, found.start() - 80):found.end() + 80]}…"
+    for code, name in competences.items():
+        for m in re.finditer(rf"(?<![\w.]){re.escape(code)}(?![\w.])", text):
+            after = text[m.end():m.end() + 4 + 6].lstrip(" \t–-:\n")
+            assert after.startswith(name[:6]), f"{where}: {code} without its name: …{text[m.start():m.end() + 40]!r}"
+    found = re.search(r"\d\.\d(?!\d{2})|\d\.\d{1,2}\b", text)
+    assert found is None, f"{where}: decimal point in …{text[max(0, found.start() - 60):found.end() + 60]}…"
+
+
+def visible_text(page) -> str:
+    # ipywidgets writes dropdown options with non-breaking spaces.
+    return page.evaluate("() => document.body.innerText").replace("\xa0", " ")
+
+
+def test_hr_journey_index_navigation_filter_and_one_click_excel(reports_hub, page, artifacts,
+                                                                expected, tmp_path):
+    """HR's whole visit: the Vietnamese index, each dashboard reached from it and from the
+    others' navigation, a filter, and an Excel file that downloads on one click and opens.
+    Every page's visible text is checked for upstream English, raw ids and decimal points."""
+    from openpyxl import load_workbook
+
+    fw = yaml.safe_load((resources.files("assessments.competency") / "framework.yaml")
+                        .read_text(encoding="utf-8"))
+    competences = {c["id"]: c["name"] for area in fw["areas"] for c in area["competences"]}
+
+    log_in(page, reports_hub, "nhansu01", INDEX)
+    text = visible_text(page)
+    for name in NAMES:
+        assert t(f"reports.service.{name}") in text
+        assert t(f"reports.service.about.{name}") in text
+    assert_names_and_vietnamese(text, competences, "index")
+    shot(page, artifacts, "hr-index")
+
+    # From the index to the overview.
+    page.get_by_role("link", name=t("reports.service.tong-quan")).first.click()
+    page.locator(".kns-report h3").first.wait_for(timeout=180_000)
+    assert_names_and_vietnamese(visible_text(page), competences, "tong-quan")
+    shot(page, artifacts, "hr-tong-quan")
+
+    # The dashboards' own navigation: to the profile, then to the needs.
+    nav = page.locator(".kns-nav")
+    nav.get_by_role("link", name=t("reports.service.ho-so-ca-nhan")).click()
+    page.wait_for_url("**/ho-so-ca-nhan.ipynb", timeout=60_000)
+    page.locator(".kns-report h3").first.wait_for(timeout=180_000)
+    assert_names_and_vietnamese(visible_text(page), competences, "ho-so-ca-nhan")
+    shot(page, artifacts, "hr-ho-so-ca-nhan")
+
+    page.locator(".kns-nav").get_by_role("link", name=t("reports.service.nhu-cau-dao-tao")).click()
+    page.wait_for_url("**/nhu-cau-dao-tao.ipynb", timeout=60_000)
+    page.locator(".kns-report h3").first.wait_for(timeout=180_000)
+    snap = page.evaluate(SNAPSHOT_JS)
+    choose(page, t("reports.ui.department"), lambda o: o == TT)
+    snap = changed(page, snap)
+    assert_names_and_vietnamese(visible_text(page), competences, "nhu-cau-dao-tao")
+    shot(page, artifacts, "hr-nhu-cau-dao-tao")
+
+    # One click on "Xuất Excel" and the file arrives, with the unit chosen above.
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_text(t("reports.ui.excel"), exact=True).click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.suffix == ".xlsx"
+    book = load_workbook(path, read_only=True)
+    listed = [r for r in book[t("reports.sheet.needs")].iter_rows(values_only=True) if r[0]][1:]
+    assert len(listed) == len(expected.needs(TT))
+    assert {r[0] for r in listed} == {TT}
+
+    # And back to the index from a dashboard.
+    page.locator(".kns-nav").get_by_role("link", name=t("reports.service.index")).click()
+    page.wait_for_url("**" + INDEX, timeout=60_000)
+    assert t("reports.service.about.tong-quan") in visible_text(page)
+
+
+def test_loading_message_is_vietnamese(reports_hub, page):
+    """While Voilà runs the dashboard, is the message Vietnamese (not "Executing 2 of 2")?
+    Read from the page as the browser receives it: the loading block is gone once rendered."""
+    log_in(page, reports_hub, "nhansu01", INDEX)
+    body = page.request.get(reports_hub.url + DASHBOARD.format("tong-quan")).text()
+    shown = re.search(r'id="loading_text"[^>]*>([^<]*)<', body)
+    assert shown and shown.group(1).strip() == t("reports.service.loading")
+    assert "Executing" not in body and "Running " not in body

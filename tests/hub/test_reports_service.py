@@ -64,7 +64,7 @@ def test_traversal_refused(hub, login, raw):
 @pytest.mark.browser
 def test_hr_uses_the_dashboard_in_a_browser(hub):
     """Through the hub: does HR's browser log in, open the overview, and get an Excel file from
-    the button (the click reaches the kernel over the filtered socket and the link comes back)?"""
+    one click on "Xuất Excel" (a link the reports service answers, behind the hub's scope)?"""
     import shutil
 
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
@@ -83,10 +83,7 @@ def test_hr_uses_the_dashboard_in_a_browser(hub):
         page.click("#login_submit")
         page.wait_for_url("**" + DASHBOARD, timeout=180_000)
         page.get_by_text("Số cán bộ trong phạm vi đã chọn:").wait_for(timeout=180_000)
-        page.get_by_role("button", name="Xuất Excel").click()
-        link = page.get_by_text("Tải tệp tong-quan-")
-        link.wait_for(timeout=60_000)
-        with page.expect_download() as download:
-            link.click()
+        with page.expect_download(timeout=120_000) as download:
+            page.get_by_text("Xuất Excel", exact=True).click()
         assert download.value.suggested_filename.endswith(".xlsx")
         browser.close()

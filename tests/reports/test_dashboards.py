@@ -23,17 +23,18 @@ def test_overview_filters(data):
     view.department.value = "Phòng Kinh tế"
     assert "Số cán bộ trong phạm vi đã chọn: 2" in view.body.value
     view.period.value = "thi-nang-luc/ky-1"
-    assert "ky-1 (31/03/2026)" in view.body.value
+    assert "Bài kiểm tra (mẫu) – kỳ 1 (31/03/2026)" in view.body.value
 
 
 def test_department_pdf_needs_a_department(data):
-    """Is HR told to choose a department, next to the button, instead of getting an error?"""
+    """Is the department PDF offered only once a department is chosen (greyed, saying why,
+    before), and do the download links follow the filters?"""
     view = Overview(data, "VP")
-    view.pdf.click()
-    assert "Hãy chọn một đơn vị" in view.message.value
+    assert "kns-off" in view.link.value and "export/tong-quan.pdf" not in view.link.value
+    assert "export/tong-quan.xlsx" in view.link.value
     view.department.value = "Phòng Kinh tế"
-    view.pdf.click()
-    assert view.message.value == "" and "data:application/pdf;base64," in view.link.value
+    assert "export/tong-quan.pdf?department=Ph%C3%B2ng+Kinh+t%E1%BA%BF" in view.link.value
+    assert "kns-off" not in view.link.value
 
 
 def test_profile_shows_history_and_gaps(data):
@@ -41,7 +42,7 @@ def test_profile_shows_history_and_gaps(data):
     view = Profile(data, "VP")
     view.person.value = "an"
     body = view.body.value
-    for expected in ("Nguyễn Thị An", "ky-1 (31/03/2026)", "ky-2 (30/09/2026)", "Văn bản điện tử",
+    for expected in ("Nguyễn Thị An", "Bài kiểm tra (mẫu) – kỳ 1 (31/03/2026)", "Bài kiểm tra (mẫu) – kỳ 2 (30/09/2026)", "Văn bản điện tử",
                      "Đã hoàn thành", "KS.2", "Ký số văn bản"):
         assert expected in body
 
@@ -106,7 +107,7 @@ def test_overview_notebook_numbers(executed):
     assert "Số cán bộ trong phạm vi đã chọn: 4" in text
     assert "Tổng quan đơn vị" in text
     assert "Văn phòng HĐND và UBND phường Hòa Bình" in text
-    assert "ky-2 (30/09/2026)" in text
+    assert "Bài kiểm tra (mẫu) – kỳ 2 (30/09/2026)" in text
 
 
 def test_needs_notebook_numbers(executed):
@@ -129,3 +130,19 @@ def test_reload_reads_the_data_again(data):
     view.reload.click()
     assert calls == [1] and view.office == "VP mới" and view.message.value == ""
     assert Needs(data, "VP").reload.disabled  # nothing to reload from when data was given
+
+
+def test_filters_show_their_label_before_any_choice(data):
+    """Does each filter show "Tất cả" / the latest period rather than an empty box (a Dropdown
+    whose value is None shows nothing), and do the counts on the needs chart stay whole?"""
+    from kynangso.i18n import t
+
+    # The browser shows the option at `index`; a None value syncs index None (empty box).
+    for view in (Overview(data, "VP"), Needs(data, "VP")):
+        assert view.department.index == 0 and view.department.label == t("reports.ui.all")
+        assert view.period.index == 0 and view.period.label == t("reports.latest_period")
+    assert Needs(data, "VP").competence.index == 0
+    assert Overview(data, "VP").position.index == 0
+    assert Profile(data, "VP").period.index == 0
+    body = Needs(data, "VP").body.value
+    assert ">0,5<" not in body and ">1,5<" not in body

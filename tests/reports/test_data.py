@@ -45,7 +45,7 @@ def test_levels_as_of_first_period(data):
 def test_evidence_names_items_and_date(data):
     """Does each level say which items, with points, and which date it comes from?"""
     row = level(data, "an", "VB.1")
-    assert row["items"] == "vb1-cb1 (2/2), vb1-cb2 (3/3), vb1-tt1 (4/5)"
+    assert row["items"] == "Câu 1 (2/2), Câu 2 (3/3), Câu 3 (4/5)"
     assert pd.Timestamp(row["date"]).date().isoformat() == "2026-09-30"
 
 
@@ -170,8 +170,20 @@ def test_late_penalty_gives_net_evidence(tmp_path):
     # chi: everything full in ky-2 but zeroed: co_ban 0/5 -> chua_dat, from ky-2.
     row = level(d, "chi", "VB.1")
     assert (row["level"], row["period_id"]) == ("chua_dat", "thi-nang-luc/ky-2")
-    assert row["items"].startswith("vb1-cb1 (0/2), vb1-cb2 (0/3)")
+    assert row["items"].startswith("Câu 1 (0/2), Câu 2 (0/3)")
     # an: VB.1 co_ban (2 + 3) * 0.5 = 2.5/5 = .5 < .6 -> chua_dat (was thanh_thao on time).
     row = level(d, "an", "VB.1")
     assert row["level"] == "chua_dat"
-    assert row["items"].startswith("vb1-cb1 (1/2), vb1-cb2 (1.5/3)")
+    assert row["items"].startswith("Câu 1 (1/2), Câu 2 (1,5/3)")
+
+
+def test_gradebook_not_created_yet_is_skipped(office, tmp_path):
+    """Does a configured exam course with no gradebook yet (nothing graded on a fresh install)
+    leave the reports working on the other courses, instead of failing them all?"""
+    from reports.data import GradebookSource, load
+
+    platform, sources = office
+    missing = GradebookSource(f"sqlite:///{tmp_path / 'moi' / 'gradebook.db'}", tmp_path / "moi")
+    d = load(platform, [missing, *sources])
+    assert len(d.periods) == 2
+    assert not (tmp_path / "moi" / "gradebook.db").exists()

@@ -310,3 +310,85 @@ def test_dashboard_works_in_a_browser_through_the_proxy(proxy, tmp_path):
         page.screenshot(path=str(tmp_path / "tong-quan.png"), full_page=True)
         browser.close()
     assert refused == [], refused
+
+
+# --- the HR app: index, one-click downloads, Vietnamese loading screen ----------------------
+
+def test_index_is_a_styled_vietnamese_page(proxy):
+    """Does the index show each dashboard with its title, a one-line description and a link,
+    styled like the hub's pages (the hub's stylesheet), with a way back to the hub?"""
+    from kynangso.i18n import t
+
+    base, _ = proxy
+    r = get(base, "", "nhansu01")
+    page = r.content.decode("utf-8")
+    assert "<html lang='vi'" in page or '<html lang="vi"' in page
+    assert "/hub/static/css/style.min.css" in page
+    for name in service.DASHBOARDS:
+        assert f"voila/render/{name}.ipynb" in page
+        assert html.escape(t(f"reports.service.{name}")) in page
+        assert html.escape(t(f"reports.service.about.{name}")) in page
+    assert "/hub/home" in page
+
+
+def test_excel_downloads_in_one_request_with_the_filter(proxy):
+    """Does HR get the needs list of one unit as an .xlsx attachment straight from a link?"""
+    import io
+
+    from openpyxl import load_workbook
+
+    from kynangso.i18n import t
+
+    base, _ = proxy
+    r = get(base, "export/nhu-cau-dao-tao.xlsx", "nhansu01",
+            params={"department": "Văn phòng HĐND và UBND"})
+    assert r.status_code == 200, r.text[:300]
+    assert r.headers["Content-Type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert r.headers["Content-Disposition"].startswith("attachment;")
+    book = load_workbook(io.BytesIO(r.content))
+    rows = list(book[t("reports.sheet.needs")].iter_rows(min_row=2, values_only=True))
+    assert rows and {row[0] for row in rows} == {"Văn phòng HĐND và UBND"}
+
+
+def test_pdf_downloads_in_one_request(proxy):
+    """Does HR get a person's PDF report straight from a link?"""
+    base, _ = proxy
+    r = get(base, "export/ho-so-ca-nhan.pdf", "nhansu01", params={"person": "an"})
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+
+
+def test_download_refused_to_a_learner(proxy):
+    """Attack: a learner (no reports scope) asks for the office's Excel file directly.
+    The test fails if any byte of it is served."""
+    base, _ = proxy
+    r = get(base, "export/nhu-cau-dao-tao.xlsx", "hocvien01")
+    assert r.status_code == 403
+    assert not r.content.startswith(b"PK")
+    assert get(base, "export/tong-quan.xlsx", None).status_code == 302
+
+
+@pytest.mark.parametrize("path, params", [
+    ("export/tong-quan.xlsx", {"department": "Phòng không có"}),
+    ("export/tong-quan.xlsx", {"period": "../../etc/passwd"}),
+    ("export/ho-so-ca-nhan.pdf", {"person": "khong-co-ai"}),
+    ("export/tong-quan.pdf", {}),
+    ("export/khac.xlsx", {}),
+])
+def test_bad_download_filter_explained(proxy, path, params):
+    """Is a download with an unknown unit, period or person (a crafted link) refused with a
+    Vietnamese sentence, and nothing else served?"""
+    base, _ = proxy
+    r = get(base, path, "nhansu01", params=params)
+    assert r.status_code in (400, 403, 404)
+    assert not r.content.startswith((b"PK", b"%PDF"))
+
+
+def test_loading_screen_is_vietnamese(hr_page):
+    """Does the page Voilà sends say, while it loads, a Vietnamese sentence instead of
+    "Executing 2 of 2" / "Running tong-quan..."?"""
+    from kynangso.i18n import t
+
+    page = hr_page.content.decode("utf-8")
+    assert "Executing" not in page and "Running " not in page and "Reading " not in page
+    assert html.escape(t("reports.service.loading")) in page or t("reports.service.loading") in page
