@@ -50,6 +50,7 @@ from jupyterhub.utils import url_path_join
 from tornado import httpclient, ioloop, web, websocket
 
 from kynangso.errors import KnsError
+from kynangso.hub.service_base import error_page
 from kynangso.i18n import t
 from reports import downloads
 from reports.voila_template import TEMPLATE, write_template
@@ -163,8 +164,10 @@ class Base(HubOAuthenticated, web.RequestHandler):
 
     def write_error(self, status_code, **kwargs):
         key = {403: "forbidden", 404: "forbidden"}.get(status_code, "failed")
+        title = t("hub.error_403_title" if key == "forbidden" else "hub.error_500_title")
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish(f"<!doctype html><meta charset='utf-8'><p>{html.escape(t(f'reports.service.{key}'))}</p>")
+        self.finish(error_page(title, t(f"reports.service.{key}"),
+                               url_path_join(self.hub_auth.hub_prefix, "home")))
 
     def deny(self, why: str):
         log.warning("reports: refused %s %s for %s: %s", self.request.method, self.request.path,

@@ -20,6 +20,7 @@ from pathlib import Path
 from kynangso.exams import MANAGE_SCOPE
 from kynangso.exams import SERVICE_NAME as EXAMS_SERVICE
 from kynangso.hub.auth import directory_post_auth_hook
+from kynangso.hub.navigation import page_navigation
 from kynangso.i18n import t
 from kynangso.models import ROLES
 from kynangso.progress import READ_OTHERS_SCOPE
@@ -119,6 +120,10 @@ def apply_config(settings: Settings, c, env: HubEnvironment) -> None:
         "kns_isolated": isolated,
         "kns_demo": bool(settings["office"].get("demo")),
         "kns_office_name": settings["office"]["name"],
+        # Per user: the services menu and home links of their role (kynangso.hub.navigation).
+        "kns_nav": partial(page_navigation, base_url=hub["base_url"].rstrip("/") + "/",
+                           exams=EXAMS_SERVICE, formgrader=settings["exams"]["course_id"],
+                           reports=REPORTS_SERVICE),
     }
 
     _apply_auth(settings, c, env)
@@ -197,6 +202,7 @@ def _apply_services(settings: Settings, c, env: HubEnvironment) -> None:
             "url": progress_url,
             "command": [env.python, "-m", "kynangso.progress.service"],
             "oauth_no_confirm": True,
+            "display": False,  # a JSON API for the servers, not a page for people
             **service_options(settings, env, PROGRESS_SERVICE),
         }
     )
@@ -208,6 +214,7 @@ def _apply_services(settings: Settings, c, env: HubEnvironment) -> None:
             "url": signing_url,
             "command": [env.python, "-m", "sandbox.signing.service"],
             "oauth_no_confirm": True,
+            "display": False,  # a JSON API for the servers, not a page for people
             **service_options(settings, env, SIGNING_SERVICE),
         }
     )

@@ -16,6 +16,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -24,12 +25,17 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader
 from jupyterhub._data import DATA_FILES_PATH
 from jupyterhub.utils import url_path_join
 
+from kynangso.hub.navigation import page_navigation
 from kynangso.i18n import catalogue, t
 
 ROOT = Path(__file__).resolve().parents[2]
 OURS = ROOT / "hub_config" / "templates"
 ORIGINALS = Path(DATA_FILES_PATH) / "templates"
 OFFICE = "Văn phòng HĐND và UBND xã Minh Tân"
+FORMGRADER = "thi-nang-luc"
+# Displayed services as JupyterHub passes them (every one the user may reach), in the hub's order.
+SERVICES = [{"name": name, "href": f"/services/{name}/"}
+            for name in ("progress", "signing", "exams", FORMGRADER, "reports")]
 
 # Translated copies of JupyterHub's templates (must keep their structure) and our own pages.
 TRANSLATED = [
@@ -74,12 +80,18 @@ class FakeSpawner:
 
 
 @dataclass
+class FakeGroup:
+    name: str
+
+
+@dataclass
 class FakeUser:
-    """The parts of jupyterhub.user.User the templates read."""
+    """The parts of jupyterhub.user.User the templates (and kynangso.hub.navigation) read."""
 
     name: str
     spawners: dict[str, FakeSpawner] = field(default_factory=lambda: {"": FakeSpawner()})
     admin: bool = False
+    groups: list[FakeGroup] = field(default_factory=list)
 
     @property
     def json_escaped_name(self) -> str:
@@ -148,6 +160,8 @@ def template_vars(isolated: bool, demo: bool) -> dict:
         "kns_isolated": isolated,
         "kns_demo": demo,
         "kns_office_name": OFFICE,
+        "kns_nav": partial(page_navigation, base_url="/", exams="exams", formgrader=FORMGRADER,
+                           reports="reports"),
     }
 
 
@@ -162,7 +176,7 @@ def namespace(user: FakeUser | None, isolated: bool = True, demo: bool = False, 
         logout_url="/hub/logout",
         static_url=static_url,
         version_hash="20261126091500",
-        services=[{"name": "Báo cáo", "href": "/services/reports/"}] if user else [],
+        services=SERVICES if user else [],
         parsed_scopes={"admin-ui": {}} if user and user.admin else {},
         expanded_scopes=set(),
         xsrf="2|xsrf-token-value",
@@ -191,7 +205,11 @@ def learner(active=False, pending=None, named=False):
     if named:
         spawners["thuc-hanh"] = FakeSpawner(name="thuc-hanh", active=True, ready=True, last_activity=NOW)
         spawners["on-tap"] = FakeSpawner(name="on-tap")
-    return FakeUser(LEARNER, spawners)
+    return FakeUser(LEARNER, spawners, groups=[FakeGroup("hocvien")])
+
+
+def staff(name: str, group: str, admin: bool = False) -> FakeUser:
+    return FakeUser(name, admin=admin, groups=[FakeGroup(group)])
 
 
 def login_page(**kw):
@@ -213,11 +231,16 @@ def error_page(code, status, message=""):
                 message_html="", extra_error_html="", exception=None)
 
 
-def token_page(max_seconds=0):
-    token = FakeToken("a1", "Sổ tay dữ liệu", ["read:users!user=hocvien01"], NOW, NOW, None)
-    client = {"token_id": "o1", "description": "Không gian học tập của hocvien01",
+def token_page(max_seconds=0, user=None):
+    """An instructor's token page (learners get a sentence instead), with JupyterHub's own notes."""
+    token = FakeToken("a1", "Sổ tay dữ liệu", ["read:users!user=giangvien01"], NOW, NOW, None)
+    server = FakeToken("a2", "Server at /user/giangvien01/", ["access:servers"], NOW, NOW, None)
+    client = {"token_id": "o1", "description": "Server at /user/giangvien01/",
               "last_activity": None, "created": NOW, "tokens": [token]}
-    return dict(user=learner(), api_tokens=[token], oauth_clients=[client],
+    service = {"token_id": "o2", "description": "JupyterHub service reports",
+               "last_activity": None, "created": NOW, "tokens": [token]}
+    return dict(user=user or staff("giangvien01", "giangvien"), api_tokens=[token, server],
+                oauth_clients=[client, service],
                 token_expires_in_options_html="", token_expires_in_max_seconds=max_seconds)
 
 
@@ -260,6 +283,7 @@ CASES = {
     "error-418": ("error.html", error_page(418, "I'm a Teapot")),
     "logout": ("logout.html", dict(user=None)),
     "token": ("token.html", token_page()),
+    "token-learner": ("token.html", token_page(user=learner())),
     "oauth": ("oauth.html", dict(
         user=learner(),
         oauth_client=FakeOAuthClient("Báo cáo kết quả học tập", "/services/reports/oauth_callback"),
@@ -408,7 +432,8 @@ def test_sync_rendering_matches(case):
 
 # --- same structure as JupyterHub's pages -----------------------------------------------
 
-STRUCTURE_CASES = [c for c, (name, _) in CASES.items() if name in TRANSLATED]
+# The learner's token page is deliberately not JupyterHub's (no form, no token list).
+STRUCTURE_CASES = [c for c, (name, _) in CASES.items() if name in TRANSLATED and c != "token-learner"]
 
 
 @pytest.mark.parametrize("case", STRUCTURE_CASES)
@@ -524,9 +549,12 @@ def test_home_buttons():
     running = Page(render_case("home-running"))
     assert t("hub.home_stop") in running.text and running.find("a", id="stop")
     assert t("hub.home_open") in running.text
-    for key in ("nav_home", "nav_token", "logout", "nav_change_password"):
+    for key in ("nav_home", "logout", "nav_change_password"):
         assert t(f"hub.{key}") in running.text, key
     assert t("hub.nav_admin") not in running.text
+    assert t("hub.nav_token") not in running.text  # tokens are for staff
+    instructor = Page(render("home.html", **home_page(staff("giangvien01", "giangvien"))))
+    assert t("hub.nav_token") in instructor.text
 
 
 def test_home_admin_link():
@@ -573,17 +601,76 @@ def test_error_pages_explain_common_codes(code):
     assert str(code) in text and "chi tiết từ máy chủ" in text
 
 
-def test_error_page_keeps_a_specific_reason():
-    """Is a reason more specific than the standard phrase kept as the technical detail?"""
-    reason = "Action is not authorized with current scopes; requires any of [admin-ui]"
-    text = Page(render("error.html", **error_page(403, reason))).text
-    assert t("hub.error_403_title") in text and reason in text
+def test_error_page_keeps_our_reason_not_upstream_english():
+    """Is a Vietnamese reason from our own code kept as the detail, once, while JupyterHub's
+    English reason (the status line often repeats the message) stays off the page (issue 12)?"""
+    english = "You do not have permission to access JupyterHub service reports"
+    text = Page(render("error.html", **error_page(403, english, message=english))).text
+    assert t("hub.error_403_title") in text and "permission" not in text
+    assert t("hub.error_detail") not in text  # no empty "technical detail" heading
+    ours = "Bài thi «tong-hop» hiện không mở cho nhóm của Anh/Chị."
+    text = Page(render("error.html", **error_page(403, ours, message=ours))).text
+    assert text.count(ours) == 1
 
 
 def test_error_page_other_code():
-    """Does an uncommon code still get a Vietnamese sentence with the code?"""
+    """Does an uncommon code still get a Vietnamese title and sentence with the code?"""
     text = Page(render_case("error-418")).text
     assert t("hub.error_other_help", code=418) in text
+    assert t("hub.error_other_title") in text and "Teapot" not in text
+
+
+def menu(user: FakeUser) -> list[tuple[str, str]]:
+    page = Page(render("home.html", **home_page(user)))
+    return [(a["href"], a.get("class")) for a in page.find("a") if a.get("class") == "dropdown-item"]
+
+
+@pytest.mark.parametrize(("user", "expected"), [
+    (learner(), [("/services/exams/", "hub.menu_exams_learner")]),
+    (staff("giangvien01", "giangvien"), [("/services/exams/", "hub.menu_exams_desk"),
+                                         (f"/services/{FORMGRADER}/", "hub.menu_formgrader")]),
+    (staff("nhansu01", "nhansu"), [("/services/reports/", "hub.menu_reports")]),
+    (staff("quantri", "quantri", admin=True), [("/services/exams/", "hub.menu_exams_desk"),
+                                                (f"/services/{FORMGRADER}/", "hub.menu_formgrader"),
+                                                ("/services/reports/", "hub.menu_reports")]),
+], ids=["learner", "instructor", "hr", "admin"])
+def test_services_menu_by_role(user, expected):
+    """Does the services menu list only the role's services, by Vietnamese name, never the
+    servers' JSON APIs (progress, signing), and the home page link to the role's pages?"""
+    html = render("home.html", **home_page(user))
+    items = re.findall(r'<a class="dropdown-item" href="([^"]+)">([^<]*)</a>', html)
+    assert items == [(href, t(key)) for href, key in expected]
+    assert "/services/progress/" not in html and "/services/signing/" not in html
+    links = {a["id"]: a["href"] for a in Page(html).find("a") if a.get("id", "").startswith("kns-link-")}
+    if user.name == LEARNER:
+        assert links == {"kns-link-course": "/hub/spawn/" + LEARNER}
+    else:
+        assert set(links.values()) == {href for href, _ in expected}
+
+
+def test_token_page_not_for_learners():
+    """Does a learner get a sentence and the way home, with no token form and nothing to revoke?"""
+    page = Page(render_case("token-learner"))
+    assert t("hub.token_not_for_learners") in page.text
+    assert not page.find("form", id="request-token-form")
+    assert t("hub.token_revoke") not in page.text
+
+
+def test_token_notes_of_jupyterhub_in_vietnamese():
+    """Are JupyterHub's own token notes and client names ("Server at …", "JupyterHub service …")
+    shown in Vietnamese on the staff's token page?"""
+    text = Page(render_case("token")).text
+    assert "Server at" not in text and "JupyterHub service" not in text
+    assert t("hub.token_note_server", url="/user/giangvien01/") in text
+    assert t("hub.token_note_service", name="reports") in text  # an instructor has no reports menu
+
+
+def test_spawn_progress_events_in_vietnamese():
+    """Does the spawn-pending page turn JupyterHub's English progress events into Vietnamese?"""
+    html = render_case("spawn_pending")
+    for key in ("requested", "starting", "ready", "failed", "other"):
+        assert json.dumps(t(f"hub.spawn_progress_{key}")) in html, key
+    assert '"Server requested"' in html and '"Spawning server..."' in html
 
 
 def test_token_expiry_choices_follow_the_hub_limit():
