@@ -43,6 +43,7 @@ from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuth
 from jupyterhub.utils import url_path_join
 from tornado import httpclient, ioloop, web, websocket
 
+from kynangso.hub import COOKIE_OPTIONS
 from kynangso.i18n import t
 
 log = logging.getLogger("kns.reports")
@@ -238,10 +239,6 @@ class ProxyHandler(Base):
             return await self._forward(rel)
         self.deny("not allow-listed")
 
-    def check_xsrf_cookie(self):
-        # Only the kernel-shutdown POST is forwarded, and only for the caller's own kernel.
-        return
-
     @web.authenticated
     def put(self, rel: str):
         self.deny("method")
@@ -351,7 +348,10 @@ def make_app(prefix: str, upstream: Upstream, hub_auth: HubOAuth | None = None) 
         ],
         cookie_secret=os.urandom(32),
         hub_auth=hub_auth,
+        # Tornado does not check before the handler; HubOAuth does, on every cookie-authenticated
+        # POST (Voilà's kernel-shutdown beacon sends `_xsrf` from the cookie).
         xsrf_cookies=False,
+        xsrf_cookie_kwargs=dict(COOKIE_OPTIONS),
     )
 
 
