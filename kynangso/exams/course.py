@@ -290,13 +290,13 @@ def _install_course(where: ExamPlaces, src: Path, owner: tuple[int, int]) -> Non
 
 
 def set_duedate(where: ExamPlaces, exam: str, due: dt.datetime,
-                own: dict[str, dt.datetime] | None = None, create: bool = False) -> None:
+                own: dict[str, dt.datetime] | None = None) -> None:
     """Write the exam's due date (the latest window close, which formgrader shows) into the
     gradebook, and each learner's own due date (`own`: from the desk's record of their
     window, kynangso.exams.windows.lateness) as an extension of their submission, which may be
     negative. nbgrader's late penalty reads the learner's own due date, so one group's window
-    never decides another group's lateness. Submissions not yet in the gradebook are created
-    only with `create` (after collect, before autograde).
+    never decides another group's lateness. A submission not yet in the gradebook is created
+    once it has been collected (autograde keeps the extension), never before.
 
     Run by the grading worker as the grader account. A gradebook that is not a regular file
     (a link planted in the course folder) is refused rather than followed."""
@@ -321,7 +321,7 @@ def set_duedate(where: ExamPlaces, exam: str, due: dt.datetime,
             try:
                 gb.find_submission(exam, student)
             except MissingEntry:
-                if not create or not (where.course / "submitted" / student / exam).is_dir():
+                if not (where.course / "submitted" / student / exam).is_dir():
                     continue  # not collected: autograde will not create it either
                 gb.update_or_create_student(student)
             gb.update_or_create_submission(exam, student, extension=extension)

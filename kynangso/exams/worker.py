@@ -39,11 +39,11 @@ log = logging.getLogger("kns.exams.worker")
 POLL_SECONDS = 2
 
 
-def due_date(db_url: str, where: course.ExamPlaces, exam: str, create: bool = False) -> None:
+def due_date(db_url: str, where: course.ExamPlaces, exam: str) -> None:
     found = windows.windows(db_url, exam)
     if found:
         own = {name: record.due_date() for name, record in windows.lateness(db_url, exam).items()}
-        course.set_duedate(where, exam, max(w.closes_at for w in found), own, create)
+        course.set_duedate(where, exam, max(w.closes_at for w in found), own)
 
 
 def grade(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
@@ -65,7 +65,7 @@ def grade(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
             return "failed", t("exams.grading.failed", exam=exam, step=step[1])
         out = proc.stdout
         if step[1] == "collect":
-            due_date(db_url, where, exam, create=True)
+            due_date(db_url, where, exam)
     result = json.loads(out)
     log.info("grading %s done: %s", exam, result)
     return "done", t("exams.grading.done", exam=exam, graded=len(result["graded"]),

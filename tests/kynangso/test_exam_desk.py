@@ -218,10 +218,7 @@ def test_own_due_dates_go_into_the_gradebook_as_extensions(tmp_path):
     (where.course / "submitted" / "an" / "van-ban").mkdir(parents=True)
     a_close, b_close = T0 + dt.timedelta(minutes=30), T0 + dt.timedelta(minutes=90)
     own = {"an": a_close - dt.timedelta(microseconds=1), "binh": b_close}
-    set_duedate(where, "van-ban", a_close, own)  # nothing collected yet: no submission made
-    with Gradebook(where.gradebook_url, course_id="c") as gb:
-        assert gb.assignment_submissions("van-ban") == []
-    set_duedate(where, "van-ban", b_close, own, create=True)  # after collect: only "an"
+    set_duedate(where, "van-ban", b_close, own)  # "binh" is not collected: no submission made
     with Gradebook(where.gradebook_url, course_id="c") as gb:
         sub = gb.update_or_create_submission("van-ban", "an", timestamp="2026-11-26 02:31:00 UTC")
         assert sub.total_seconds_late == pytest.approx(60, abs=1)

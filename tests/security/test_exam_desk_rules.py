@@ -359,3 +359,71 @@ def test_late_refusal_holds_when_another_group_opens(rhub, tmp_path):
     assert stored(hub, a, exam) == []
     r = api(hub, b, "POST", f"{exam}/submissions", json={"files": answered(hub, b, exam, tmp_path)})
     assert r.status_code == 200 and r.json()["late"] is False, r.text[:300]
+
+
+# --- in a real browser (last: Playwright's loop stays open until the module ends) --------
+
+class _AttackerSite:
+    """Another origin (another port of this host: same site, so SameSite=Lax lets the cookies
+    go; only the XSRF token can stop the post) serving a page that posts to the desk."""
+
+    def __init__(self, html: str):
+        import http.server
+        import threading
+
+        body = html.encode()
+
+        class Page(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's name
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_forged_form_in_a_real_browser_submits_nothing(rhub, browser):
+    """Attack (CSRF, as it happens): the learner, logged in and having opened the desk's page,
+    visits a page on another origin that auto-submits a text/plain form whose body is an empty
+    exam in JSON. Chromium sends the desk's cookies with it. Nothing may be stored."""
+    hub, user, exam = rhub, "hocvien06", OPEN
+    context = browser.new_context(locale="vi-VN")
+    page = context.new_page()
+    try:
+        page.goto(f"{hub.url}/hub/login")
+        page.fill("#username_input", user)
+        page.fill("#password_input", hub.passwords[user])
+        page.click("#login_submit")
+        page.wait_for_load_state()
+        page.goto(f"{hub.url}/services/exams/")
+        assert "Bài thi của tôi" in page.content(), page.content()[:500]
+        desk = {c["name"]: c for c in context.cookies(f"{hub.url}/services/exams/")}
+        assert desk["service-exams"]["sameSite"] == "Lax", desk
+        before = len(stored(hub, user, exam))
+        site = _AttackerSite(
+            f"<form id='f' method='post' enctype='text/plain' "
+            f"action='{desk_url(hub, f'{exam}/submissions')}'>"
+            "<input type='hidden' name='{\"files\": [], \"x\": \"' value='\"}'></form>"
+            "<script>document.getElementById('f').submit()</script>")
+        try:
+            page.goto(site.url)
+            page.wait_for_url("**/submissions", timeout=60_000)  # the form's navigation
+            page.wait_for_load_state()
+            answer = page.content()
+        finally:
+            site.close()
+        assert len(stored(hub, user, exam)) == before, f"the forged form stored a submission: {answer[:300]}"
+        assert "mã bảo vệ" in answer, answer[:500]
+    finally:
+        context.close()
