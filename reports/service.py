@@ -213,7 +213,7 @@ class ProxyHandler(Base):
             from kynangso.hub.csp import policy_for
             self.set_header("Content-Security-Policy", policy_for(content, learner_content=False)
                             + "; frame-ancestors 'self'")
-        self.finish(content)
+        self.finish(content or None)  # a 204 (Voilà's kernel shutdown) may carry no body
 
     @web.authenticated
     async def get(self, rel: str):

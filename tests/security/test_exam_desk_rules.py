@@ -6,6 +6,7 @@ bend. Real hub with real Unix accounts (root only), nothing mocked; each test is
   learner's latest submission.
 - Quotas: a learner submits once more than allowed in a window, too many files, too many bytes;
   each past the limit must be refused with a Vietnamese reason and leave nothing stored.
+- The same forgery against the reports service: a page elsewhere shuts HR's dashboard kernel.
 - Late rules per group: group A's window closes, A submits late; group B's window of the same
   exam opens later. A's late work must still score 0 (accept_zero) or be refused (refuse),
   whatever the gradebook's single due date says.
@@ -35,6 +36,7 @@ pytestmark = [pytest.mark.hub, pytest.mark.root,
 STAFF = {
     "giangvien01": ("Vũ Thị Lan", "giangvien", "GiangVien@2026"),
     "quantri": ("Đỗ Minh Quân", "quantri", "QuanTri@2026!"),
+    "nhansu01": ("Đặng Thị Mai", "nhansu", "NhanSu@2026"),
     "hocvien01": ("Nguyễn Thị Hồng", "hocvien", "HocVien1@2026"),  # group nhom-a
     "hocvien02": ("Trần Văn Đức", "hocvien", "HocVien2@2026"),  # group nhom-b
     "hocvien03": ("Lê Thị Ánh", "hocvien", "HocVien3@2026"),
@@ -214,6 +216,36 @@ def test_service_cookies_are_samesite_lax(rhub):
     for c in login:
         assert (c.get_nonstandard_attr("SameSite") or c.get_nonstandard_attr("samesite") or "").lower() \
             == "lax", (c.name, c._rest)
+
+
+def test_reports_kernel_shutdown_needs_the_xsrf_token(rhub):
+    """Attack (CSRF on the reports service, its one forwarded POST): a page elsewhere posts the
+    shutdown of HR's dashboard kernel with HR's cookie. Refused without the XSRF token; with
+    it (as Voilà's own page sends it, from the cookie, when the tab closes) it works."""
+    hub = rhub
+    session = log_in(hub, "nhansu01").session
+    page = session.get(f"{hub.url}/services/reports/voila/render/tong-quan.ipynb", timeout=300)
+    assert page.status_code == 200, page.text[:500]
+    kid = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', page.text).group(1)
+    shutdown = f"{hub.url}/services/reports/voila/api/shutdown/{kid}"
+
+    def alive() -> bool:
+        return session.get(f"{hub.url}/services/reports/api/kernels/{kid}", timeout=60).status_code == 200
+
+    assert alive()
+    forged = session.post(shutdown, files={"x": (None, "1")}, timeout=60, headers={
+        "Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors"})
+    assert forged.status_code == 403, (forged.status_code, forged.text[:300])
+    assert alive(), "a cross-site post shut HR's dashboard kernel down"
+    xsrf = cookie(session, "_xsrf", "/services/reports/")
+    assert xsrf
+    r = session.post(shutdown, files={"_xsrf": (None, xsrf)}, timeout=60,
+                     headers={"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "no-cors"})
+    assert r.status_code < 300, (r.status_code, r.text[:300])
+    deadline = time.monotonic() + 60  # the kernel stops in the background
+    while alive() and time.monotonic() < deadline:
+        time.sleep(1)
+    assert not alive()
 
 
 # --- quotas ---------------------------------------------------------------------------------
