@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("hocvien", "giangvien", "nhansu", "quantri")
@@ -139,6 +148,8 @@ class ExamAttempt(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     submissions: Mapped[int] = mapped_column(default=0)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Bytes of this attempt's stored submissions (the desk's quota per learner per window).
+    stored_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class ExamJob(Base):

@@ -50,6 +50,7 @@ from jupyterhub.utils import url_path_join
 from tornado import httpclient, ioloop, web, websocket
 
 from kynangso.errors import KnsError
+from kynangso.hub import COOKIE_OPTIONS
 from kynangso.hub.service_base import error_page
 from kynangso.i18n import t
 from reports import downloads
@@ -317,7 +318,7 @@ class ProxyHandler(Base):
             from kynangso.hub.csp import policy_for
             self.set_header("Content-Security-Policy", policy_for(content, learner_content=False)
                             + "; frame-ancestors 'self'")
-        self.finish(content)
+        self.finish(content or None)  # a 204 (Voilà's kernel shutdown) may carry no body
 
     @web.authenticated
     async def get(self, rel: str):
@@ -342,10 +343,6 @@ class ProxyHandler(Base):
         if m and self.upstream.owns(m.group(1), self.current_user["name"]):
             return await self._forward(rel)
         self.deny("not allow-listed")
-
-    def check_xsrf_cookie(self):
-        # Only the kernel-shutdown POST is forwarded, and only for the caller's own kernel.
-        return
 
     @web.authenticated
     def put(self, rel: str):
@@ -460,7 +457,10 @@ def make_app(prefix: str, upstream: Upstream, hub_auth: HubOAuth | None = None,
         ],
         cookie_secret=os.urandom(32),
         hub_auth=hub_auth,
+        # Tornado does not check before the handler; HubOAuth does, on every cookie-authenticated
+        # POST (Voilà's kernel-shutdown beacon sends `_xsrf` from the cookie).
         xsrf_cookies=False,
+        xsrf_cookie_kwargs=dict(COOKIE_OPTIONS),
     )
 
 

@@ -289,12 +289,18 @@ def _install_course(where: ExamPlaces, src: Path, owner: tuple[int, int]) -> Non
     log.info("exam course installed in %s from %s", where.course, src)
 
 
-def set_duedate(where: ExamPlaces, exam: str, due: dt.datetime) -> None:
-    """Write the exam's due date (= window close) into the gradebook, for late penalties.
+def set_duedate(where: ExamPlaces, exam: str, due: dt.datetime,
+                own: dict[str, dt.datetime] | None = None) -> None:
+    """Write the exam's due date (the latest window close, which formgrader shows) into the
+    gradebook, and each learner's own due date (`own`: from the desk's record of their
+    window, kynangso.exams.windows.lateness) as an extension of their submission, which may be
+    negative. nbgrader's late penalty reads the learner's own due date, so one group's window
+    never decides another group's lateness. A submission not yet in the gradebook is created
+    once it has been collected (autograde keeps the extension), never before.
 
     Run by the grading worker as the grader account. A gradebook that is not a regular file
     (a link planted in the course folder) is refused rather than followed."""
-    from nbgrader.api import Gradebook
+    from nbgrader.api import Gradebook, MissingEntry
 
     path = where.course / "gradebook.db"
     try:
@@ -304,5 +310,20 @@ def set_duedate(where: ExamPlaces, exam: str, due: dt.datetime) -> None:
     if info is not None and not stat.S_ISREG(info.st_mode):
         log.error("gradebook %s is not a regular file: due date of %s not written", path, exam)
         raise KnsError("exams.gradebook_not_file", exam=exam)
+
+    def naive(when: dt.datetime) -> dt.datetime:  # the gradebook keeps naive UTC
+        return when.astimezone(dt.UTC).replace(tzinfo=None)
+
     with Gradebook(where.gradebook_url, course_id=where.course_id) as gb:
-        gb.update_or_create_assignment(exam, duedate=due.astimezone(dt.UTC).replace(tzinfo=None))
+        gb.update_or_create_assignment(exam, duedate=naive(due))
+        for student, when in sorted((own or {}).items()):
+            extension = naive(when) - naive(due)
+            try:
+                gb.find_submission(exam, student)
+            except MissingEntry:
+                if not (where.course / "submitted" / student / exam).is_dir():
+                    continue  # not collected: autograde will not create it either
+                gb.update_or_create_student(student)
+            gb.update_or_create_submission(exam, student, extension=extension)
+            log.info("due date of %s for %s: %s (extension %s)", exam, student,
+                     naive(when).isoformat(), extension)

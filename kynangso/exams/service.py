@@ -37,7 +37,7 @@ from kynangso import db
 from kynangso.errors import KnsError
 from kynangso.exams import LATE_POLICIES, MANAGE_SCOPE, SERVICE_NAME, course, jobs, windows
 from kynangso.exams.desk import TIMESTAMP_FORMAT, Exchange, decode_files
-from kynangso.hub.service_base import TokenServiceHandler
+from kynangso.hub.service_base import TokenServiceHandler, check_xsrf, xsrf_cookie_kwargs
 from kynangso.hub.system_accounts import hub_isolated
 from kynangso.i18n import t
 from kynangso.models import ExamSubmission
@@ -55,7 +55,11 @@ class Desk:
         self.places = course.places(settings, isolated)
         self.exchange = Exchange(self.places.exchange, self.places.course_id,
                                  anchor=self.places.share.parent)
-        self.max_bytes = settings["exams"]["max_submission_mb"] * 2**20
+        quotas = settings["exams"]
+        self.max_bytes = quotas["max_submission_mb"] * 2**20
+        self.max_files = quotas["max_files_per_submission"]
+        self.max_count = quotas["max_submissions_per_window"]
+        self.max_total = quotas["max_total_mb_per_window"] * 2**20
         self.hub_api, self.token = hub_api.rstrip("/"), token
         self._groups: dict[str, tuple[float, set[str]]] = {}
 
@@ -157,13 +161,30 @@ class SubmitHandler(LearnerHandler):
             self.fail(400, "exams.bad_body")
         except KnsError as exc:
             self.fail(400, exc.key, **exc.params)
+        if len(files) > self.desk.max_files:
+            log.warning("submission refused: %s %s has %d files (quota %d)", me, exam, len(files),
+                        self.desk.max_files)
+            self.fail(413, "exams.quota_files", count=len(files), limit=self.desk.max_files)
+        size = sum(len(f.data) for f in files)
+        over = windows.reserve_submission(self.desk.db_url, window, me, now, size,
+                                          self.desk.max_count, self.desk.max_total)
+        if over:
+            log.warning("submission refused: %s %s over the %s quota of window %s (%d bytes)",
+                        me, exam, over, window.id, size)
+            if over == "count":
+                self.fail(429, "exams.quota_count", exam=exam, limit=self.desk.max_count)
+            self.fail(413, "exams.quota_bytes", exam=exam, mb=self.desk.max_total // 2**20)
         stamp = now.strftime(TIMESTAMP_FORMAT)
-        folder, secret = self.desk.exchange.store_submission(me, exam, files, stamp)
+        try:
+            folder, secret = self.desk.exchange.store_submission(me, exam, files, stamp)
+        except BaseException:
+            windows.release_submission(self.desk.db_url, window, me, size)
+            raise
         notebooks = sorted(f.path[:-6] for f in files if f.path.endswith(".ipynb") and "/" not in f.path)
         with db.session_scope(self.desk.db_url) as session:
             session.add(ExamSubmission(exam=exam, username=me, folder=folder, timestamp=stamp,
                                        secret=secret, notebooks=json.dumps(notebooks)))
-        windows.record_submission(self.desk.db_url, window, me, now, late)
+        windows.record_submission(self.desk.db_url, window, me, now, late, counted=True)
         log.info("submission: %s %s at %s%s -> %s", me, exam, stamp, " (late)" if late else "",
                  folder)
         self.send({"timestamp": stamp, "late": late,
@@ -199,10 +220,15 @@ class ManageHandler(HubOAuthenticated, web.RequestHandler):
     def initialize(self, hub_auth: HubOAuth, desk: Desk):
         self.hub_auth, self.desk = hub_auth, desk
 
+    def check_xsrf_cookie(self):
+        check_xsrf(self)
+
     def write_error(self, status_code, **kwargs):
         key = "exams.page.forbidden" if status_code == 403 else "exams.internal_error"
+        exc = kwargs.get("exc_info", (None, None))[1]
+        message = getattr(exc, "reason", None) or t(key)  # e.g. the XSRF refusal's reason
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish(f"<!doctype html><meta charset='utf-8'><p>{html.escape(t(key))}</p>")
+        self.finish(f"<!doctype html><meta charset='utf-8'><p>{html.escape(message)}</p>")
 
     @web.authenticated
     async def get(self):
@@ -364,7 +390,8 @@ def make_app(desk: Desk, prefix: str, hub_auth: HubOAuth | None = None) -> web.A
         (url_path_join(prefix, f"api/exams/{exam}/feedback"), FeedbackHandler, deps),
         (url_path_join(prefix, "oauth_callback"), CallbackHandler, deps),
         (prefix, ManageHandler, deps),
-    ], cookie_secret=os.urandom(32), xsrf_cookies=True, hub_auth=hub_auth)
+    ], cookie_secret=os.urandom(32), xsrf_cookies=True, xsrf_cookie_kwargs=xsrf_cookie_kwargs(),
+        hub_auth=hub_auth)
 
 
 def main() -> None:

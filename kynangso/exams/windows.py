@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from kynangso import db
 from kynangso.errors import KnsError
@@ -119,7 +119,9 @@ def has_fetched(db_url: str, window: Window, username: str) -> bool:
 
 
 def record_submission(db_url: str, window: Window, username: str, at: dt.datetime,
-                      late: bool) -> None:
+                      late: bool, counted: bool = False) -> None:
+    """The submission's time and lateness in the learner's attempt of `window`; `counted` when
+    reserve_submission has already counted it."""
     with db.session_scope(db_url) as session:
         attempt = session.scalar(select(ExamAttempt).where(
             ExamAttempt.window_id == window.id, ExamAttempt.username == username))
@@ -128,7 +130,71 @@ def record_submission(db_url: str, window: Window, username: str, at: dt.datetim
                                   submissions=0, late=False)
             session.add(attempt)
         attempt.submitted_at, attempt.late = at, attempt.late or late
-        attempt.submissions += 1
+        if not counted:
+            attempt.submissions += 1
+
+
+def reserve_submission(db_url: str, window: Window, username: str, at: dt.datetime, size: int,
+                       max_count: int, max_bytes: int) -> str | None:
+    """Count a submission of `size` bytes in the learner's attempt of `window`, if it stays
+    within the quotas (submissions and bytes per learner per window); else the quota it would
+    pass ("count" or "bytes") and nothing changes. One conditional UPDATE, so two submissions
+    sent at once cannot both take the last place (SQLite or PostgreSQL)."""
+    record_fetch(db_url, window, username, at)  # the attempt row, if it is not there yet
+    with db.session_scope(db_url) as session:
+        won = session.execute(update(ExamAttempt).where(
+            ExamAttempt.window_id == window.id, ExamAttempt.username == username,
+            ExamAttempt.submissions < max_count,
+            ExamAttempt.stored_bytes + size <= max_bytes,
+        ).values(submissions=ExamAttempt.submissions + 1,
+                 stored_bytes=ExamAttempt.stored_bytes + size))
+        if won.rowcount == 1:
+            return None
+        attempt = session.scalar(select(ExamAttempt).where(
+            ExamAttempt.window_id == window.id, ExamAttempt.username == username))
+        return "count" if attempt.submissions >= max_count else "bytes"
+
+
+def release_submission(db_url: str, window: Window, username: str, size: int) -> None:
+    """Undo reserve_submission (the submission could not be stored)."""
+    with db.session_scope(db_url) as session:
+        session.execute(update(ExamAttempt).where(
+            ExamAttempt.window_id == window.id, ExamAttempt.username == username,
+        ).values(submissions=ExamAttempt.submissions - 1,
+                 stored_bytes=ExamAttempt.stored_bytes - size))
+
+
+@dataclass(frozen=True)
+class Lateness:
+    """What the desk recorded of a learner's latest submission of an exam: the close of the
+    window it was made in, when it was made (the desk's clock) and whether it was late."""
+
+    closes_at: dt.datetime
+    submitted_at: dt.datetime
+    late: bool
+
+    def due_date(self) -> dt.datetime:
+        """The due date under which nbgrader (late when its timestamp > due date) reaches the
+        desk's own verdict for this submission, whatever other groups' windows say."""
+        if self.late:
+            return min(self.closes_at, self.submitted_at) - dt.timedelta(microseconds=1)
+        return max(self.closes_at, self.submitted_at)
+
+
+def lateness(db_url: str, assignment_id: str) -> dict[str, Lateness]:
+    """Per learner, the desk's record of their latest submission of `assignment_id` (the one
+    `nbgrader collect` keeps): its own window's close and its own lateness."""
+    found: dict[str, Lateness] = {}
+    with db.session_scope(db_url) as session:
+        rows = session.execute(select(ExamAttempt, ExamWindow).join(
+            ExamWindow, ExamWindow.id == ExamAttempt.window_id).where(
+            ExamWindow.assignment_id == assignment_id, ExamAttempt.submitted_at.is_not(None))).all()
+        for attempt, window in rows:
+            mine = Lateness(_aware(window.closes_at), _aware(attempt.submitted_at), attempt.late)
+            held = found.get(attempt.username)
+            if held is None or mine.submitted_at > held.submitted_at:
+                found[attempt.username] = mine
+    return found
 
 
 def in_progress(db_url: str, at: dt.datetime) -> set[str]:

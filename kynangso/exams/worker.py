@@ -4,8 +4,15 @@ The desk runs as its own account and cannot enter the exam course (sources, grad
 queues jobs in the platform database (kynangso.exams.jobs); this worker, a hub service without
 a URL run as the grader account, claims them one at a time:
 
-- `duedate`: write the exam's due date (the latest window close) into the gradebook;
-- `grade`: the due date, then `nbgrader collect --update` and `kns grade`, in the course folder.
+- `duedate`: write the exam's due date (the latest window close) into the gradebook, and each
+  graded learner's own due date, from the desk's record of their own window;
+- `grade`: `nbgrader collect --update`, every submitting learner's own due date, then
+  `kns grade`, in the course folder.
+
+Lateness is the desk's: each learner's latest submission was late or not by their own
+window and the desk's clock (kynangso.exams.windows.lateness). Their own due date goes into
+the gradebook as an extension of their submission, placed so that nbgrader's late penalty
+(LateSubmissionPlugin "zero") reaches the same verdict, whatever other groups' windows do.
 
 Every path it touches is the grader's own, so a link planted there can only hurt the grader
 account itself; the gradebook must still be a regular file (course.set_duedate).
@@ -35,7 +42,8 @@ POLL_SECONDS = 2
 def due_date(db_url: str, where: course.ExamPlaces, exam: str) -> None:
     found = windows.windows(db_url, exam)
     if found:
-        course.set_duedate(where, exam, max(w.closes_at for w in found))
+        own = {name: record.due_date() for name, record in windows.lateness(db_url, exam).items()}
+        course.set_duedate(where, exam, max(w.closes_at for w in found), own)
 
 
 def grade(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
@@ -43,6 +51,7 @@ def grade(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
     due_date(db_url, where, exam)
     bin_dir = os.path.dirname(sys.executable)
     steps = [[f"{bin_dir}/nbgrader", "collect", exam, "--update"],
+             # between the two: every collected learner's own due date (see the docstring)
              [f"{bin_dir}/kns", "grade", exam, "--course-dir", str(where.course), "--json"]]
     env = {**os.environ, "HOME": str(where.root), "PATH": f"{bin_dir}:/usr/sbin:/usr/bin:/bin"}
     env.pop("JUPYTERHUB_API_TOKEN", None)  # learner code must not inherit the worker's token
@@ -55,6 +64,8 @@ def grade(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
                       proc.stderr.decode(errors="replace")[-2000:])
             return "failed", t("exams.grading.failed", exam=exam, step=step[1])
         out = proc.stdout
+        if step[1] == "collect":
+            due_date(db_url, where, exam)
     result = json.loads(out)
     log.info("grading %s done: %s", exam, result)
     return "done", t("exams.grading.done", exam=exam, graded=len(result["graded"]),

@@ -9,6 +9,7 @@ by `prepare_environment`, which is the only part with side effects. Tests call
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import secrets
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from kynangso.exams import MANAGE_SCOPE
 from kynangso.exams import SERVICE_NAME as EXAMS_SERVICE
+from kynangso.hub import COOKIE_OPTIONS
 from kynangso.hub.auth import directory_post_auth_hook
 from kynangso.hub.navigation import page_navigation
 from kynangso.i18n import t
@@ -85,6 +87,8 @@ def service_options(settings: Settings, env: HubEnvironment, name: str) -> dict:
     isolated = env.isolated(settings)
     settings_file = env.services_settings_file if isolated else env.settings_file
     environment = {"KNS_STATE_DIR": str(settings.state_dir), "KNS_ISOLATED": "1" if isolated else "0",
+                   # HubOAuth's login cookie (and its OAuth state cookie): SameSite
+                   "JUPYTERHUB_COOKIE_OPTIONS": json.dumps(COOKIE_OPTIONS),
                    **({"KNS_SETTINGS": settings_file} if settings_file else {})}
     options: dict = {"environment": environment}
     if name in env.service_users:
@@ -106,6 +110,9 @@ def apply_config(settings: Settings, c, env: HubEnvironment) -> None:
     c.JupyterHub.hub_port = hub["api_port"]
     c.JupyterHub.db_url = settings.hub_db_url
     c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
+    # The hub's cookies and its XSRF cookie; the hub hands the same options to users' servers.
+    tornado = c.JupyterHub.tornado_settings if "tornado_settings" in c.JupyterHub else {}
+    c.JupyterHub.tornado_settings = {**tornado, "cookie_options": dict(COOKIE_OPTIONS)}
     c.JupyterHub.concurrent_spawn_limit = hub["concurrent_spawn_limit"]
     c.JupyterHub.cleanup_servers = True
     c.ConfigurableHTTPProxy.command = list(env.proxy_command)
@@ -311,6 +318,7 @@ def _apply_exams(settings: Settings, services: list, roles: list, env: HubEnviro
             "environment": {
                 "JUPYTER_CONFIG_PATH": env.graderconfig_dir, "PATH": path, "LANG": "C.UTF-8",
                 "JUPYTERHUB_DEFAULT_URL": "/formgrader",
+                "JUPYTERHUB_COOKIE_OPTIONS": json.dumps(COOKIE_OPTIONS),
             },
             "oauth_no_confirm": True,
             "display": True,

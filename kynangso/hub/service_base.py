@@ -1,20 +1,31 @@
-"""What every token-authenticated JSON service of the platform shares (progress, signing),
+"""What every JSON service of the platform shares (progress, signing, the exam desk's API),
 and the error page of the services that people open in the browser (reports).
 
 The hub decides who the caller is: the handler accepts only tokens with the
 `access:services!service=<name>` scope. Errors travel as `{"error": "<Vietnamese>"}`
 in the body, because Tornado replaces a non-ASCII reason phrase in the status line.
+
+Cross-site request forgery: a request authenticated by a hub token in the Authorization
+header (a learner's server or kernel) cannot be forged by a page elsewhere, which cannot set
+that header without the service's consent (CORS). A request authenticated by the service's
+login cookie (HubOAuth: a browser) must carry the XSRF token (form field `_xsrf` or header
+`X-XSRFToken`), as every state-changing request to every service of the platform does. The
+services' cookies are SameSite=Lax (kynangso.hub.COOKIE_OPTIONS), which keeps them off cross-site posts.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import logging
 
 from jupyterhub.services.auth import HubAuth, HubAuthenticated
 from tornado import web
 
+from kynangso.hub import COOKIE_OPTIONS
 from kynangso.i18n import t
+
+log = logging.getLogger("kns.services")
 
 ERROR_PAGE = """<!doctype html>
 <html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -63,8 +74,8 @@ class TokenServiceHandler(HubAuthenticated, web.RequestHandler):
         self.set_header("X-Content-Type-Options", "nosniff")
 
     def check_xsrf_cookie(self):
-        # A token-authenticated JSON API, no cookies: XSRF does not apply.
-        return
+        """XSRF for cookie-authenticated requests only (see the module's docstring)."""
+        check_xsrf(self)
 
     def write_error(self, status_code, **kwargs):
         exc = kwargs.get("exc_info", (None, None))[1]
@@ -77,3 +88,29 @@ class TokenServiceHandler(HubAuthenticated, web.RequestHandler):
         self.set_status(status)
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps(data, ensure_ascii=False))
+
+
+def check_xsrf(handler) -> None:
+    """Refuse a cookie-authenticated, state-changing request without a valid XSRF token.
+
+    Tornado asks before the handler runs, when nobody knows yet who the caller is: find out
+    first (a hub token in the Authorization header wins over the cookie). HubOAuth asks again
+    while it reads the login cookie (jupyterhub.services.auth.HubOAuth._get_user_cookie) and
+    treats the request as anonymous if this raises."""
+    if not hasattr(handler, "_cached_hub_user"):
+        handler.get_current_user()
+    check = getattr(handler.hub_auth, "check_xsrf_cookie", None)
+    if check is None or getattr(handler, "_token_authenticated", False):
+        return  # plain HubAuth reads no cookie: only a token can authenticate
+    try:
+        check(handler)
+    except web.HTTPError as exc:
+        log.warning("XSRF check failed: %s %s (Origin %s): %s", handler.request.method,
+                    handler.request.path, handler.request.headers.get("Origin", "-"),
+                    exc.log_message)
+        raise web.HTTPError(403, exc.log_message, reason=t("core.xsrf_refused")) from None
+
+
+def xsrf_cookie_kwargs() -> dict:
+    """Tornado's `xsrf_cookie_kwargs` application setting for a service's XSRF cookie."""
+    return dict(COOKIE_OPTIONS)

@@ -165,3 +165,64 @@ def test_cli_lists_windows_and_refuses_an_unreleased_exam(tmp_path, monkeypatch)
     windows.open_window(u, "c", "tong-hop", "hocvien", 30, "refuse", "gv")
     r = runner.invoke(kns, ["exam", "list", "--json"])
     assert r.exit_code == 0 and json.loads(r.output)[0]["assignment_id"] == "tong-hop"
+
+
+def test_quotas_count_and_bytes_per_learner_per_window(url):
+    """Does the desk count each learner's submissions and bytes per window, refuse past either
+    limit without counting the refused one, and give back a place when storing failed?"""
+    w = windows.open_window(url, "c", "tong-hop", "hocvien", 30, "refuse", "gv", at=T0)
+    at = T0 + dt.timedelta(minutes=1)
+    assert windows.reserve_submission(url, w, "an", at, 400, 3, 1000) is None
+    assert windows.reserve_submission(url, w, "an", at, 500, 3, 1000) is None
+    assert windows.reserve_submission(url, w, "an", at, 200, 3, 1000) == "bytes"
+    assert windows.reserve_submission(url, w, "an", at, 100, 3, 1000) is None
+    assert windows.reserve_submission(url, w, "an", at, 1, 3, 1000) == "count"
+    windows.release_submission(url, w, "an", 100)
+    assert windows.reserve_submission(url, w, "an", at, 100, 3, 1000) is None
+    # Another learner, and the same learner in another window, have their own quotas.
+    assert windows.reserve_submission(url, w, "binh", at, 1000, 3, 1000) is None
+    w2 = windows.open_window(url, "c", "tong-hop", "nhom-b", 30, "refuse", "gv", at=T0)
+    assert windows.reserve_submission(url, w2, "an", at, 1000, 3, 1000) is None
+    rows = {(a["username"], a["group"]): a for a in windows.attempts(url, "tong-hop")}
+    assert rows[("an", "hocvien")]["submissions"] == 3
+
+
+def test_lateness_comes_from_each_learners_own_window(url):
+    """Group A's window closes and A submits late; B's window opens and closes later and B
+    submits on time. Each learner's due date puts nbgrader on the desk's side: A late, B not."""
+    wa = windows.open_window(url, "c", "van-ban", "nhom-a", 30, "accept_zero", "gv", at=T0)
+    a_late = T0 + dt.timedelta(minutes=31)
+    windows.record_submission(url, wa, "an", a_late, late=True)
+    wb = windows.open_window(url, "c", "van-ban", "nhom-b", 60, "accept_zero", "gv", at=a_late)
+    b_time = a_late + dt.timedelta(minutes=5)
+    windows.record_submission(url, wb, "binh", b_time, late=False)
+    found = windows.lateness(url, "van-ban")
+    assert found["an"].late and not found["binh"].late
+    assert a_late > found["an"].due_date()  # nbgrader: late when timestamp > due date
+    assert b_time <= found["binh"].due_date() == wb.closes_at
+    # A submission exactly at the close is late for the desk, and for nbgrader too.
+    at_close = windows.Lateness(wa.closes_at, wa.closes_at, True)
+    assert at_close.submitted_at > at_close.due_date()
+
+
+def test_own_due_dates_go_into_the_gradebook_as_extensions(tmp_path):
+    """Is each learner's own due date written as an extension (negative when their window
+    closed before the latest one) that nbgrader's lateness then reads, and does moving the
+    exam's due date later keep it?"""
+    from nbgrader.api import Gradebook
+
+    from kynangso.exams.course import ExamPlaces, set_duedate
+
+    where = ExamPlaces(tmp_path, "c")
+    where.course.mkdir()
+    (where.course / "submitted" / "an" / "van-ban").mkdir(parents=True)
+    a_close, b_close = T0 + dt.timedelta(minutes=30), T0 + dt.timedelta(minutes=90)
+    own = {"an": a_close - dt.timedelta(microseconds=1), "binh": b_close}
+    set_duedate(where, "van-ban", b_close, own)  # "binh" is not collected: no submission made
+    with Gradebook(where.gradebook_url, course_id="c") as gb:
+        sub = gb.update_or_create_submission("van-ban", "an", timestamp="2026-11-26 02:31:00 UTC")
+        assert sub.total_seconds_late == pytest.approx(60, abs=1)
+        assert [s.student_id for s in gb.assignment_submissions("van-ban")] == ["an"]
+    set_duedate(where, "van-ban", b_close + dt.timedelta(hours=1), own)  # a later window
+    with Gradebook(where.gradebook_url, course_id="c") as gb:
+        assert gb.find_submission("van-ban", "an").total_seconds_late == pytest.approx(60, abs=1)
