@@ -26,7 +26,8 @@ tests/assessments/grading compares them):
 - a notebook crosses from worker to parent as notebook JSON (nbformat.writes/reads) between
   LimitOutput and SaveAutoGrades;
 - extra flags for people (not in the gradebook): edited or deleted grade cells, time-outs,
-  truncated output, missing notebooks.
+  truncated output, missing notebooks, and in a strict course (strict.py) the cells a learner
+  added, removed before execution as nbgrader autograde removes them with the same config.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from typing import Any
 from assessments.grading.config import ensure_tools_on_path
 from assessments.grading.gradebooks import close_gradebooks, share_gradebooks
 from assessments.grading.sandbox import refuse_unsandboxed
+from assessments.grading.strict import is_strict, read_flags
 from assessments.grading.worker import (
     _Collect,
     grade_notebook,
@@ -56,6 +58,7 @@ from assessments.grading.worker import (
     split_preprocessors,
 )
 from kynangso.errors import KnsError
+from kynangso.i18n import t
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +103,8 @@ class Report:
     failed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Notebooks graded strictly with cells removed (strict.py): {student, notebook, removed, excerpts}.
+    flagged: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     kernels_started: int = 0
 
@@ -111,8 +116,19 @@ class Report:
         return {
             "exam": self.exam, "graded": self.graded, "failed": self.failed,
             "skipped": self.skipped, "seconds": round(self.seconds, 2),
-            "problems": [p.__dict__ for p in self.problems],
+            "problems": [p.__dict__ for p in self.problems], "flagged": self.flagged,
         }
+
+    def flag(self, student: str, notebook: str, record: dict[str, Any] | None) -> None:
+        """A notebook whose added cells were removed before execution: listed and flagged."""
+        if not record or not record.get("flagged"):
+            return
+        excerpts = [c["excerpt"] for c in record.get("cells", []) if c.get("excerpt")]
+        self.flagged.append({"student": student, "notebook": notebook,
+                             "removed": record["removed"], "excerpts": excerpts})
+        detail = t("grading.added_cells_detail", count=record["removed"],
+                   excerpts="; ".join(f"«{e}»" for e in excerpts[:3]))
+        self.problems.append(Problem(student, notebook, "added_cells", detail, fatal=False))
 
 
 ProgressFn = Callable[[int, int, str, str], None]  # (done, total, student, state)
@@ -275,6 +291,7 @@ def _run(exam, course_root, overrides, workers, student_glob, spares, progress, 
                       sub.student, name, result.get("worker_s", 0), result.get("sanitized_s", 0),
                       result.get("pid"), time.perf_counter() - started)
             _flag_warnings(report, sub.student, name, collector.records)
+            report.flag(sub.student, name, result.get("strict"))
             _flag_outputs(report, sub.student, name, nb, result.get("grade_ids", []),
                           grade_cells.get(name, []))
             for grade_id in result.get("edited", []):
@@ -361,6 +378,15 @@ def _run(exam, course_root, overrides, workers, student_glob, spares, progress, 
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         close_gradebooks()
+    if report.skipped and is_strict(converter):
+        # Graded before: their flags are on disk, and the summary lists every flagged submission.
+        flagged = {(r["student"], r["notebook"]): r for r in read_flags(
+            course_root, exam, autograded=coursedir.autograded_directory)}
+        for sub in submissions:
+            if sub.state == "skipped":
+                for (student, notebook), record in sorted(flagged.items()):
+                    if student == sub.student:
+                        report.flag(student, notebook, record)
     report.seconds = time.perf_counter() - started
     return report
 

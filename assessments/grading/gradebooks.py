@@ -24,6 +24,7 @@ MODULES = (
     "nbgrader.preprocessors.overwritekernelspec",
     "nbgrader.preprocessors.saveautogrades",
     "nbgrader.preprocessors.latesubmissions",
+    "assessments.grading.strict",
 )
 
 _OPEN: dict[tuple[str, str], object] = {}

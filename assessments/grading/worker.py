@@ -2,7 +2,9 @@
 
 It runs nbgrader's own converter code for the first part of `Autograde.convert_single_notebook`:
 the sanitize pass (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
-CheckCellMetadata, written to the autograded folder exactly as nbgrader writes it), then the
+CheckCellMetadata, and in a strict course RemoveAddedCells (strict.py): the course's
+`Autograde.sanitize_preprocessors`, written to the autograded folder exactly as nbgrader writes
+it), then the
 autograde preprocessors up to the first one that writes the gradebook (Execute with a pooled
 kernel, IgnorePattern, ClearMetadataPreprocessor, LimitOutput). The notebook text goes back to
 the parent, which runs the writing part (SaveAutoGrades, AssignLatePenalties,
@@ -111,7 +113,10 @@ def init_worker(course_root: str, assignment_id: str, overrides: dict, spares: i
     collector = _Collect()
     converter.log.addHandler(collector)
     converter.log.propagate = False
-    _STATE.update(converter=converter, worker_part=worker_part, collector=collector)
+    from assessments.grading.strict import is_strict
+
+    _STATE.update(converter=converter, worker_part=worker_part, collector=collector,
+                  strict=is_strict(converter))
     Finalize(converter, close_gradebooks, exitpriority=1)
     if overrides.get("Execute", {}).get("kernel_manager_class"):
         # Sandboxed kernels (sandbox.py) are started cold in the notebook's own folder, as
@@ -148,6 +153,13 @@ def grade_notebook(student_id: str, assignment_id: str, submitted: str) -> dict[
         BaseConverter.convert_single_notebook(converter, submitted)
         sanitized = os.path.join(converter.writer.build_directory, os.path.basename(submitted))
         result["grade_ids"] = _grade_ids(sanitized)
+        if _STATE.get("strict"):
+            from assessments.grading.strict import flag_name, read_flag
+
+            # Written by RemoveAddedCells through nbgrader's writer, beside the sanitized notebook.
+            result["strict"] = read_flag(os.path.join(
+                converter.writer.build_directory,
+                flag_name(os.path.splitext(os.path.basename(submitted))[0])))
         try:
             result["edited"] = _really_edited(converter, submitted, assignment_id, collector.records)
         except Exception as exc:  # only a flag for people: never a reason not to grade

@@ -34,6 +34,21 @@ from kynangso.settings import Settings
 
 log = logging.getLogger("kns.exams")
 
+STRICT_PREPROCESSOR = "assessments.grading.strict.RemoveAddedCells"
+STRICT_CONFIG = f'''\
+# Strict grading of widget exams (issue 14): cells that are not in the released notebook are
+# removed before execution and the submission is flagged (assessments/grading/strict.py).
+# Put back at every start of the hub if this line is missing.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "{STRICT_PREPROCESSOR}",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+'''
+
 NBGRADER_CONFIG = '''\
 # Written by Kỹ Năng Số at first start; instructors may edit it (it is not overwritten).
 c = get_config()  # noqa: F821
@@ -48,7 +63,7 @@ c.LateSubmissionPlugin.penalty_method = "zero"
 c.Execute.timeout = 120
 # Learners' code runs in a sandbox: no network, only its own notebook folder (issue 13).
 c.Execute.kernel_manager_class = "assessments.grading.sandbox.SandboxKernelManager"
-# Feedback never shows hidden tests (nbgrader #917, #1363) nor tracebacks of test cells.
+''' + STRICT_CONFIG + '''# Feedback never shows hidden tests (nbgrader #917, #1363) nor tracebacks of test cells.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
@@ -222,6 +237,9 @@ def prepare(settings: Settings, isolated: bool, default_source: Path) -> ExamPla
         _install_course(where, src, owner)
     elif isolated:
         _as_account(owner, _move_legacy_exchange, where)
+        _as_account(owner, ensure_strict_grading, where)
+    else:
+        ensure_strict_grading(where)
     share = os.open(where.share, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     try:
         if not os.path.lexists(where.exchange):
@@ -267,6 +285,20 @@ def _move_legacy_exchange(where: ExamPlaces) -> None:
         text = config.read_text(encoding="utf-8")
         config.write_text(text.replace(repr(str(old)), repr(str(where.exchange))), encoding="utf-8")
     log.warning("exam exchange moved from %s to %s (the desk's share)", old, where.exchange)
+
+
+def ensure_strict_grading(where: ExamPlaces) -> None:
+    """As the course's owner: a course installed before strict grading (or whose config lost
+    it) gets the strict sanitize preprocessors appended to its nbgrader_config.py."""
+    config = where.course / "nbgrader_config.py"
+    if not os.path.isfile(config) or os.path.islink(config):
+        return
+    text = config.read_text(encoding="utf-8")
+    if STRICT_PREPROCESSOR in text:
+        return
+    with open(config, "a", encoding="utf-8") as fh:
+        fh.write(("" if text.endswith("\n") else "\n") + STRICT_CONFIG)
+    log.warning("strict grading of widget exams added to %s", config)
 
 
 def _install_course(where: ExamPlaces, src: Path, owner: tuple[int, int]) -> None:
