@@ -49,6 +49,11 @@ ETC_FILES = ("passwd", "group", "localtime", "timezone", "locale.alias", "nsswit
 ALLOWED_ENV = ("PATH", "LANG", "LANGUAGE", "TZ", "PYTHONPATH", "PYTHONHASHSEED", "PYTHONIOENCODING",
                "PYTHONUTF8", "KNS_STATE_DIR", "NBGRADER_EXECUTION", "MPLBACKEND", "TERM")
 ALLOWED_PREFIXES = ("LC_", "JPY_")
+# ipykernel puts its working folder (the submission's) first on sys.path: a learner's
+# `assessments/questions/grading.py` beside the notebook would then answer the hidden tests'
+# imports. Taken off before any cell runs.
+NO_CWD_IMPORTS = ("--InteractiveShellApp.exec_lines=import os as _o, sys as _s; "
+                  "_s.path[:] = [p for p in _s.path if p not in ('', '.', _o.getcwd())]; del _o, _s")
 SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin", "/etc", "/proc", "/dev")
 
 
@@ -148,7 +153,7 @@ class SandboxMixin:
         # the kernel's allow-listed environment, never the grading process's.
         kw["env"] = kernel_env(env, sandbox_home(env))
         return await super()._async_launch_kernel(
-            bwrap_argv(list(kernel_cmd), cwd, env, self._kns_private), **kw)
+            bwrap_argv([*kernel_cmd, NO_CWD_IMPORTS], cwd, env, self._kns_private), **kw)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)

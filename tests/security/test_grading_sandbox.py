@@ -307,3 +307,19 @@ def test_kns_grade_as_root_drops_to_the_grader_account(setup):
     owners.add((s["course"] / "gradebook.db").stat().st_uid)
     assert owners == {s["uid"]}, f"files written as uid {owners - {s['uid']}} (root: 0), not the grader's"
     _check(s, "kns grade as root")
+
+
+def test_files_beside_the_notebook_do_not_shadow_the_graders_modules(tmp_path):
+    """Attack (issue 14): a submission carries `assessments/questions/grading.py` (any file the
+    desk accepts) beside the notebook, so that the hidden tests' `from assessments...` import
+    the learner's scorer. The sandboxed kernel must not import from its working folder."""
+    from nbclient import NotebookClient
+
+    from assessments.grading.sandbox import SandboxKernelManager
+
+    (tmp_path / "kns_shadow_probe.py").write_text("SHADOWED = True\n")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import importlib.util\nprint('shadowed' if importlib.util.find_spec('kns_shadow_probe') else 'clean')")])
+    NotebookClient(nb, timeout=120, kernel_manager_class=SandboxKernelManager,  # generous: busy CI
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    assert nb.cells[0].outputs[0]["text"].strip() == "clean", nb.cells[0].outputs
