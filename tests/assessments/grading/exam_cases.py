@@ -10,6 +10,7 @@ differs between any two runs (widget model ids, execution timings, the course fo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -312,6 +313,10 @@ def _widget_names(nb: dict) -> dict[str, str]:
             pending[:0] = found
     for model in sorted(state, key=signature):  # only models in reference cycles are left
         names.setdefault(model, f"widget-{len(names)}")
+    # Named by content where the state is known: the order in which a kernel created models
+    # with equal content differs between runs on a busy machine, their content does not.
+    for model in state:
+        names[model] = "widget-" + hashlib.sha1(signature(model).encode()).hexdigest()[:12]
     return names
 
 
