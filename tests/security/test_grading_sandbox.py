@@ -34,6 +34,7 @@ import nbformat
 import pytest
 
 from kynangso.exams.course import NBGRADER_CONFIG
+from kynangso.hub.system_accounts import ensure_system_account
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: real Unix accounts")
 
@@ -152,8 +153,7 @@ def setup(tmp_path):
     tag = f"knsg{secrets.token_hex(2)}"
     grader = f"{tag}-grader"
     root = Path(f"/tmp/{tag}-exams")  # not under pytest's 0700 folder: the grader must reach it
-    subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", str(root),
-                    "--shell", "/usr/sbin/nologin", grader], check=True)
+    ensure_system_account(grader, root)
     pw = pwd.getpwnam(grader)
     out = Path(f"/tmp/{tag}-out")  # where the surviving child would write: the grader's own
     listener = Listener()

@@ -36,6 +36,7 @@ import nbformat
 import pytest
 
 from kynangso.exams.course import NBGRADER_CONFIG
+from kynangso.hub.system_accounts import ensure_system_account
 from tests.assessments.grading.conftest import IOPUB_TIMEOUT_S
 from tests.assessments.grading.exam_cases import EXAMS_DIR, Submitter, autograded_files
 from tests.security.test_grading_sandbox import BIN, _as, _env, pytestmark  # noqa: F401
@@ -98,8 +99,7 @@ def strict():
     tag = f"knss{secrets.token_hex(2)}"
     grader = f"{tag}-grader"
     root = Path(f"/tmp/{tag}-exams")  # not under pytest's 0700 folder: the grader must reach it
-    subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", str(root),
-                    "--shell", "/usr/sbin/nologin", grader], check=True)
+    ensure_system_account(grader, root)
     pw = pwd.getpwnam(grader)
     try:
         root.mkdir(mode=0o700)
