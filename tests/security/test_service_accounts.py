@@ -246,7 +246,7 @@ def test_only_the_signing_account_reads_the_ca_key(hub, hr_opened_a_dashboard):
     others = [service_account(hub.settings, s) for s in ("progress", "reports", "jupyterhub-idle-culler")]
     others.append(grader)
     # The grader grades the signing exam against the CA's public part and registry.
-    public = [hub.settings.state_dir / "pki" / "ca" / "root.pem"]
+    public = [hub.settings.state_dir / "pki" / "ca" / "root.pem", hub.settings.state_dir / "pki" / "registry.sqlite"]
     for path in public:
         assert not path.exists() or _can_read(grader, path), f"the grader cannot read {path}"
     for key in keys:
