@@ -1,6 +1,7 @@
 """The `admin` hub service: the Vietnamese admin app at /services/admin/.
 
-Pages (server-rendered HTML, no script at all, styled with the hub's own stylesheet):
+Pages (server-rendered HTML that works without script, styled with the hub's own stylesheet;
+one small same-origin script only shows the chosen file's name):
 
     /                  the staff directory: full name, unit, role, account state; search, filters
     import             upload HR's staff file (CSV/XLSX) into the staff importer (all or nothing);
@@ -77,6 +78,22 @@ CSS = """
 .kns-admin .kns-report li { margin-bottom: .35rem; }
 .kns-admin .kns-hubadmin { color: #555; font-size: .9rem; }
 .kns-admin form.kns-inline { display: inline; }
+.navbar .nav-link, .navbar-text { white-space: nowrap; }
+.kns-admin .kns-filters input[type=search] { min-width: 24rem; }
+/* The browser's own file button speaks the browser's language: a Vietnamese label instead. */
+.kns-admin .kns-file input[type=file] { position: absolute; width: 1px; height: 1px; opacity: 0; }
+.kns-admin .kns-file label.btn { margin-right: .75rem; }
+.kns-admin .kns-file input[type=file]:focus + label.btn { outline: 2px solid #1F4E79; }
+"""
+# Shows the chosen file's name beside the Vietnamese "Chọn tệp" label (the native text is hidden).
+SCRIPT = """
+document.addEventListener("DOMContentLoaded", function () {
+  var input = document.getElementById("file"), shown = document.getElementById("file-name");
+  if (!input || !shown) { return; }
+  input.addEventListener("change", function () {
+    shown.textContent = input.files.length ? input.files[0].name : shown.dataset.empty;
+  });
+});
 """
 
 
@@ -175,11 +192,12 @@ class AdminPage(HubOAuthenticated, web.RequestHandler):
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>{e(t(f'admin.nav.{tab}'))} · {e(t('admin.title'))} · {e(t('hub.brand'))}</title>"
             f"<link rel='stylesheet' href='{e(url_path_join(hub, 'static/css/style.min.css'))}'>"
-            f"<link rel='stylesheet' href='{e(self.url('directory'))}static/admin.css'>"
+            f"<link rel='stylesheet' href='{e(self.ctx.prefix)}static/admin.css'>"
+            f"<script src='{e(self.ctx.prefix)}static/admin.js' defer></script>"
             f"</head><body>{banners}"
             "<nav class='navbar navbar-expand-sm bg-body-tertiary mb-3' "
             f"aria-label='{e(t('hub.nav_label'))}'><div class='container-fluid'>"
-            f"<span class='navbar-brand'><a href='{e(url_path_join(hub, 'home'))}'>"
+            f"<span id='jupyterhub-logo' class='navbar-brand'><a href='{e(url_path_join(hub, 'home'))}'>"
             f"<img src='{e(url_path_join(hub, 'logo'))}' alt='{e(t('hub.logo_alt'))}' "
             "class='jpy-logo'></a></span>"
             f"<span id='kns-brand' class='navbar-text fw-semibold me-3'>{e(t('hub.brand'))}"
@@ -263,8 +281,12 @@ class ImportHandler(AdminPage):
             f"<p>{e(t('admin.import.intro', mb=data.MAX_UPLOAD_BYTES // 2**20, columns=columns))}</p>"
             f"<form method='post' enctype='multipart/form-data' action='{e(self.url('import'))}' "
             f"class='mb-4' id='kns-import-form'>{self.xsrf_form_html()}"
-            f"<div class='mb-2'><label class='form-label' for='file'>{e(t('admin.import.file'))}</label>"
-            "<input class='form-control' type='file' id='file' name='file' accept='.xlsx,.csv'></div>"
+            f"<p class='form-label mb-1'>{e(t('admin.import.file'))}</p>"
+            "<div class='mb-2 kns-file'>"
+            "<input type='file' id='file' name='file' accept='.xlsx,.csv'>"
+            f"<label class='btn btn-outline-primary' for='file'>{e(t('admin.import.choose'))}</label>"
+            f"<span id='file-name' data-empty='{e(t('admin.import.none_chosen'))}'>"
+            f"{e(t('admin.import.none_chosen'))}</span></div>"
             "<div class='form-check mb-2'><input class='form-check-input' type='checkbox' "
             "id='deactivate_missing' name='deactivate_missing' value='1'>"
             f"<label class='form-check-label' for='deactivate_missing'>"
@@ -474,13 +496,19 @@ class HealthHandler(AdminPage):
                               f"<tbody>{body}</tbody></table>")
 
 
-class StyleHandler(web.RequestHandler):
-    """The app's few styles, as a file: the policy allows no inline style."""
+class StaticHandler(web.RequestHandler):
+    """The app's few styles and its one script, as files: the policy allows nothing inline."""
+
+    def initialize(self, body: str, kind: str):
+        self.body, self.kind = body, kind
+
+    def set_default_headers(self):
+        self.set_header("X-Content-Type-Options", "nosniff")
 
     def get(self):
-        self.set_header("Content-Type", "text/css; charset=utf-8")
+        self.set_header("Content-Type", f"{self.kind}; charset=utf-8")
         self.set_header("Cache-Control", "max-age=3600")
-        self.finish(CSS)
+        self.finish(self.body)
 
 
 class CallbackHandler(HubOAuthCallbackHandler):
@@ -500,7 +528,9 @@ def make_app(ctx: Context, prefix: str, hub_auth: HubOAuth | None = None) -> web
         (url_path_join(prefix, "codes"), CodesHandler, deps),
         (url_path_join(prefix, "online"), OnlineHandler, deps),
         (url_path_join(prefix, "health"), HealthHandler, deps),
-        (url_path_join(prefix, "static/admin.css"), StyleHandler),
+        (url_path_join(prefix, "static/admin.css"), StaticHandler, {"body": CSS, "kind": "text/css"}),
+        (url_path_join(prefix, "static/admin.js"), StaticHandler,
+         {"body": SCRIPT, "kind": "text/javascript"}),
         (url_path_join(prefix, "oauth_callback"), CallbackHandler, deps),
     ], cookie_secret=os.urandom(32), xsrf_cookies=True, xsrf_cookie_kwargs=xsrf_cookie_kwargs(),
         hub_auth=hub_auth)

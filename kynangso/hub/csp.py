@@ -29,10 +29,11 @@ POLICY = ("default-src 'self'; script-src 'self' 'unsafe-eval'{hashes}; "
           "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
           "object-src 'none'; base-uri 'self'; form-action 'self'")
 
-# The platform's own pages without any script (the admin app): the hub's stylesheet and the
-# page's own, same origin; nothing runs, nothing frames them, forms post only to themselves.
-APP_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-              "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+# The platform's own server-rendered pages (the admin app): the hub's stylesheet and the
+# page's own files, same origin; no inline script or style, no connection elsewhere, nothing
+# frames them, forms post only to themselves.
+APP_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+              "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
 def policy_for(page: bytes, learner_content: bool) -> str:
