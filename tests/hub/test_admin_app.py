@@ -99,6 +99,13 @@ def test_import_reaches_the_hub_with_the_admins_token(hub, admin):
     assert user.status_code == 200 and user.json()["groups"] == ["hocvien"]
     listed = admin.get(f"{hub.url}{APP}codes", timeout=60).text
     assert "Tô Thị Mai" in listed  # awaits activation
+    # One click: codes for everyone awaiting, as a file to hand out.
+    sheet = admin.post(f"{hub.url}{APP}codes", data={"_xsrf": xsrf, "action": "all"}, timeout=60)
+    assert sheet.status_code == 200 and "attachment" in sheet.headers["Content-Disposition"]
+    rows = sheet.content.decode("utf-8-sig").splitlines()
+    assert rows[0].startswith("Họ và tên,Đơn vị,Tên đăng nhập,Mã kích hoạt")
+    mai = next(r for r in rows if r.startswith("Tô Thị Mai,Phòng Thử nghiệm,hocvien90,"))
+    assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", mai.split(",")[3])
 
     big = admin.post(f"{hub.url}{APP}import", data={"_xsrf": xsrf}, timeout=120,
                      files={"file": ("lon.csv", b"a" * (MAX_UPLOAD_BYTES + 10), "text/csv")})
