@@ -17,6 +17,7 @@ import pytest
 from kynangso.admin import data
 from kynangso.i18n import catalogue, t
 
+pytestmark = [pytest.mark.browser, pytest.mark.hub]
 VIEWPORT = {"width": 1366, "height": 768}
 WAIT = 180_000  # ms: a ceiling for a busy 2-core machine, not a measured duration
 # Names and codes that may show in ASCII letters: login names, the software's name, HR's file

@@ -87,7 +87,7 @@ def test_import_reaches_the_hub_with_the_admins_token(hub, admin):
     group (pushed with the admin's own token), and is an oversized one refused in Vietnamese?"""
     xsrf = cookie(admin, "_xsrf", APP)
     body = ("Mã cán bộ,Họ và tên,Chức vụ,Đơn vị,Email,Vai trò\n"
-            "HOCVIEN90,Tô Thị Mai,Văn thư,Phòng Thử nghiệm,,Học viên\n").encode("utf-8")
+            "HOCVIEN90,Tô Thị Mai,Văn thư,Phòng Thử nghiệm,,Học viên\n").encode()
     r = admin.post(f"{hub.url}{APP}import", data={"_xsrf": xsrf}, timeout=120,
                    files={"file": ("moi.csv", body, "text/csv")})
     assert r.status_code == 200, r.text[-2000:]
