@@ -15,6 +15,7 @@ import unicodedata
 import pytest
 
 from kynangso.admin import data
+from kynangso.hub.harness import log_in, open_lab
 from kynangso.i18n import catalogue, t
 
 pytestmark = [pytest.mark.browser, pytest.mark.hub]
@@ -98,11 +99,19 @@ def test_admin_imports_a_bad_file_and_reads_the_error(hub, browser, artifacts):
         page.locator("#kns-directory").wait_for(timeout=WAIT)
         assert "Trịnh Văn Nam" not in page.evaluate("document.body.innerText")
 
-        for tab, marker in (("codes", "#reset-username"), ("online", "main p"),
+        # A learner at work: the online page names them, with their unit and Vietnamese times.
+        open_lab(hub, log_in(hub, "hocvien01").session, "hocvien01")
+        for tab, marker in (("codes", "#reset-username"), ("online", "#kns-online"),
                             ("health", "#kns-health")):
             page.click(f"#kns-tab-{tab}")
             page.locator(marker).first.wait_for(timeout=WAIT)
-            look(tab)
+            text = look(tab)
+            if tab == "online":
+                row = page.locator("#kns-online tr", has_text="Nguyễn Thị Hồng").inner_text()
+                assert t("admin.online.running") in row and "Văn phòng HĐND và UBND" in row
+                assert re.search(r"vừa xong|\d+ phút trước", row), row
+            if tab == "health":
+                assert t("admin.health.down") not in text
         assert page.locator("#kns-hub-admin").get_attribute("href").endswith("/hub/admin")
         assert not english, f"English words: {english}"
     except Exception:
