@@ -78,7 +78,7 @@ def launch_hub(base: Path, isolation: dict, staff: dict, extra: dict | None = No
         "hub": {"port": free_port(), "api_port": free_port(), "proxy_api_port": free_port()},
         "services": {"progress_port": free_port(), "signing_port": free_port(),
                      "reports_port": free_port(), "exams_port": free_port(),
-                     "formgrader_port": free_port()},
+                     "formgrader_port": free_port(), "admin_port": free_port()},
         # Like the homes: outside pytest's 0700 folders, so the grader account reaches it.
         "exams": {"root": f"/tmp/{isolation.get('user_prefix', 'kns-')}exams",
                   "grader_account": f"{isolation.get('user_prefix', 'kns-')}grader"},

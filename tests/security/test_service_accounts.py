@@ -1,7 +1,8 @@
 """Hub services as the attacker sees them: who runs them, and what secrets a learner can read.
 
 Issue 13, parts 2 and 3. Run as root against the session's real isolated hub (`hub` fixture):
-the services (progress, signing, reports with its Voilà and kernels, the idle culler) must run
+the services (progress, signing, reports with its Voilà and kernels, the idle culler, the admin
+app) must run
 as their own unprivileged accounts, and a learner's Unix account, reading every process's
 command line and every file under the state folder, the exam root and /var/lib/kynangso, must
 find none of the hub's secrets (collected here as root from the state folder and from the
@@ -33,6 +34,7 @@ SERVICES = {
     "signing": "sandbox.signing.service",
     "reports": "reports.service",
     "jupyterhub-idle-culler": "jupyterhub_idle_culler",
+    "admin": "kynangso.admin.service",
 }
 SECRET_NAMES = ("TOKEN", "SECRET", "KEY", "PASSWORD")
 
