@@ -185,3 +185,20 @@ class ExamSubmission(Base):
     timestamp: Mapped[str] = mapped_column(String(64))
     secret: Mapped[str] = mapped_column(String(128))
     notebooks: Mapped[str] = mapped_column(Text)  # JSON list of notebook ids
+
+
+class GradingFlag(Base):
+    """A graded submission that a person should look at (cells added or edited, a time-out, a
+    missing notebook), written by the grading worker from `kns grade`'s report. HR's person
+    page and exports show it beside the score; each grading of a learner replaces their rows."""
+
+    __tablename__ = "grading_flags"
+    __table_args__ = (Index("ix_grading_flags_user_exam", "username", "exam"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(64))
+    notebook: Mapped[str] = mapped_column(String(255), default="")
+    kind: Mapped[str] = mapped_column(String(32))  # a catalogue key under grading.reason
+    detail: Mapped[str] = mapped_column(Text, default="")
+    graded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -30,7 +30,7 @@ import sys
 import time
 
 from kynangso.errors import KnsError
-from kynangso.exams import course, jobs, windows
+from kynangso.exams import course, flags, jobs, windows
 from kynangso.hub.system_accounts import hub_isolated
 from kynangso.i18n import t
 from kynangso.settings import load_settings
@@ -70,6 +70,7 @@ def grade(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
             due_date(db_url, where, exam)
     result = json.loads(out)
     log.info("grading %s done: %s", exam, result)
+    flags.record(db_url, exam, result)
     flagged = len({(p["student"], p["notebook"]) for p in result["problems"] if not p["fatal"]})
     return ("failed" if result["failed"] else "done",
             t("exams.grading.done", exam=exam, graded=len(result["graded"]),
