@@ -112,10 +112,12 @@ class SummaryHandler(BaseHandler):
         self.send(store.summary_of(self.db_url, name))
 
 
-def default_workdir() -> Path:
-    """Where the service keeps its copies of learners' practice files (disposable)."""
-    folder = Path(tempfile.gettempdir()) / f"kns-progress-judge-{os.getuid()}"
-    folder.mkdir(mode=0o700, exist_ok=True)
+def practice_workdir(settings) -> Path:
+    """Where the service keeps its copies of learners' practice files (disposable): in its own
+    folder (state/services/progress, 0700 to its account on an isolated hub), never in a
+    shared place where a learner could plant a desk or a CA before it."""
+    folder = settings.state_dir / "services" / SERVICE_NAME / "practice"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
 
 
@@ -124,7 +126,9 @@ def make_app(db_url: str, prefix: str, hub_auth: HubAuth | None = None, limits: 
     hub_auth = hub_auth or HubAuth(cache_max_age=60)
     limits = limits or dict(load_settings()["progress"])
     args = {"hub_auth": hub_auth, "db_url": db_url}
-    answer_args = {**args, "limits": limits, "workdir": workdir or default_workdir(),
+    # without a folder (tests): a fresh private one (mkdtemp makes it 0700, a new name)
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="kns-progress-practice-"))
+    answer_args = {**args, "limits": limits, "workdir": workdir,
                    "pool": ThreadPoolExecutor(JUDGE_THREADS, thread_name_prefix="kns-judge")}
     return web.Application(
         [
@@ -143,7 +147,8 @@ def main() -> None:
     url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", f"/services/{SERVICE_NAME}/")
     judge.registry()  # import every course module now, not on the first learner's answer
-    app = make_app(settings.database_url, prefix, limits=dict(settings["progress"]))
+    app = make_app(settings.database_url, prefix, limits=dict(settings["progress"]),
+                   workdir=practice_workdir(settings))
     app.listen(url.port, url.hostname)
     log.info("progress service on %s%s", os.environ["JUPYTERHUB_SERVICE_URL"], prefix)
     ioloop.IOLoop.current().start()
