@@ -37,6 +37,21 @@ def test_kernel_reports_progress_without_any_token_in_view(hub, login):
     mine = new_session().get(progress(hub, "me"), headers={"Authorization": f"token {token}"}, timeout=30).json()
     lesson = next(x for x in mine["lessons"] if x["lesson_id"] == "01-man-hinh-lam-viec")
     assert lesson["opened"] and lesson["passed"] == ["vung-man-hinh"] and lesson["completed"]
+    # Exercises with practice files: the service builds its own copy (a one-stop desk, a
+    # practice CA) in its own folder, as its own account, and judges there.
+    out = run_in_kernel(hub, session, "hocvien01", (
+        "from kynangso.progress.client import submit_answer\n"
+        "from courses.c02.ky_so import SignDocument\n"
+        "from courses.c02.practice import PASSPHRASE\n"
+        "task = SignDocument.task_for(0)\n"
+        "r = submit_answer('02-chu-ky-so', '02-ky-so', 'ky-van-ban', 0,\n"
+        "                  {'certificate': task['role'], 'passphrase': PASSPHRASE})\n"
+        "print(r['passed'])\n"
+        "r = submit_answer('03-dich-vu-cong', '01-tiep-nhan-ho-so', 'quyet-dinh-tiep-nhan', 0,\n"
+        "                  {'action': 'khong-co', 'missing': None})\n"
+        "print(r['passed'], 'Quyết định đúng' in r['feedback'])\n"
+    ))
+    assert out.split() == ["True", "False", "True"], out
 
 
 def test_events_are_idempotent_and_written_for_the_token_owner_only(hub, login):

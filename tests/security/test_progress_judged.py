@@ -273,3 +273,25 @@ def home(tmp_path, monkeypatch):
     h.mkdir()
     monkeypatch.setenv("HOME", str(h))
     return h
+
+
+def test_migration_keeps_kernel_reported_rows_and_never_counts_them(tmp_path):
+    """After migration 0007, is a completion a kernel reported before still in the table (nothing
+    lost) but marked unjudged, and left out of the learner's summary and HR's reports?"""
+    from sqlalchemy import create_engine, text
+
+    from kynangso.progress import store
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    db.upgrade(url, "0006")
+    with create_engine(url).begin() as conn:
+        conn.execute(text(
+            "INSERT INTO progress_events (event_id, username, kind, course_id, lesson_id, exercise_id,"
+            " occurred_at, received_at) VALUES ('legacy-0001', 'hvold', 'lesson_completed',"
+            " '01-van-ban-dien-tu', '02-so-ky-hieu', NULL, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
+    db.upgrade(url)
+    with session_scope(url) as s:
+        row = s.scalar(select(ProgressEvent).where(ProgressEvent.event_id == "legacy-0001"))
+        assert row is not None and row.judged is False
+    assert store.summary_of(url, "hvold")["lessons"] == []
+    assert read_progress(url).empty
