@@ -233,6 +233,15 @@ def test_every_catalogued_exercise_has_a_driver():
     assert {e for lesson in LESSONS for e in lesson.exercises} == set(DRIVERS)
 
 
+def test_the_progress_service_knows_every_catalogued_exercise():
+    """Can the service find the class of every exercise the catalogue names, in its lesson?"""
+    from kynangso.progress.judge import registry
+
+    found = {(course, x): cls.lesson for (course, x), cls in registry().items()}
+    wanted = {(le.course, x): le.id for le in LESSONS for x in le.exercises}
+    assert found == wanted
+
+
 @pytest.mark.parametrize("lesson", [le for le in LESSONS if le.exercises],
                          ids=[le.ref for le in LESSONS if le.exercises])
 def test_exercises_right_and_wrong(lesson, events):
