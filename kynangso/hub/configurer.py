@@ -22,7 +22,7 @@ from kynangso.exams import MANAGE_SCOPE
 from kynangso.exams import SERVICE_NAME as EXAMS_SERVICE
 from kynangso.hub import COOKIE_OPTIONS
 from kynangso.hub.auth import directory_post_auth_hook
-from kynangso.hub.navigation import page_navigation
+from kynangso.hub.navigation import landing_url, page_navigation
 from kynangso.i18n import t
 from kynangso.models import ROLES
 from kynangso.progress import READ_OTHERS_SCOPE
@@ -132,6 +132,9 @@ def apply_config(settings: Settings, c, env: HubEnvironment) -> None:
                            exams=EXAMS_SERVICE, formgrader=settings["exams"]["course_id"],
                            reports=REPORTS_SERVICE),
     }
+
+    # Instructors land on their exam app after login (kynangso.hub.navigation.LANDING).
+    c.JupyterHub.default_url = partial(landing_url, base_url=hub["base_url"].rstrip("/") + "/")
 
     _apply_auth(settings, c, env)
     _apply_spawner(settings, c, env, isolated)

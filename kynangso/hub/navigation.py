@@ -50,3 +50,18 @@ def page_navigation(user, *, base_url: str, exams: str, formgrader: str, reports
         menu[exams] = t("hub.menu_exams_learner")
         links.append(("kns-link-course", t("hub.home_link_course"), None))
     return Navigation(learner=learner, menu=menu, links=links)
+
+
+# Where each role lands after login when no page was asked for (JupyterHub.default_url):
+# group -> path under the hub's base URL. Others keep JupyterHub's default (their own server).
+LANDING = {"giangvien": "services/exams/"}
+
+
+def landing_url(handler, *, base_url: str) -> str:
+    """The landing page of the logged-in user's role, or "" for JupyterHub's default."""
+    user = handler.current_user
+    groups = {g.name for g in getattr(user, "groups", [])} if user is not None else set()
+    for group, path in LANDING.items():
+        if group in groups:
+            return f"{base_url}{path}"
+    return ""
