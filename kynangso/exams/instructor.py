@@ -108,6 +108,10 @@ class AppView:
     queue: list[QueueItem]
     flags: list[FlagItem]
     overview_missing: bool
+    # the groups a window may be opened for here: all learners, and those of earlier windows
+    # (another group: `kns exam open EXAM --group …`)
+    groups: list[str] = field(default_factory=lambda: [LEARNER_GROUP])
+    names: dict[str, str] = field(default_factory=dict)  # login: full name (staff directory)
 
     @property
     def busy(self) -> bool:
@@ -153,7 +157,8 @@ def assemble(summary: dict | None, released: list[str], windows_of: dict[str, li
                                   int(row.get("removed") or 0),
                                   [(c.get("cell_type", ""), c.get("excerpt", ""))
                                    for c in row.get("cells", [])]))
-    return AppView(exams, queue, flags, summary is None)
+    earlier = sorted({w.group for ws in windows_of.values() for w in ws} - {LEARNER_GROUP})
+    return AppView(exams, queue, flags, summary is None, [LEARNER_GROUP, *earlier], names)
 
 
 def gather(desk, now: dt.datetime | None = None) -> AppView:
@@ -240,7 +245,7 @@ def _badge(ok: bool, text: str, bad: bool = False) -> str:
     return f"<span class='kns-badge {kind}'>{html.escape(text)}</span>"
 
 
-def _exam_card(view: ExamView, xsrf: str, default_minutes: int) -> str:
+def _exam_card(view: ExamView, xsrf: str, default_minutes: int, groups: list[str]) -> str:
     e = html.escape
 
     def form(action: str, label: str, extra: str = "", cls: str = "btn-primary") -> str:
@@ -280,8 +285,9 @@ def _exam_card(view: ExamView, xsrf: str, default_minutes: int) -> str:
             parts.append(f"<p class='kns-hint'>{e(t('exams.app.no_windows'))}</p>")
         options = "".join(f"<option value='{p}'>{e(t(f'exams.page.policy_{p}'))}</option>"
                           for p in LATE_POLICIES)
-        fields = (f"<label>{e(t('exams.app.group'))}<input class='form-control' name='group' "
-                  f"list='kns-groups' value='{LEARNER_GROUP}' size='14' required></label>"
+        choices = "".join(f"<option value='{e(g)}'>{e(group_label(g))}</option>" for g in groups)
+        fields = (f"<label>{e(t('exams.app.group'))}<select class='form-select' name='group'>"
+                  f"{choices}</select></label>"
                   f"<label>{e(t('exams.app.minutes'))}<input class='form-control' name='minutes' "
                   f"type='number' value='{default_minutes}' min='5' max='480' "
                   f"title='{e(t('exams.app.minutes_hint'))}' required></label>"
@@ -312,7 +318,7 @@ def _queue(view: AppView, formgrader: str) -> str:
     items = []
     for q in view.queue:
         points = t("exams.app.queue_points", points=f"{q.points:g}".replace(".", ",")) \
-            if isinstance(q.points, int | float) else ""
+            if isinstance(q.points, int | float) and "điểm" not in q.item else ""
         link = f"{formgrader}/submissions/{q.submission_id}/"
         items.append(
             f"<section class='kns-card kns-queue-item'><h3>{e(q.item)} <small class='kns-hint'>"
@@ -348,13 +354,12 @@ def render(view: AppView, *, xsrf: str, hub_prefix: str, formgrader: str, user: 
             if notice else "")
     if view.overview_missing:
         note += f"<p class='kns-notice kns-no'>{e(t('exams.app.no_overview'))}</p>"
-    cards = "".join(_exam_card(x, xsrf, default_minutes) for x in view.exams)
+    cards = "".join(_exam_card(x, xsrf, default_minutes, view.groups) for x in view.exams)
     if not view.exams and not view.overview_missing:
         cards = f"<p class='kns-card'>{e(t('exams.app.no_exams'))}</p>"
-    groups = f"<datalist id='kns-groups'><option value='{LEARNER_GROUP}'>{e(group_label(LEARNER_GROUP))}</option></datalist>"
     nav = (f"<a href='{e(formgrader)}' target='_blank' rel='noopener'>{e(t('exams.app.advanced'))}</a>"
-           f"<span class='kns-user'>{e(t('exams.app.signed_in', name=user))}</span>")
-    body = (f"<p class='lead'>{e(t('exams.app.intro'))}</p>{note}{groups}{cards}"
+           f"<span class='kns-user'>{e(t('exams.app.signed_in', name=view.names.get(user, user)))}</span>")
+    body = (f"<p class='lead'>{e(t('exams.app.intro'))}</p>{note}{cards}"
             f"<h2 id='cham-tu-luan'>{e(t('exams.app.queue_heading'))}</h2>{_queue(view, formgrader)}"
             f"<h2 id='gan-co'>{e(t('exams.app.flags_heading'))}</h2>{_flags(view)}")
     return shell(t("exams.app.heading"), body, hub_prefix=hub_prefix, nav=nav, refresh=refresh)

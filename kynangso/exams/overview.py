@@ -99,6 +99,8 @@ def scheme_sections(text: str) -> dict[str, str]:
                 sections[current] = _clean("\n".join(lines).strip(), SCHEME_CHARS)
             m = re.search(r"[—–-]\s*([a-z0-9][a-z0-9-]*)", line)
             current, lines = (m.group(1) if m else None), []
+        elif current and line[:1].isspace() and line.strip() and lines and lines[-1].strip():
+            lines[-1] = f"{lines[-1].rstrip()} {line.strip()}"  # a wrapped line of a list item
         elif current:
             lines.append(line)
     return sections

@@ -44,6 +44,8 @@ def test_mark_scheme_section_is_found_by_item_id():
     assert set(sections) == {"van-ban-bi-sua"}
     assert sections["van-ban-bi-sua"].startswith("- 1 điểm: nhận ra giá trị băm")
     assert "| Câu |" not in sections["van-ban-bi-sua"]
+    # A list item wrapped over two lines in the file is one line on the page.
+    assert "(bị sửa hoặc lỗi truyền), không đăng ký" in sections["van-ban-bi-sua"]
 
 
 @pytest.fixture
@@ -178,6 +180,7 @@ def test_states_titles_and_queue_are_assembled(url):
     [flag] = view.flags
     assert (flag.learner, flag.removed, flag.cells) == ("Trần Văn Đức", 2, [("code", "import os")])
     assert not view.busy and not view.overview_missing
+    assert view.groups == ["hocvien", "phong-a", "phong-b"]
 
 
 def _visible(page: str) -> str:
