@@ -334,3 +334,48 @@ def test_release_is_queued_once_for_the_worker(desk_app):
     assert len([1 for k in ("release",) if jobs.active(desk.db_url, "van-ban", k)]) == 1
     unknown = s.post(base, data={**data, "exam": "khong-co"}, timeout=30)
     assert t("exams.app.unknown_exam", exam="khong-co") in unknown.text
+
+
+# --- landing and the worker -----------------------------------------------------------------
+
+def test_instructors_land_on_the_app_and_others_keep_the_default(tmp_path):
+    """After login with no page asked for, does an instructor land on the app, and a learner
+    keep JupyterHub's default (their own server)?"""
+    from traitlets.config import Config
+
+    from kynangso.hub.configurer import HubEnvironment, apply_config
+    from kynangso.settings import load_settings
+
+    c = Config()
+    apply_config(load_settings(overrides={"state_dir": str(tmp_path)}), c, HubEnvironment(
+        is_root=False, templates_dir=Path("/srv/templates"), proxy_command=["chp"],
+        python="/opt/env/bin/python", user_env_prefix="/opt/env", sync_token="t", groups={}))
+
+    def handler(*groups):
+        user = SimpleNamespace(groups=[SimpleNamespace(name=g) for g in groups])
+        return SimpleNamespace(current_user=user)
+
+    landing = c.JupyterHub.default_url
+    assert landing(handler("giangvien")) == "/services/exams/"
+    assert landing(handler("hocvien")) == "" and landing(handler()) == ""
+    assert landing(SimpleNamespace(current_user=None)) == ""
+
+
+def test_a_failed_release_is_reported_in_vietnamese_and_the_summary_still_published(
+        tmp_path, url, nbgrader_path):
+    """When nbgrader fails (an exam with no source), is the job marked failed with a Vietnamese
+    message, and the summary published all the same?"""
+    from kynangso.exams import worker
+
+    where = course.ExamPlaces(tmp_path / "exams", "kiem-tra")
+    where.course.mkdir(parents=True)
+    (where.course / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.CourseDirectory.root = {str(where.course)!r}\n"
+        f"c.CourseDirectory.course_id = 'kiem-tra'\nc.Exchange.root = {str(where.exchange)!r}\n")
+    job_id = jobs.enqueue(url, "khong-co", "release", "gv01")
+    job = jobs.claim(url)
+    assert job.id == job_id
+    worker.run_job(url, where, job)
+    done = jobs.latest(url, "khong-co", "release")
+    assert done.status == "failed" and done.message == t("exams.release_job.failed", exam="khong-co")
+    assert overview.read(where)["exams"] == {}
