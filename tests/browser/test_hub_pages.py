@@ -91,12 +91,17 @@ def check_page(page, artifacts, name: str, seen: dict) -> str:
 
 
 def log_in_and_pass_spawn(page, hub, username: str, artifacts, seen: dict) -> None:
-    """The login form, then the spawn-pending page (read while the server starts), then the server."""
+    """The login form, then the spawn-pending page (read while the server starts), then the server;
+    for an instructor, their app (the exam desk's page), where they land."""
     page.goto(f"{hub.url}/hub/login")
     page.fill("#username_input", username)
     page.fill("#password_input", hub.passwords[username])
     page.click("#login_submit")
-    page.wait_for_url(re.compile(r"/hub/spawn-pending/|/user/"), timeout=WAIT)
+    page.wait_for_url(re.compile(r"/hub/spawn-pending/|/user/|/services/exams/"), timeout=WAIT)
+    if "/services/exams/" in page.url:  # instructors land on their app (navigation.LANDING)
+        page.get_by_role("heading", level=1).wait_for(timeout=WAIT)
+        check_page(page, artifacts, f"{username}-landing", seen)
+        return
     if "/hub/spawn-pending/" in page.url:
         try:
             # The first progress event arrives at once; the server needs seconds more to start.
