@@ -57,6 +57,17 @@ def nbgrader_path(monkeypatch):
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
 
 
+@pytest.fixture(scope="module")
+def graded_course(tmp_path_factory) -> course.ExamPlaces:
+    """Built once for the module (a gradebook costs seconds); see `_course`."""
+    import os
+    import sys
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+        return _course(tmp_path_factory.mktemp("course"))
+
+
 def _course(tmp_path: Path) -> course.ExamPlaces:
     """A course folder with van-ban's source and mark scheme, a gradebook where learner hv01's
     written answer waits for a mark and hv02's is marked, hv01's sidecar and strict flag."""
@@ -95,11 +106,11 @@ def _course(tmp_path: Path) -> course.ExamPlaces:
     return where
 
 
-def test_summary_lists_pending_written_answers_flags_and_counts(tmp_path, nbgrader_path):
+def test_summary_lists_pending_written_answers_flags_and_counts(graded_course, nbgrader_path):
     """Does the summary hold the title, the counts, the written answer still waiting for a mark
     (with the learner's text, bidi characters removed, and the mark scheme), not the marked
     one, and the flagged submission with its reason?"""
-    where = _course(tmp_path)
+    where = graded_course
     summary = overview.build(where)
     exam = summary["exams"]["van-ban"]
     assert exam["title"] == VB_TITLE and exam["generated"] is True
@@ -112,9 +123,10 @@ def test_summary_lists_pending_written_answers_flags_and_counts(tmp_path, nbgrad
                                 "cells": [{"cell_type": "code", "excerpt": "import os"}]}]
 
 
-def test_summary_is_published_and_read_back_but_a_link_is_not_followed(tmp_path, nbgrader_path):
+def test_summary_is_published_and_read_back_but_a_link_is_not_followed(graded_course, tmp_path,
+                                                                        nbgrader_path):
     """Does the desk read what the worker published, and refuse a link in its place?"""
-    where = _course(tmp_path)
+    where = graded_course
     overview.publish(where, overview.build(where))
     assert overview.read(where)["exams"]["van-ban"]["title"] == VB_TITLE
     target = where.share / overview.FILE_NAME
