@@ -35,6 +35,8 @@ WAIT = 180_000  # ms: a ceiling for a busy 2-core machine starting servers, not 
 # Names and codes that may show in ASCII letters: the product, the login names, JupyterHub
 # (kept as the name of the underlying software), nbgrader's Formgrader (the "advanced" tool).
 ALLOWED = {"jupyterhub", "nbgrader", "formgrader", "hocvien01", "giangvien01", "nhansu01", "quantri"}
+# ... and people's names (an app greets its user by full name: "Vũ Thị Lan").
+ALLOWED |= {word.lower() for name, _role, _pw in STAFF.values() for word in name.split()}
 # Upstream words the hub pages used to show (JupyterHub's own English) — never allowed, even if
 # a catalogue sentence happened to contain them.
 UPSTREAM = {"progress", "signing", "reports", "spawning", "server", "requested", "ready",
