@@ -16,7 +16,8 @@ from sqlalchemy import select, update
 from kynangso import db
 from kynangso.models import ExamJob
 
-KINDS = ("duedate", "grade")
+KINDS = ("duedate", "grade", "release", "feedback")
+SHOWN = ("release", "grade", "feedback")  # the jobs an instructor asked for on the page
 ACTIVE = ("queued", "running")
 
 
@@ -40,9 +41,10 @@ def active(db_url: str, exam: str, kind: str) -> ExamJob | None:
             ExamJob.exam == exam, ExamJob.kind == kind, ExamJob.status.in_(ACTIVE)))
 
 
-def latest(db_url: str, exam: str, kind: str = "grade") -> ExamJob | None:
+def latest(db_url: str, exam: str, kind: str | tuple[str, ...] = "grade") -> ExamJob | None:
+    kinds = (kind,) if isinstance(kind, str) else kind
     with db.session_scope(db_url) as session:
-        return session.scalar(select(ExamJob).where(ExamJob.exam == exam, ExamJob.kind == kind)
+        return session.scalar(select(ExamJob).where(ExamJob.exam == exam, ExamJob.kind.in_(kinds))
                               .order_by(ExamJob.id.desc()).limit(1))
 
 

@@ -5,8 +5,9 @@ list the exams open to them, fetch one (only while its window is open to one of 
 submit (time from our clock; after the window, the exam's late policy), fetch feedback. The
 hub tells us who is calling; nobody names a student in a request.
 
-Instructors (scope `custom:exams:manage`, granted to group `giangvien`) open and close windows
-on a small page at /services/exams/ or with `kns exam open/close`.
+Instructors (scope `custom:exams:manage`, granted to group `giangvien`) run the whole exam
+lifecycle on the instructors' app at /services/exams/ (kynangso.exams.instructor), or open and
+close windows with `kns exam open/close`.
 
 A heartbeat tells the hub that learners with an exam in progress are active, so the idle
 culler never stops their servers mid-exam.
@@ -35,9 +36,14 @@ from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 from kynangso import db
 from kynangso.errors import KnsError
-from kynangso.exams import LATE_POLICIES, MANAGE_SCOPE, SERVICE_NAME, course, jobs, windows
+from kynangso.exams import MANAGE_SCOPE, SERVICE_NAME, course, instructor, jobs, overview, windows
 from kynangso.exams.desk import TIMESTAMP_FORMAT, Exchange, decode_files
-from kynangso.hub.service_base import TokenServiceHandler, check_xsrf, xsrf_cookie_kwargs
+from kynangso.hub.service_base import (
+    TokenServiceHandler,
+    check_xsrf,
+    error_page,
+    xsrf_cookie_kwargs,
+)
 from kynangso.hub.system_accounts import hub_isolated
 from kynangso.i18n import t
 from kynangso.models import ExamSubmission
@@ -208,9 +214,9 @@ class FeedbackHandler(LearnerHandler):
 # --- instructors' page ---------------------------------------------------------------------
 
 class ManageHandler(HubOAuthenticated, web.RequestHandler):
-    """The desk's page. Instructors (MANAGE_SCOPE): released exams, windows and attempts, open,
-    close, collect-and-grade. Everyone else: the exams open to them, with the closing time and
-    the late policy, before they fetch anything."""
+    """The desk's page. Instructors (MANAGE_SCOPE): the instructors' app (kynangso.exams.
+    instructor: the whole exam lifecycle). Everyone else: the exams open to them, with the
+    closing time and the late policy, before they fetch anything."""
 
     hub_scopes = {f"access:services!service={SERVICE_NAME}"}
 
@@ -227,8 +233,14 @@ class ManageHandler(HubOAuthenticated, web.RequestHandler):
         key = "exams.page.forbidden" if status_code == 403 else "exams.internal_error"
         exc = kwargs.get("exc_info", (None, None))[1]
         message = getattr(exc, "reason", None) or t(key)  # e.g. the XSRF refusal's reason
+        title = t("hub.error_403_title" if status_code == 403 else "hub.error_500_title")
+        self._send(error_page(title, message, url_path_join(self.hub_auth.hub_prefix, "home")))
+
+    def _send(self, page: str) -> None:
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish(f"<!doctype html><meta charset='utf-8'><p>{html.escape(message)}</p>")
+        self.set_header("Content-Security-Policy", instructor.policy(page))
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.finish(page)
 
     @web.authenticated
     async def get(self):
@@ -245,21 +257,37 @@ class ManageHandler(HubOAuthenticated, web.RequestHandler):
         action, exam = self.get_body_argument("action"), self.get_body_argument("exam")
         message, ok = "", True
         try:
-            if exam not in self.desk.exchange.released():
+            title = self.title_of(exam)
+            if action == "release":
+                if exam not in (overview.read(self.desk.places) or {}).get("exams", {}):
+                    raise KnsError("exams.app.unknown_exam", exam=exam)
+                if exam in self.desk.exchange.released():  # learners may hold it: not rebuilt here
+                    raise KnsError("exams.app.already_released", exam=title)
+                message = start_job(self.desk, exam, "release", me, title)
+            elif exam not in self.desk.exchange.released():
                 raise KnsError("exams.not_released", exam=exam)
-            if action == "open":
-                message = open_exam(self.desk, exam, self.get_body_argument("group"),
-                                    int(self.get_body_argument("minutes")),
-                                    self.get_body_argument("late_policy"), me)
+            elif action == "open":
+                group = self.get_body_argument("group").strip()
+                window = open_exam(self.desk, exam, group, int(self.get_body_argument("minutes")),
+                                   self.get_body_argument("late_policy"), me)
+                message = t("exams.app.opened", exam=title, group=instructor.group_label(group),
+                            closes=instructor.when(window.closes_at))
             elif action == "close":
-                message = close_exam(self.desk, exam, me)
-            elif action == "grade":
-                message = start_grading(self.desk, exam, me)
+                close_exam(self.desk, exam, me)
+                message = t("exams.app.closed", exam=title)
+            elif action in ("grade", "feedback"):
+                message = start_job(self.desk, exam, action, me, title)
+            else:
+                raise web.HTTPError(400)
         except KnsError as exc:
             message, ok = exc.user_message, False
         except ValueError:
             message, ok = t("exams.bad_minutes", minutes=self.get_body_argument("minutes")), False
         self.render_page(message, ok)
+
+    def title_of(self, exam: str) -> str:
+        summary = overview.read(self.desk.places) or {}
+        return (summary.get("exams", {}).get(exam) or {}).get("title") or exam
 
     async def render_learner_page(self) -> None:
         esc = html.escape
@@ -273,86 +301,44 @@ class ManageHandler(HubOAuthenticated, web.RequestHandler):
                 items.append(f"<li><strong>{esc(exam)}</strong>: {esc(info['policy_text'])}</li>")
         body = (f"<ul>{''.join(items)}</ul><p>{esc(t('exams.page.learner_howto'))}</p>" if items
                 else f"<p>{esc(t('exams.page.learner_none'))}</p>")
-        self._html(t("exams.page.learner_title"), body)
-
-    def _html(self, title: str, body: str) -> None:
-        esc = html.escape
-        self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish("<!doctype html><html lang='vi'><head><meta charset='utf-8'>"
-                    f"<title>{esc(title)}</title></head><body style='font-family:sans-serif'>"
-                    f"<h1>{esc(title)}</h1>{body}</body></html>")
+        self._send(instructor.shell(t("exams.page.learner_title"), body,
+                                    hub_prefix=self.hub_auth.hub_prefix))
 
     def render_page(self, message: str = "", ok: bool = True) -> None:
-        esc = html.escape
-        now = windows.now_utc()
-        rows = []
-        for exam in self.desk.exchange.released():
-            ws = windows.windows(self.desk.db_url, exam)
-            state = "; ".join(
-                t("exams.page.window", group=w.group, opens=windows.local(w.opens_at),
-                  closes=windows.local(w.closes_at),
-                  policy=t(f"exams.page.policy_{w.late_policy}"),
-                  state=t("exams.page.open" if w.is_open(now) else "exams.page.closed"))
-                for w in ws) or t("exams.page.never_opened")
-            last = jobs.latest(self.desk.db_url, exam)
-            job = last.message if last else ""
-            attempts = windows.attempts(self.desk.db_url, exam)
-            done = sum(1 for a in attempts if a["submitted_at"])
-            fetched = len(attempts)
-            rows.append(
-                f"<tr><td>{esc(exam)}</td><td>{esc(state)}</td>"
-                f"<td>{esc(t('exams.page.counts', fetched=fetched, submitted=done))}"
-                f"<br><small>{esc(job)}</small></td><td>"
-                f"<form method='post'>{self.xsrf_form_html()}"
-                f"<input type='hidden' name='exam' value='{esc(exam)}'>"
-                f"<label>{esc(t('exams.page.group'))} <input name='group' value='hocvien' size='10'></label> "
-                f"<label>{esc(t('exams.page.minutes'))} <input name='minutes' type='number' "
-                f"value='{self.desk.settings['exams']['default_minutes']}' min='5' max='480'></label> "
-                f"<label>{esc(t('exams.page.late'))} <select name='late_policy'>"
-                + "".join(f"<option value='{p}'>{esc(t(f'exams.page.policy_{p}'))}</option>"
-                          for p in LATE_POLICIES)
-                + f"</select></label> <button name='action' value='open'>{esc(t('exams.page.open_button'))}</button> "
-                f"<button name='action' value='close'>{esc(t('exams.page.close_button'))}</button> "
-                f"<button name='action' value='grade'>{esc(t('exams.page.grade_button'))}</button>"
-                "</form></td></tr>")
-        colour = "#1b5e20" if ok else "#b71c1c"
-        notice = f"<p role='status' style='color:{colour}'>{esc(message)}</p>" if message else ""
-        empty = f"<p>{esc(t('exams.page.none_released'))}</p>" if not rows else ""
-        formgrader = f"../{self.desk.places.course_id}/formgrader"
-        self._html(t("exams.page.title"),
-                   f"{notice}{empty}<p><a href='{formgrader}' target='_blank'>"
-                   f"{esc(t('exams.page.formgrader_link'))}</a></p>"
-                   f"<table border='1' cellpadding='6'><tr><th>{esc(t('exams.page.exam'))}</th>"
-                   f"<th>{esc(t('exams.page.windows'))}</th><th>{esc(t('exams.page.attempts'))}</th>"
-                   f"<th></th></tr>{''.join(rows)}</table>")
+        view = instructor.gather(self.desk)
+        self._send(instructor.render(
+            view, xsrf=self.xsrf_form_html(), hub_prefix=self.hub_auth.hub_prefix,
+            formgrader=f"../{self.desk.places.course_id}/formgrader",
+            user=self.current_user["name"],
+            default_minutes=self.desk.settings["exams"]["default_minutes"], notice=message, ok=ok))
 
 
-def open_exam(desk: Desk, exam: str, group: str, minutes: int, policy: str, by: str) -> str:
+def open_exam(desk: Desk, exam: str, group: str, minutes: int, policy: str, by: str) -> windows.Window:
     if not desk.isolated:
         raise KnsError("exams.not_isolated")
     window = windows.open_window(desk.db_url, desk.places.course_id, exam, group, minutes, policy, by)
     jobs.enqueue(desk.db_url, exam, "duedate", by)  # the gradebook is the grader's: the worker
     log.info("window opened by %s: %s for %s until %s (%s)", by, exam, group,
              window.closes_at.isoformat(), policy)
-    return t("exams.opened", exam=exam, group=group, closes=windows.local(window.closes_at))
+    return window
 
 
-def close_exam(desk: Desk, exam: str, by: str) -> str:
+def close_exam(desk: Desk, exam: str, by: str) -> None:
     windows.close_window(desk.db_url, exam, by)
     jobs.enqueue(desk.db_url, exam, "duedate", by)
     log.info("window closed by %s: %s", by, exam)
-    return t("exams.closed", exam=exam)
 
 
-def start_grading(desk: Desk, exam: str, by: str) -> str:
-    """Queue 'collect and grade' for the grading worker, unless it is queued or running."""
-    running = jobs.active(desk.db_url, exam, "grade")
-    if running:
-        return running.message
-    message = t("exams.grading.running", exam=exam)
-    jobs.enqueue(desk.db_url, exam, "grade", by, message)
-    log.info("grading of %s queued by %s", exam, by)
-    return message
+def start_job(desk: Desk, exam: str, kind: str, by: str, title: str) -> str:
+    """Queue a job of the instructors' page (release, grade, feedback) for the grading worker,
+    unless one of them is queued or running for this exam (they touch the same folders)."""
+    for other in jobs.SHOWN:
+        if jobs.active(desk.db_url, exam, other):
+            raise KnsError("exams.app.job_busy", exam=title, kind=t(f"exams.app.job_kind.{other}"))
+    jobs.enqueue(desk.db_url, exam, kind, by,
+                 t("exams.grading.running", exam=exam) if kind == "grade" else "")
+    log.info("%s of %s queued by %s", kind, exam, by)
+    return t("exams.app.job_queued", exam=title, kind=t(f"exams.app.job_kind.{kind}"))
 
 
 async def heartbeat(desk: Desk, every: int) -> None:

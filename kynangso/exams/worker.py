@@ -7,7 +7,12 @@ a URL run as the grader account, claims them one at a time:
 - `duedate`: write the exam's due date (the latest window close) into the gradebook, and each
   graded learner's own due date, from the desk's record of their own window;
 - `grade`: `nbgrader collect --update`, every submitting learner's own due date, then
-  `kns grade`, in the course folder.
+  `kns grade`, in the course folder;
+- `release`: `nbgrader generate_assignment` then `release_assignment` (the instructors' page);
+- `feedback`: `nbgrader generate_feedback` then `release_feedback`.
+
+After each job, and whenever the course changes (formgrader's manual grades too), it publishes
+the summary the instructors' page reads (kynangso.exams.overview): the desk cannot read the course.
 
 Lateness is the desk's: each learner's latest submission was late or not by their own
 window and the desk's clock (kynangso.exams.windows.lateness). Their own due date goes into
@@ -30,13 +35,14 @@ import sys
 import time
 
 from kynangso.errors import KnsError
-from kynangso.exams import course, flags, jobs, windows
+from kynangso.exams import course, flags, jobs, overview, windows
 from kynangso.hub.system_accounts import hub_isolated
 from kynangso.i18n import t
 from kynangso.settings import load_settings
 
 log = logging.getLogger("kns.exams.worker")
 POLL_SECONDS = 2
+BIN = os.path.dirname(sys.executable)
 
 
 def due_date(db_url: str, where: course.ExamPlaces, exam: str) -> None:
@@ -46,28 +52,67 @@ def due_date(db_url: str, where: course.ExamPlaces, exam: str) -> None:
         course.set_duedate(where, exam, max(w.closes_at for w in found), own)
 
 
-def grade(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
-    exam = job.exam
-    due_date(db_url, where, exam)
-    bin_dir = os.path.dirname(sys.executable)
-    steps = [[f"{bin_dir}/nbgrader", "collect", exam, "--update"],
-             # between the two: every collected learner's own due date (see the docstring)
-             [f"{bin_dir}/kns", "grade", exam, "--course-dir", str(where.course), "--json"]]
-    env = {**os.environ, "HOME": str(where.root), "PATH": f"{bin_dir}:/usr/sbin:/usr/bin:/bin"}
+STEP_KEYS = {"grade": "exams.grading.step", "release": "exams.release_job.step",
+             "feedback": "exams.feedback_job.step"}
+
+
+def step_label(name: str) -> str:
+    """The Vietnamese name of an nbgrader/kns step (what instructors read on the page)."""
+    return t(f"exams.app.step.{name}")
+
+
+def run_steps(db_url: str, where: course.ExamPlaces, job, steps: list[list[str]],
+              after=None) -> tuple[bytes, str | None]:
+    """Run nbgrader/kns steps in the course folder as this account: (the last one's output,
+    the name of the step that failed or None). `after(step name)` runs after each step."""
+    env = {**os.environ, "HOME": str(where.root), "PATH": f"{BIN}:/usr/sbin:/usr/bin:/bin"}
     env.pop("JUPYTERHUB_API_TOKEN", None)  # learner code must not inherit the worker's token
     out = b""
     for step in steps:
-        jobs.report(db_url, job.id, t("exams.grading.step", exam=exam, step=step[1]))
+        name = step[1]
+        jobs.report(db_url, job.id, t(STEP_KEYS[job.kind], exam=job.exam, step=step_label(name)))
         proc = subprocess.run(step, cwd=str(where.course), env=env, capture_output=True, check=False)
         # kns grade: 1 = some submission not graded, 3 = graded but flagged; both still report
-        graded_anyway = step[1] == "grade" and proc.returncode in (1, 3) and proc.stdout.strip()
+        graded_anyway = name == "grade" and proc.returncode in (1, 3) and proc.stdout.strip()
         if proc.returncode != 0 and not graded_anyway:
-            log.error("grading %s failed at %s: %s", exam, step[1],
+            log.error("%s of %s failed at %s: %s", job.kind, job.exam, name,
                       proc.stderr.decode(errors="replace")[-2000:])
-            return "failed", t("exams.grading.failed", exam=exam, step=step[1])
+            return b"", name
         out = proc.stdout
-        if step[1] == "collect":
-            due_date(db_url, where, exam)
+        if after:
+            after(name)
+    return out, None
+
+
+def release(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
+    exam = job.exam
+    steps = [[f"{BIN}/nbgrader", "generate_assignment", exam, "--force"],
+             [f"{BIN}/nbgrader", "release_assignment", exam, "--force"]]
+    if run_steps(db_url, where, job, steps)[1]:
+        return "failed", t("exams.release_job.failed", exam=exam)
+    due_date(db_url, where, exam)
+    return "done", t("exams.release_job.done", exam=exam)
+
+
+def feedback(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
+    exam = job.exam
+    steps = [[f"{BIN}/nbgrader", "generate_feedback", exam, "--force"],
+             [f"{BIN}/nbgrader", "release_feedback", exam]]
+    if run_steps(db_url, where, job, steps)[1]:
+        return "failed", t("exams.feedback_job.failed", exam=exam)
+    return "done", t("exams.feedback_job.done", exam=exam)
+
+
+def grade(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
+    exam = job.exam
+    due_date(db_url, where, exam)
+    steps = [[f"{BIN}/nbgrader", "collect", exam, "--update"],
+             # between the two: every collected learner's own due date (see the docstring)
+             [f"{BIN}/kns", "grade", exam, "--course-dir", str(where.course), "--json"]]
+    out, failed = run_steps(db_url, where, job, steps,
+                            after=lambda name: name == "collect" and due_date(db_url, where, exam))
+    if failed:
+        return "failed", t("exams.grading.failed", exam=exam, step=step_label(failed))
     result = json.loads(out)
     log.info("grading %s done: %s", exam, result)
     flags.record(db_url, exam, result)
@@ -80,8 +125,8 @@ def grade(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
 def run_job(db_url: str, where: course.ExamPlaces, job) -> None:
     log.info("job %s: %s %s for %s", job.id, job.kind, job.exam, job.requested_by)
     try:
-        if job.kind == "grade":
-            status, message = grade(db_url, where, job)
+        if job.kind in RUNNERS:
+            status, message = RUNNERS[job.kind](db_url, where, job)
         else:
             due_date(db_url, where, job.exam)
             status, message = "done", t("exams.duedate_written", exam=job.exam)
@@ -91,6 +136,10 @@ def run_job(db_url: str, where: course.ExamPlaces, job) -> None:
         log.exception("job %s failed", job.id)
         status, message = "failed", t("exams.job_failed", exam=job.exam)
     jobs.report(db_url, job.id, message, status)
+    overview.refresh(where)
+
+
+RUNNERS = {"grade": grade, "release": release, "feedback": feedback}
 
 
 def main() -> None:
@@ -99,12 +148,18 @@ def main() -> None:
     db_url = settings.database_url
     where = course.places(settings, hub_isolated(settings))
     log.info("grading worker for %s (uid %s)", where.course, os.getuid())
+    seen = None
     while True:
         job = jobs.claim(db_url)
-        if job is None:
-            time.sleep(POLL_SECONDS)
+        if job is not None:
+            run_job(db_url, where, job)
+            seen = overview.signature(where)
             continue
-        run_job(db_url, where, job)
+        now = overview.signature(where)
+        if now != seen:  # e.g. a manual grade in formgrader, or the first start
+            overview.refresh(where)
+            seen = now
+        time.sleep(POLL_SECONDS)
 
 
 if __name__ == "__main__":

@@ -134,9 +134,10 @@ def apply_config(settings: Settings, c, env: HubEnvironment) -> None:
                            exams=EXAMS_SERVICE, formgrader=settings["exams"]["course_id"],
                            reports=REPORTS_SERVICE, admin_app=ADMIN_SERVICE),
     }
-    # Admins land on the admin app; everyone else where the hub sends them (returns "").
-    c.JupyterHub.default_url = partial(
-        landing_url, admin_app=f"{hub['base_url'].rstrip('/')}/services/{ADMIN_SERVICE}/")
+    # Admins, instructors and HR land on their role's app after login; learners on their own
+    # server (kynangso.hub.navigation.landing_url).
+    c.JupyterHub.default_url = partial(landing_url, base_url=hub["base_url"].rstrip("/") + "/",
+                                       admin_app=ADMIN_SERVICE)
 
     _apply_auth(settings, c, env)
     _apply_spawner(settings, c, env, isolated)

@@ -27,14 +27,7 @@ class Navigation:
 
 def is_admin(user) -> bool:
     """A hub admin or a member of group `quantri` (the admin app's people)."""
-    return bool(user.admin) or "quantri" in {g.name for g in user.groups}
-
-
-def landing_url(handler, *, admin_app: str) -> str:
-    """Where a person lands after login (JupyterHub.default_url, called with the handler):
-    admins on the admin app; everyone else where the hub sends them anyway ("")."""
-    user = handler.current_user
-    return admin_app if user is not None and is_admin(user) else ""
+    return bool(getattr(user, "admin", False)) or "quantri" in {g.name for g in user.groups}
 
 
 def page_navigation(user, *, base_url: str, exams: str, formgrader: str, reports: str,
@@ -66,3 +59,24 @@ def page_navigation(user, *, base_url: str, exams: str, formgrader: str, reports
         menu[exams] = t("hub.menu_exams_learner")
         links.append(("kns-link-course", t("hub.home_link_course"), None))
     return Navigation(learner=learner, menu=menu, links=links)
+
+
+# Where each role lands after login when no page was asked for (JupyterHub.default_url):
+# group -> path under the hub's base URL. Others keep JupyterHub's default (their own server).
+# Each role's app, in order of precedence (an admin who also teaches lands on the admin app).
+LANDING = {"giangvien": "services/exams/", "nhansu": "services/reports/"}
+
+
+def landing_url(handler, *, base_url: str, admin_app: str = "admin") -> str:
+    """Where a person lands after login (JupyterHub.default_url, called with the handler): their
+    role's app, or "" for JupyterHub's default (a learner's own server)."""
+    user = handler.current_user
+    if user is None:
+        return ""
+    if is_admin(user):
+        return f"{base_url}services/{admin_app}/"
+    groups = {g.name for g in user.groups}
+    for group, path in LANDING.items():
+        if group in groups:
+            return f"{base_url}{path}"
+    return ""

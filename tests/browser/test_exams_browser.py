@@ -1,10 +1,12 @@
 """An exam as the people who take part see it: headless Chromium through a real hub (root only).
 
-The instructor generates and releases `tong-hop` with formgrader's own buttons (formgrader in a
-tab of its own: the hub forbids framing) and opens a window on the exam desk's page; the learner
-fetches the exam from JupyterLab's Assignment List, runs it, answers a question by clicking a
-radio button and submits; the desk's stored copy holds that answer. The tests run in order and
-share what they saw (`journey`). Screenshots of each page go to test-artifacts/.
+The instructor lands on the instructors' app (the exam desk's page) after login, generates and
+releases `tong-hop` there (formgrader, the advanced tool, shows it released) and opens a window;
+the learner fetches the exam from JupyterLab's Assignment List, runs it, answers a question by
+clicking a radio button and submits; the desk's stored copy holds that answer. The instructor
+then collects and grades from the app, finds the written answer in the queue beside its mark
+scheme, marks it in formgrader, and releases feedback. The tests run in order and share what
+they saw (`journey`). Screenshots of each page go to test-artifacts/ (instructor-app-*.png).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import datetime as dt
 import json
 import pwd
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -38,6 +41,7 @@ STAFF = {
     "quantri": ("Đỗ Minh Quân", "quantri", "QuanTri@2026!"),
 }
 COURSE, EXAM, GROUP, MINUTES = "kiem-tra-nang-luc", "tong-hop", "hocvien", 20
+TITLE, WRITTEN = "Kiểm tra năng lực số: phần chung", "tinh-huong-khoa"  # tong-hop's header, task
 WAIT = 180_000  # ms: a ceiling for slow machines, not a measured duration
 
 
@@ -86,69 +90,68 @@ def exam_questions(notebook: Path) -> list[tuple[str, str, dict]]:
     return found
 
 
-def hub_login(page, hub, username: str, next_path: str) -> None:
-    """The hub's login form, then straight on to `next_path` (no server of one's own needed)."""
-    page.goto(f"{hub.url}/hub/login?next={next_path}")
+# --- the steps -------------------------------------------------------------------------------
+
+def app_login(page, hub, username: str) -> None:
+    """The hub's login form with no page asked for: an instructor lands on their app."""
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{hub.url}/hub/login")
     page.fill("#username_input", username)
     page.fill("#password_input", hub.passwords[username])
     page.click("#login_submit")
-    page.wait_for_url(f"**{next_path}", timeout=WAIT)
+    page.wait_for_url("**/services/exams/", timeout=WAIT)
 
 
-def formgrader_button(tab, row, cell: str) -> str:
-    """Click formgrader's button in column `cell` of `row`; return its success dialog's text."""
-    row.locator(f"td.{cell} a").click()
-    dialog = tab.locator("#success-modal, #error-modal")
-    dialog.wait_for(timeout=WAIT)
-    text = dialog.inner_text()
-    assert dialog.get_attribute("id") == "success-modal", text[-3000:]
-    dialog.locator(".modal-footer button").click()
-    dialog.wait_for(state="detached")
-    return text
+def card(page, exam: str):
+    return page.locator(f"section.kns-card[data-exam='{exam}']")
 
 
-# --- the steps -------------------------------------------------------------------------------
+def wait_job(page, exam: str, kind: str) -> str:
+    """Wait (the page reloads itself while a job runs) until the exam's job ends; its state."""
+    job = card(page, exam).locator(
+        f"[data-job='{kind}'][data-state='done'], [data-job='{kind}'][data-state='failed']")
+    job.wait_for(timeout=WAIT)
+    return job.get_attribute("data-state")
 
-def test_instructor_releases_in_formgrader_and_opens_a_window(ehub, page, artifacts, journey):
-    """Can an instructor generate and release the exam with formgrader's own buttons, then open
-    a window for the learners on the exam desk's page, in a browser?"""
+
+def test_instructor_lands_on_the_app_releases_and_opens_a_window(ehub, page, artifacts, journey):
+    """Does an instructor land on the instructors' app after login, generate and release the
+    exam with one button (run by the grading worker), find it released in formgrader (the
+    advanced tool) too, and open a window for the learners' group?"""
     hub = ehub
-    hub_login(page, hub, "giangvien01", "/hub/home")
+    app_login(page, hub, "giangvien01")
+    page.get_by_role("heading", name=t("exams.app.heading")).wait_for(timeout=WAIT)
+    page.screenshot(path=str(artifacts / "instructor-app-landing.png"), full_page=True)
+    exam = card(page, EXAM)
+    exam.get_by_role("button", name=t("exams.app.release_button")).click()
+    assert t("exams.app.job_kind.release") in page.locator("[role=status]").inner_text()
+    assert wait_job(page, EXAM, "release") == "done", card(page, EXAM).inner_text()
+    assert (exchange(hub) / "outbound" / EXAM / f"{EXAM}.ipynb").is_file()
+    page.screenshot(path=str(artifacts / "instructor-app-released.png"), full_page=True)
 
-    # Formgrader in a tab of its own; its Manage Assignments table is filled in by its JS.
+    # Formgrader (a tab of its own: the hub forbids framing) shows the same release.
     fg = page.context.new_page()
     fg.goto(f"{hub.url}/services/{COURSE}/formgrader")
     fg.wait_for_url("**/formgrader/manage_assignments", timeout=WAIT)
-    fg.locator(".breadcrumb", has_text="Assignments").wait_for()
     row = fg.locator("#main-table tr").filter(
         has=fg.locator("td.name", has_text=re.compile(rf"^{EXAM}$")))
-    row.wait_for(timeout=WAIT)
-    # Without an exchange folder at formgrader's start there is no Release button at all.
-    assert fg.locator("#warning-exchange").count() == 0, fg.locator("#warning-exchange").inner_text()
-    assert "Successfully created the student version" in formgrader_button(fg, row, "assign")
-    row.locator("td.release a").wait_for(timeout=WAIT)
-    assert "Successfully released" in formgrader_button(fg, row, "release")
     row.locator("td.status", has_text="released").wait_for(timeout=WAIT)
-    fg.screenshot(path=str(artifacts / "exams-formgrader-released.png"), full_page=True)
-    assert (exchange(hub) / "outbound" / EXAM / f"{EXAM}.ipynb").is_file()
+    fg.close()
 
-    # The exam desk's page: one row per released exam, a form in each.
-    desk = page.context.new_page()
-    desk.goto(f"{hub.url}/services/exams/")
-    desk.get_by_role("heading", name=t("exams.page.title")).wait_for(timeout=WAIT)
-    line = desk.locator("tr").filter(has=desk.locator("td", has_text=re.compile(rf"^{EXAM}$")))
-    line.locator("input[name=group]").fill(GROUP)
-    line.locator("input[name=minutes]").fill(str(MINUTES))
-    line.locator("select[name=late_policy]").select_option("refuse")
-    line.get_by_role("button", name=t("exams.page.open_button")).click()
-    status = desk.locator("[role=status]")
+    # A window for the learners' group, from the exam's card.
+    exam = card(page, EXAM)
+    exam.locator("select[name=group]").select_option(GROUP)
+    exam.locator("input[name=minutes]").fill(str(MINUTES))
+    exam.locator("select[name=late_policy]").select_option("refuse")
+    exam.get_by_role("button", name=t("exams.app.open_button")).click()
+    status = page.locator("[role=status]")
     status.wait_for(timeout=WAIT)
-    assert status.inner_text().startswith(prefix_of("exams.opened", exam=EXAM, group=GROUP)), \
-        status.inner_text()
-    line = desk.locator("tr").filter(has=desk.locator("td", has_text=re.compile(rf"^{EXAM}$")))
-    assert t("exams.page.policy_refuse") in line.inner_text()
-    assert f"({t('exams.page.open')})" in line.inner_text()
-    desk.screenshot(path=str(artifacts / "exams-desk-opened.png"), full_page=True)
+    assert status.inner_text().startswith(prefix_of(
+        "exams.app.opened", exam=TITLE, group=t("exams.app.group_all"))), status.inner_text()
+    windows_table = card(page, EXAM).locator("table")
+    assert t("exams.page.policy_refuse") in windows_table.inner_text()
+    assert t("exams.app.window_open") in windows_table.inner_text()
+    page.screenshot(path=str(artifacts / "instructor-app-opened.png"), full_page=True)
     journey["opened"] = True
 
 
@@ -233,3 +236,57 @@ def test_desk_stored_the_submission_with_the_clicked_answer(ehub, journey):
     sidecar = json.loads((stored[0] / f"{EXAM}.answers.json").read_text(encoding="utf-8"))
     assert sidecar["learner"] == "hocvien01"
     assert sidecar["answers"][journey["item"]]["value"] == journey["key"], sidecar["answers"]
+
+
+def test_instructor_grades_marks_the_written_answer_and_releases_feedback(ehub, page, artifacts,
+                                                                         journey):
+    """Can the instructor collect and grade from the app, find the learner's written answer
+    waiting beside its mark scheme (names, not ids), mark it in formgrader from the queue's
+    link (the queue then empties), and release the feedback?"""
+    if "timestamp" not in journey:
+        pytest.skip("needs the learner's step (submitted) first")
+    hub = ehub
+    app_login(page, hub, "giangvien01")
+    card(page, EXAM).get_by_role("button", name=t("exams.app.grade_button")).click()
+    assert wait_job(page, EXAM, "grade") == "done", card(page, EXAM).inner_text()
+    counts = card(page, EXAM).locator(".kns-counts").inner_text()
+    assert f"{t('exams.app.count_graded')}: 1" in counts.replace("\n", " "), counts
+
+    item = page.locator(".kns-queue-item").filter(has_text="Nguyễn Thị Hồng")
+    item.wait_for(timeout=WAIT)
+    text = item.inner_text()
+    assert TITLE in text and "Câu 8" in text and t("exams.app.queue_scheme") in text, text
+    scheme = (Path(__file__).parents[2] / "assessments/exams/huong-dan-cham/tong-hop.md").read_text("utf-8")
+    assert item.locator(".kns-scheme").inner_text()[:60] in scheme  # the start of its section
+    visible = page.locator("main").inner_text()
+    assert EXAM not in visible and "hocvien01" not in visible, visible
+    page.screenshot(path=str(artifacts / "instructor-app-queue.png"), full_page=True)
+
+    # "Chấm câu này" opens formgrader's page for that submission; a score saves on change.
+    with page.context.expect_page() as opened:
+        item.get_by_role("link", name=t("exams.app.queue_mark")).click()
+    fg = opened.value
+    score = fg.locator(f"input.score#{WRITTEN}")
+    score.wait_for(timeout=WAIT)
+    # Formgrader binds its inputs once it has loaded the grades (formgrade.js, loadGrades).
+    fg.wait_for_function("() => window.formgrader && formgrader.grades && formgrader.grades.loaded",
+                         timeout=WAIT)
+    with fg.expect_response(lambda r: "/formgrader/api/grade/" in r.url
+                            and r.request.method == "PUT", timeout=WAIT) as saved:
+        score.fill("2")
+        score.press("Tab")
+    assert saved.value.ok, saved.value.status
+    fg.close()
+    # The grading worker notices the gradebook changed and republishes the course summary.
+    deadline = time.monotonic() + WAIT / 1000
+    while page.locator(".kns-queue-item").count() and time.monotonic() < deadline:
+        page.wait_for_timeout(1000)
+        page.reload()
+    assert page.locator(".kns-queue-item").count() == 0
+    assert t("exams.app.queue_empty") in page.locator("main").inner_text()
+
+    card(page, EXAM).get_by_role("button", name=t("exams.app.feedback_button")).click()
+    assert wait_job(page, EXAM, "feedback") == "done", card(page, EXAM).inner_text()
+    page.wait_for_load_state()
+    assert t("exams.app.feedback_some", n=1, total=1) in card(page, EXAM).inner_text()
+    page.screenshot(path=str(artifacts / "instructor-app-feedback.png"), full_page=True)

@@ -35,6 +35,8 @@ WAIT = 180_000  # ms: a ceiling for a busy 2-core machine starting servers, not 
 # Names and codes that may show in ASCII letters: the product, the login names, JupyterHub
 # (kept as the name of the underlying software), nbgrader's Formgrader (the "advanced" tool).
 ALLOWED = {"jupyterhub", "nbgrader", "formgrader", "hocvien01", "giangvien01", "nhansu01", "quantri"}
+# ... and people's names (an app greets its user by full name: "Vũ Thị Lan").
+ALLOWED |= {word.lower() for name, _role, _pw in STAFF.values() for word in name.split()}
 # Upstream words the hub pages used to show (JupyterHub's own English) — never allowed, even if
 # a catalogue sentence happened to contain them.
 UPSTREAM = {"progress", "signing", "reports", "spawning", "server", "requested", "ready",
@@ -91,13 +93,23 @@ def check_page(page, artifacts, name: str, seen: dict) -> str:
 
 
 def log_in_and_pass_spawn(page, hub, username: str, artifacts, seen: dict) -> None:
-    """The login form, then the spawn-pending page (read while the server starts), then the server."""
+    """The login form, then the spawn-pending page (read while the server starts), then the server;
+    for an instructor, their app (the exam desk's page), where they land."""
     page.goto(f"{hub.url}/hub/login")
     page.fill("#username_input", username)
     page.fill("#password_input", hub.passwords[username])
     page.click("#login_submit")
-    page.wait_for_url(re.compile(r"/hub/spawn-pending/|/user/|/services/admin/"), timeout=WAIT)
+    page.wait_for_url(re.compile(r"/hub/spawn-pending/|/user/|/services/(admin|exams|reports)/"),
+                      timeout=WAIT)
     if "/services/admin/" in page.url:  # admins land on the admin app, no server of their own
+        return
+    if "/services/reports/" in page.url:  # HR lands on the dashboards' index
+        page.get_by_role("heading", level=1).wait_for(timeout=WAIT)
+        check_page(page, artifacts, f"{username}-landing", seen)
+        return
+    if "/services/exams/" in page.url:  # instructors land on their app (navigation.LANDING)
+        page.get_by_role("heading", level=1).wait_for(timeout=WAIT)
+        check_page(page, artifacts, f"{username}-landing", seen)
         return
     if "/hub/spawn-pending/" in page.url:
         try:
