@@ -170,7 +170,7 @@ def test_states_titles_and_queue_are_assembled(url):
                                  "cells": [{"cell_type": "code", "excerpt": "import os"}]}]},
         "tong-hop": {"title": "Kiểm tra năng lực số: phần chung"}})
     job = SimpleNamespace(kind="grade", status="done",
-                          message=t("exams.grading.done", exam="van-ban", graded=2, failed=0))
+                          message=t("exams.grading.done", exam="van-ban", graded=2, failed=0, flagged=0))
     view = instructor.assemble(
         summary, ["van-ban"], {"van-ban": windows.windows(url, "van-ban")},
         {"van-ban": {"hv01", "hv02"}}, {"van-ban": 1}, {"van-ban": job, "tong-hop": None},
