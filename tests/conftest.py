@@ -103,7 +103,8 @@ def pytest_collection_modifyitems(config, items):
         if "tests/browser/" in item.nodeid or "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.hub)
-    if not config.pluginmanager.hasplugin("xdist") or config.getoption("dist", "no") == "no":
+    # In an xdist worker `dist` reads "no"; `loadgroup` says whether groups are used.
+    if not getattr(config.option, "loadgroup", False) and config.getoption("dist", "no") != "loadgroup":
         return
     slow: dict[str, int] = {}  # group -> rank: shared fixtures, then hubs and browsers, then the rest
     for item in items:
@@ -115,6 +116,20 @@ def pytest_collection_modifyitems(config, items):
     # Longest first, so that no worker starts a hub while the others are idle at the end
     # (with --no-loadscope-reorder, xdist hands out the groups in this order; sort is stable).
     items.sort(key=lambda item: slow[_group(item)])
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist sends the ids to the scheduler
+def pytest_collection_finish(session):
+    """Put the group into each node id ("<id>@<group>"), which is how xdist's scheduler reads
+    it. pytest-xdist 3.8 writes `item._nodeid`, which pytest 9.2 no longer reads (node ids live
+    in `item._id`), so without this every test would be scheduled alone."""
+    if not getattr(session.config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in session.items:
+        if "@" not in item.nodeid.rpartition("]")[2]:
+            item._id = NodeId.parse(f"{item.nodeid}@{_group(item)}")
 
 
 @pytest.fixture(scope="session")
