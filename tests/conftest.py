@@ -83,6 +83,8 @@ SHARED_FIXTURES = {
     "demo_build": "demo-build",  # `make run`'s demo gradebook, built by the real pipeline
 }
 
+SHARED_FIXTURE_TIMEOUT_S = 1800  # pyproject's per-test limit is 600 s
+
 
 def _group(item) -> str:
     mark = item.get_closest_marker("xdist_group")  # a module may choose its group itself
@@ -103,6 +105,10 @@ def pytest_collection_modifyitems(config, items):
         if "tests/browser/" in item.nodeid or "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.hub)
+        # The first test to use a shared fixture builds it (the exams graded twice take
+        # minutes on a busy machine): its limit covers that build, not only the test.
+        if item.get_closest_marker("timeout") is None and _group(item) in SHARED_FIXTURES.values():
+            item.add_marker(pytest.mark.timeout(SHARED_FIXTURE_TIMEOUT_S))
     # In an xdist worker `dist` reads "no"; `loadgroup` says whether groups are used.
     if not getattr(config.option, "loadgroup", False) and config.getoption("dist", "no") != "loadgroup":
         return
