@@ -16,6 +16,12 @@ PY := $(VENV)/bin/python
 export PATH := $(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 SOURCES := $(shell find kynangso sandbox assessments reports -type f -not -path '*/__pycache__/*' 2>/dev/null) pyproject.toml
 PYTEST_ARGS ?=
+# Tests run in parallel (pytest-xdist): most of them wait on hubs, kernels and browsers rather
+# than compute, so more workers than cores pay. tests/conftest.py groups the tests so that each
+# expensive shared fixture (the session hub, the graded exams, the demo gradebook) is built in
+# one worker only. TEST_WORKERS=0 runs everything in one process (for debugging).
+TEST_WORKERS ?= 3
+XDIST := -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=25
 
 .PHONY: help run test test-fast bench lint lock install system-deps browser-deps clean-state
 
@@ -67,12 +73,12 @@ run: install
 
 test: install browser-deps
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # The inner loop: no hub, no browser (markers in pyproject.toml, see tests/conftest.py).
 test-fast: install
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -m "not hub and not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not hub and not browser" $(XDIST) $(PYTEST_ARGS)
 
 bench: install
 	$(PY) -m benchmarks

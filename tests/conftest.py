@@ -73,14 +73,70 @@ def private_homes(prefix: str) -> Path:
     return home_root
 
 
+# Parallel runs (`make test` uses pytest-xdist with `--dist loadgroup`). Each worker builds its
+# own session and module fixtures, so tests are sent to workers in groups:
+# - every test that uses one of these expensive session fixtures goes to one group, so that the
+#   fixture is built once per run, not once per worker (add a fixture here when you make one);
+# - every other test goes with its file, so that a module's own hub or browser starts once.
+SHARED_FIXTURES = {
+    "hub": "session-hub",  # a real hub with Unix accounts (login depends on it)
+    "exam_copies": "exam-grading",  # the four real exams graded by nbgrader and by kns grade
+    "demo_build": "demo-build",  # `make run`'s demo gradebook, built by the real pipeline
+}
+
+SHARED_FIXTURE_TIMEOUT_S = 1800  # pyproject's per-test limit is 600 s
+
+
+def _group(item) -> str:
+    mark = item.get_closest_marker("xdist_group")  # a module may choose its group itself
+    if mark is not None:
+        return str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+    names = set(getattr(item, "fixturenames", ()))
+    shared = [group for fixture, group in SHARED_FIXTURES.items() if fixture in names]
+    return shared[0] if shared else item.nodeid.split("::")[0]
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    """Mark hub and browser tests that did not say so, so that `-m "not hub"` is reliable."""
+    """Mark hub and browser tests that did not say so, so that `-m "not hub"` is reliable;
+    under xdist, put each test in its group and start the slow groups first."""
     for item in items:
         if {"hub", "login"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.hub)
         if "tests/browser/" in item.nodeid or "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.hub)
+        # The first test to use a shared fixture builds it (the exams graded twice take
+        # minutes on a busy machine): its limit covers that build, not only the test.
+        if item.get_closest_marker("timeout") is None and _group(item) in SHARED_FIXTURES.values():
+            item.add_marker(pytest.mark.timeout(SHARED_FIXTURE_TIMEOUT_S))
+    # In an xdist worker `dist` reads "no"; `loadgroup` says whether groups are used.
+    if not getattr(config.option, "loadgroup", False) and config.getoption("dist", "no") != "loadgroup":
+        return
+    slow: dict[str, int] = {}  # group -> rank: shared fixtures, then hubs and browsers, then the rest
+    for item in items:
+        group = _group(item)
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(group))
+        rank = 0 if group in SHARED_FIXTURES.values() else 1 if item.get_closest_marker("hub") else 2
+        slow[group] = min(rank, slow.get(group, rank))
+    # Longest first, so that no worker starts a hub while the others are idle at the end
+    # (with --no-loadscope-reorder, xdist hands out the groups in this order; sort is stable).
+    items.sort(key=lambda item: slow[_group(item)])
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist sends the ids to the scheduler
+def pytest_collection_finish(session):
+    """Put the group into each node id ("<id>@<group>"), which is how xdist's scheduler reads
+    it. pytest-xdist 3.8 writes `item._nodeid`, which pytest 9.2 no longer reads (node ids live
+    in `item._id`), so without this every test would be scheduled alone."""
+    if not getattr(session.config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in session.items:
+        if "@" not in item.nodeid.rpartition("]")[2]:
+            item._id = NodeId.parse(f"{item.nodeid}@{_group(item)}")
 
 
 @pytest.fixture(scope="session")

@@ -320,12 +320,35 @@ def _widget_names(nb: dict) -> dict[str, str]:
     return names
 
 
+def _merged_streams(outputs: list) -> list:
+    """Consecutive stream outputs of the same name as one, as Jupyter shows them: the kernel
+    sends a print in one message or in several (its output thread flushes every 0.2 s), so how
+    the same text is cut differs between runs on a busy machine; the text itself does not."""
+    merged: list = []
+    for out in outputs:
+        last = merged[-1] if merged else None
+        if (out.get("output_type") == "stream" and last is not None
+                and last.get("output_type") == "stream" and last.get("name") == out.get("name")):
+            last["text"] = "".join(_lines(last["text"])) + "".join(_lines(out["text"]))
+        else:
+            merged.append(dict(out))
+    for out in merged:
+        if out.get("output_type") == "stream":
+            out["text"] = "".join(_lines(out["text"]))
+    return merged
+
+
+def _lines(text: str | list[str]) -> list[str]:
+    return [text] if isinstance(text, str) else list(text)
+
+
 def comparable_notebook(path: Path, course: Path) -> dict:
     """An autograded notebook without what differs between any two runs of the same grader."""
     text = path.read_text(encoding="utf-8").replace(str(course), "<course>")
     nb = json.loads(text)
     for cell in nb.get("cells", []):
         cell.get("metadata", {}).pop("execution", None)
+        cell["outputs"] = _merged_streams(cell.get("outputs", []))
     names = _widget_names(nb)
     text = re.sub(r"[0-9a-f]{32}", lambda m: names.get(m.group(0), m.group(0)), json.dumps(nb))
     return json.loads(text)
