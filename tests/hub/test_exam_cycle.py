@@ -66,17 +66,30 @@ def formgrader(hub, token: str, method: str, path: str, **kw):
     return requests.request(method, url, headers={"Authorization": f"token {token}"}, timeout=300, **kw)
 
 
+def on_server(hub, session, user: str, request):
+    """`request()` to the learner's server; once more after starting it if the idle culler
+    (CULL_S, short for step 7) stopped it meanwhile, which a busy machine makes likely."""
+    r = request()
+    if r.status_code == 424:  # the hub's "server not running"
+        open_lab(hub, session, user)
+        r = request()
+    return r
+
+
 def lab_action(hub, session, user: str, action: str, exam: str):
-    xsrf = cookie(session, "_xsrf", f"/user/{user}/") or ""
-    r = session.post(f"{hub.url}/user/{user}/assignments/{action}",
-                     data={"course_id": COURSE, "assignment_id": exam},
-                     headers={"X-XSRFToken": xsrf}, timeout=300)
+    def post():
+        xsrf = cookie(session, "_xsrf", f"/user/{user}/") or ""
+        return session.post(f"{hub.url}/user/{user}/assignments/{action}",
+                            data={"course_id": COURSE, "assignment_id": exam},
+                            headers={"X-XSRFToken": xsrf}, timeout=300)
+    r = on_server(hub, session, user, post)
     assert r.status_code == 200, (r.status_code, r.text[:500])
     return r.json()
 
 
 def listed(hub, session, user: str) -> dict:
-    r = session.get(f"{hub.url}/user/{user}/assignments", params={"course_id": COURSE}, timeout=120)
+    r = on_server(hub, session, user, lambda: session.get(
+        f"{hub.url}/user/{user}/assignments", params={"course_id": COURSE}, timeout=120))
     assert r.status_code == 200, r.text[:300]
     return r.json()
 
