@@ -408,6 +408,17 @@ def attach_evidence(results: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.merge(firsts, on=keys, how="left")
 
 
+def _evidence_keys(results: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` as `attach_evidence` returns it (same key columns, same types), without the
+    `items` column: for the tables that count levels and show no evidence."""
+    keys = ["username", "period_id", "competence"]
+    wanted = frame[keys].dropna().drop_duplicates()
+    if wanted.empty or results.empty:
+        return frame
+    return frame.merge(wanted.assign(**{k: wanted[k].astype(str) for k in keys}), on=keys,
+                       how="left")
+
+
 def _num(s: pd.Series) -> pd.Series:
     """2.0 → "2", 2.5 → "2,5" (Vietnamese decimal comma), vectorised."""
     v = s.to_numpy(dtype=float)
@@ -561,8 +572,8 @@ def levels_as_of(data: ReportData, period_id: str | None = None, evidence: bool 
     latest = hist.drop_duplicates(["username", "competence"], keep="last").drop(columns="_order")
     dates = data.periods.set_index("period_id")["date"]
     latest = latest.assign(date=latest["period_id"].map(dates))
-    if evidence:
-        latest = attach_evidence(data.results, latest)
+    latest = attach_evidence(data.results, latest) if evidence else _evidence_keys(data.results,
+                                                                                   latest)
 
     people = data.staff[data.staff["active"] | data.staff["username"].isin(latest["username"])]
     comps = list(data.framework.competences)

@@ -38,6 +38,17 @@ def load_current(settings=None) -> tuple[ReportData, str]:
     return load(url, gradebooks, cache_dir=cache.default_dir()), settings["office"]["name"]
 
 
+def demo_preparing(settings=None) -> bool:
+    """Is `make run` still building the demo exam results (reports.demo.pending_marker)?"""
+    from kynangso.settings import load_settings
+    from reports.demo import demo_pending
+
+    try:
+        return demo_pending(settings or load_settings())
+    except KnsError:  # settings unreadable: load_current says so
+        return False
+
+
 class BadFilter(KnsError):
     """A download link names a unit, period, person or competence the data does not have."""
 
