@@ -164,14 +164,30 @@ def stop_process_group(proc: subprocess.Popen | None, timeout: float = 30) -> No
     """SIGTERM a process group we started, SIGKILL it if it does not stop in time."""
     if proc is None or proc.poll() is not None:
         return
+    deadline = time.monotonic() + timeout
     try:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout)
+        # The leader has gone; its children (the proxy, workers) may take a moment more.
+        while _group_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _group_alive(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     except ProcessLookupError:
         proc.wait()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _raise_keyboard_interrupt(*_args) -> None:
@@ -207,8 +223,10 @@ def main() -> int:
     build = None
 
     # SIGTERM takes the same path as Ctrl-C; stopping the hub from inside the
-    # handler would deadlock on the Popen lock that proc.wait() holds.
+    # handler would deadlock on the Popen lock that proc.wait() holds. Ctrl-C too even when
+    # started from a shell that ignores SIGINT for its background jobs.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
     try:
         seconds = wait_for_login_page(url, proc)
         log.info("login page answered %.1f s after the hub started", seconds)
