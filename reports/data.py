@@ -582,9 +582,25 @@ def levels_as_of(data: ReportData, period_id: str | None = None, evidence: bool 
     out = grid.merge(latest, on=["username", "competence"], how="left")
     out["rank"] = out["rank"].fillna(NOT_ASSESSED_RANK).astype(int)
     out["level"] = out["level"].astype(object).where(out["level"].notna(), None)
-    out["level_name"] = out["level"].map(data.framework.level_name)
+    out["level_name"] = out["level"].map(_memo(data.framework.level_name))
     out = out.merge(data.staff, on="username", how="left")
     return out
+
+
+def _memo(fn):
+    """`fn` remembering its answers: a Series of 100,000 rows holds a handful of levels, and
+    the framework looks each one up by scanning its list."""
+    seen: dict = {}
+
+    def cached(value):
+        try:
+            return seen[value]
+        except KeyError:
+            seen[value] = fn(value)
+            return seen[value]
+        except TypeError:  # unhashable: ask every time
+            return fn(value)
+    return cached
 
 
 def training_needs(data: ReportData, period_id: str | None = None, on: date | None = None
@@ -597,7 +613,8 @@ def training_needs(data: ReportData, period_id: str | None = None, on: date | No
     lv = lv[lv["active"] & lv["in_directory"]]
     req_cache: dict[str, dict[str, str]] = {}
     required = []
-    for pos, comp in zip(lv["position"], lv["competence"], strict=True):
+    for pos, comp in zip(lv["position"].to_numpy(dtype=object), lv["competence"].to_numpy(dtype=object),
+                         strict=True):
         if pos not in req_cache:
             req_cache[pos] = data.requirements.for_position(pos, on)
         required.append(req_cache[pos].get(comp))
@@ -605,13 +622,14 @@ def training_needs(data: ReportData, period_id: str | None = None, on: date | No
     lv = lv[lv["required"].notna()].copy()
     lv["required_rank"] = lv["required"].map(LEVEL_IDS.index)
     lv = lv[lv["rank"] < lv["required_rank"]].copy()
-    lv["required_name"] = lv["required"].map(data.framework.level_name)
+    lv["required_name"] = lv["required"].map(_memo(data.framework.level_name))
     done = set(zip(data.lessons["username"], data.lessons["course_id"], data.lessons["lesson_id"],
                    strict=True))
     lv["recommended"] = [recommend(data, u, c, done) for u, c in
-                         zip(lv["username"], lv["competence"], strict=True)]
+                         zip(lv["username"].to_numpy(dtype=object),
+                             lv["competence"].to_numpy(dtype=object), strict=True)]
     lv["competence_name"] = lv["competence"].map(
-        lambda c: data.framework.competence(c).name)
+        _memo(lambda c: data.framework.competence(c).name))
     cols = ["department", "competence", "competence_name", "username", "full_name", "position",
             "level_name", "required_name", "rank", "required_rank", "period_id", "recommended"]
     return lv[cols].sort_values(["department", "competence", "full_name"]).reset_index(drop=True)
