@@ -137,10 +137,17 @@ def voila_render(platform, sources, folder: Path, preheat: bool, cache_dir: Path
            "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
            "KNS_REPORTS_CACHE": str(cache_dir or folder / "no-cache-here"),
            "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")}
+    from reports.voila_template import write_template
+
+    port, token = service.free_port(), "bench"
+    # As service.start_voila: Voilà's token in its environment, the `kns` template on its path.
+    templates = folder / "templates"
+    write_template(templates)
+    env["JUPYTER_TOKEN"] = token
+    env["JUPYTER_PATH"] = str(templates)
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
-    port, token = service.free_port(), "bench"
-    cmd = service.voila_command(sys.executable, port, "/services/reports/", token, pool_size=1)
+    cmd = service.voila_command(sys.executable, port, "/services/reports/", pool_size=1)
     if not preheat:
         cmd = [c for c in cmd if "preheat" not in c and "pool_size" not in c]
     import subprocess
