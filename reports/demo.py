@@ -302,13 +302,13 @@ def demo_inputs_key(source: Path) -> str:
     from kynangso.demo import office
 
     h = hashlib.sha256(f"nbgrader {nbgrader.__version__}".encode())
-    folders = [Path(source), Path(assessments.grading.__file__).parent]
-    files = [Path(__file__), Path(office.__file__)]
-    for folder in folders:
-        files += sorted(p for p in folder.rglob("*") if p.is_file()
-                        and "__pycache__" not in p.parts and not p.name.startswith("."))
-    for path in files:
-        h.update(str(path.relative_to(path.anchor)).encode())
+    # (name, path): names relative to their folder, so a checkout and an installed copy agree.
+    files = [(p.name, p) for p in (Path(__file__), Path(office.__file__))]
+    for folder in (Path(source), Path(assessments.grading.__file__).parent):
+        files += [(f"{folder.name}/{p.relative_to(folder)}", p) for p in sorted(folder.rglob("*"))
+                  if p.is_file() and "__pycache__" not in p.parts and not p.name.startswith(".")]
+    for name, path in files:
+        h.update(name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:32]
 
