@@ -14,6 +14,7 @@ from importlib import resources
 import yaml
 
 DEFAULT_LANG = "vi"
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @cache
@@ -25,7 +26,8 @@ def catalogue(lang: str = DEFAULT_LANG) -> dict[str, str]:
         if not entry.name.endswith(".yaml"):
             continue
         area = entry.name[: -len(".yaml")]
-        data = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+        # libyaml's loader when present: the pure-Python one takes ~0.4 s of a report's start.
+        data = yaml.load(entry.read_text(encoding="utf-8"), Loader=_LOADER) or {}
         for name, text in _flatten(data):
             messages[f"{area}.{name}"] = unicodedata.normalize("NFC", str(text))
     return messages

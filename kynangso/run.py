@@ -5,6 +5,13 @@ the real importer, starts JupyterHub (which starts configurable-http-proxy and,
 as root, one Unix account per user), activates the demo accounts through the
 hub's own activation page, prints the URL and the accounts, and stops
 everything on Ctrl-C. Running it again reuses the state.
+
+The demo exam results (reports.demo, the real grading pipeline, ~1.5 min) do not stand
+between the user and the login page: they are copied from the cache of a previous build with
+the same inputs (~/.cache/kynangso/demo, $KNS_DEMO_CACHE) when there is one, else built in a
+background process (`python -m reports.demo build`) once the hub answers, while the HR
+dashboards say that the sample data is being prepared. Log lines (alembic, nbgrader, the hub)
+go to the log file; the terminal shows the URL, the accounts and the build's outcome.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import requests
 
 from kynangso import db
 from kynangso.accounts.activation import issue_codes
+from kynangso.i18n import t
 from kynangso.settings import Settings, load_settings
 
 log = logging.getLogger("kns.run")
@@ -75,13 +83,7 @@ def start_hub(settings: Settings, log_file=None, extra_env: dict | None = None) 
 
 def stop_hub(proc: subprocess.Popen, timeout: float = 30) -> None:
     """SIGTERM the hub's process group (hub, proxy, services), SIGKILL if it hangs."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    stop_process_group(proc, timeout)
 
 
 def wait_for_login_page(url: str, proc: subprocess.Popen, timeout: float = 120) -> float:
@@ -122,18 +124,70 @@ def activate_demo_accounts(settings: Settings, url: str) -> None:
             log.warning("demo account %s not activated: HTTP %s", username, r.status_code)
 
 
-def prepare(settings: Settings) -> None:
-    """State folder, platform database, the demo office and its sample exam (idempotent)."""
+def prepare(settings: Settings) -> bool:
+    """State folder, platform database, the demo office and its sample exam (idempotent).
+
+    True when the demo exam results are in place (built before, or copied from the cache);
+    False when they still have to be built (`start_demo_build`): the "being prepared" marker
+    is then set for the dashboards.
+    """
     from kynangso.demo.office import load_demo_office
 
     # `make run` wires the whole platform, so it may reach the reports package,
     # which the rest of the core never imports.
-    from reports.demo import build_demo_gradebook
+    from reports.demo import DEMO_COURSE, demo_cache_dir, pending_marker, restore_demo_gradebook
 
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     db.upgrade(settings.database_url)
     load_demo_office(settings)
-    build_demo_gradebook(settings)
+    if (settings.state_dir / "exams" / DEMO_COURSE / "gradebook.db").exists():
+        return True
+    if restore_demo_gradebook(settings, demo_cache_dir()):
+        pending_marker(settings).unlink(missing_ok=True)
+        return True
+    pending_marker(settings).parent.mkdir(parents=True, exist_ok=True)
+    pending_marker(settings).touch()
+    return False
+
+
+def start_demo_build(settings: Settings, log_file) -> subprocess.Popen:
+    """`python -m reports.demo build` in its own process group (Ctrl-C in the terminal does
+    not reach it; `stop_process_group` stops it, its grading workers and their kernels)."""
+    env = dict(os.environ, KNS_STATE_DIR=str(settings.state_dir))
+    env["PATH"] = f"{sys.prefix}/bin:{env.get('PATH', '')}"
+    return subprocess.Popen([sys.executable, "-m", "reports.demo", "build"], env=env,
+                            stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+                            start_new_session=True, preexec_fn=_default_sigint)
+
+
+def stop_process_group(proc: subprocess.Popen | None, timeout: float = 30) -> None:
+    """SIGTERM a process group we started, SIGKILL it if it does not stop in time."""
+    if proc is None or proc.poll() is not None:
+        return
+    deadline = time.monotonic() + timeout
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout)
+        # The leader has gone; its children (the proxy, workers) may take a moment more.
+        while _group_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _group_alive(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    except ProcessLookupError:
+        proc.wait()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _raise_keyboard_interrupt(*_args) -> None:
@@ -146,31 +200,60 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def _log_to_file(path: Path) -> None:
+    """Every log line (alembic, nbgrader, ours) to the log file; only warnings to the terminal."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    to_file = logging.FileHandler(path, encoding="utf-8")
+    to_file.setFormatter(fmt)
+    to_terminal = logging.StreamHandler()
+    to_terminal.setLevel(logging.WARNING)
+    to_terminal.setFormatter(fmt)
+    logging.basicConfig(level=logging.INFO, handlers=[to_file, to_terminal], force=True)
+
+
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
-    prepare(settings)
-    url = hub_url(settings)
     log_path = settings.state_dir / "hub" / "jupyterhub.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    proc = start_hub(settings, log_file=log_path.open("a"))
+    _log_to_file(log_path)
+    ready = prepare(settings)
+    url = hub_url(settings)
+    log_file = log_path.open("a")
+    proc = start_hub(settings, log_file=log_file)
+    build = None
 
     # SIGTERM takes the same path as Ctrl-C; stopping the hub from inside the
-    # handler would deadlock on the Popen lock that proc.wait() holds.
+    # handler would deadlock on the Popen lock that proc.wait() holds. Ctrl-C too even when
+    # started from a shell that ignores SIGINT for its background jobs.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
     try:
-        wait_for_login_page(url, proc)
+        seconds = wait_for_login_page(url, proc)
+        log.info("login page answered %.1f s after the hub started", seconds)
         activate_demo_accounts(settings, url)
-        print(f"\nKỹ Năng Số đang chạy: {url}/  (dữ liệu mẫu; Ctrl-C để dừng)")
-        print(f"Nhật ký JupyterHub: {log_path}\n")
-        print(f"  {'Vai trò':<12} {'Tên đăng nhập':<14} Mật khẩu")
+        print(f"\n{t('core.run.running', url=url)}")
+        print(f"{t('core.run.log', path=log_path)}\n")
+        print(f"  {t('core.run.role'):<12} {t('core.run.username'):<14} {t('core.run.password')}")
         for username, (role, password) in DEMO_ACCOUNTS.items():
             print(f"  {role:<12} {username:<14} {password}")
         print(flush=True)
-        return proc.wait()
+        if not ready:
+            # After the first screen: the build's kernels must not slow the hub's start.
+            build = start_demo_build(settings, log_file)
+            print(t("core.run.demo_preparing"), flush=True)
+        while True:
+            try:
+                return proc.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                pass
+            if build is not None and build.poll() is not None:
+                print(t("core.run.demo_ready" if build.returncode == 0 else "core.run.demo_failed",
+                        path=log_path), flush=True)
+                build = None
     except KeyboardInterrupt:
         return 0
     finally:
+        stop_process_group(build)
         stop_hub(proc)
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import html
 import logging
+import threading
+import time
 from datetime import datetime
 
 import ipywidgets as w
@@ -35,6 +37,7 @@ CSS = """<style>
 .kns-report h1 {font-size: 24px; margin: 4px 0 6px; color: #1F4E79}
 .kns-report h3 {margin: 14px 0 4px}
 .kns-report .kns-note {color: #555}
+.kns-report .kns-wait {background: #fff4ce; border-left: 4px solid #c98a00; padding: 8px 12px}
 .kns-nav {display: flex; flex-wrap: wrap; gap: 4px; align-items: center; padding: 6px 0 10px;
           border-bottom: 1px solid #d0d7de; margin-bottom: 10px; font-size: 14px}
 .kns-nav a, .kns-nav span.kns-here {padding: 5px 12px; border-radius: 4px; text-decoration: none}
@@ -51,6 +54,7 @@ span.kns-btn.kns-off {background: #c8ced6; color: #555; cursor: not-allowed}
 
 
 load_current = downloads.load_current
+DEMO_POLL_S = 3  # how often a page waiting for `make run`'s demo results looks again
 
 
 def _table_html(df: pd.DataFrame) -> str:
@@ -145,6 +149,7 @@ class _Fresh:
         self.reload = _button("reports.ui.reload", "refresh")
         self.reload.disabled = loader is None
         self.loaded = w.HTML()
+        self.notice = w.HTML()  # "the sample data is being prepared" (make run's first start)
         self._stamp()
 
     def _stamp(self) -> None:
@@ -156,6 +161,26 @@ class _Fresh:
         self.data, self.office = self.loader()
         self._stamp()
         self.refresh()
+
+    def watch_demo(self, preparing=None) -> None:
+        """While `make run` is still building the demo exam results in the background, say so
+        above the page, and read the data again (the page updates itself) once they are there."""
+        preparing = preparing or downloads.demo_preparing
+        if self.loader is None or not preparing():
+            return
+        self.notice.value = (f"<p class='kns-wait'>{html.escape(t('reports.ui.demo_preparing'))}"
+                             "</p>")
+        threading.Thread(target=self._wait_for_demo, args=(preparing,), daemon=True).start()
+
+    def _wait_for_demo(self, preparing) -> None:
+        while preparing():
+            time.sleep(DEMO_POLL_S)
+        try:
+            self.reload_data()
+        except Exception:
+            log.exception("reports: could not load the data after the demo build")
+            self.message.value = f"<p style='color:#b00'>{html.escape(t('reports.ui.load_failed'))}</p>"
+        self.notice.value = ""
 
 
 def _department_filter(staff) -> w.Dropdown:
@@ -183,7 +208,7 @@ class Overview(_Fresh):
         self.body = w.HTML()
         self.reload.on_click(_guard(self.reload_data, self.message))
         self.widget = w.VBox([
-            _header("tong-quan", office),
+            _header("tong-quan", office), self.notice,
             w.HBox([self.department, self.position, self.period]),
             w.HBox([self.link, self.reload, self.loaded]), self.message,
             self.body,
@@ -253,7 +278,7 @@ class Profile(_Fresh):
         self.message, self.link, self.body = w.HTML(), w.HTML(), w.HTML()
         self.reload.on_click(_guard(self.reload_data, self.message))
         self.widget = w.VBox([
-            _header("ho-so-ca-nhan", office),
+            _header("ho-so-ca-nhan", office), self.notice,
             w.HBox([self.person, self.period]),
             w.HBox([self.link, self.reload, self.loaded]),
             self.message, self.body])
@@ -304,7 +329,7 @@ class Needs(_Fresh):
         self.message, self.link, self.body = w.HTML(), w.HTML(), w.HTML()
         self.reload.on_click(_guard(self.reload_data, self.message))
         self.widget = w.VBox([
-            _header("nhu-cau-dao-tao", office),
+            _header("nhu-cau-dao-tao", office), self.notice,
             w.HBox([self.department, self.competence, self.period]),
             w.HBox([self.link, self.reload, self.loaded]),
             self.message, self.body])
@@ -349,7 +374,9 @@ def _build(cls, data, office):
         except Exception:
             log.exception("reports: could not load the data")
             return w.HTML(f"<p style='color:#b00'>{html.escape(t('reports.ui.load_failed'))}</p>")
-    return cls(data, office or "", loader).widget
+    view = cls(data, office or "", loader)
+    view.watch_demo()
+    return view.widget
 
 
 def overview(data: ReportData | None = None, office: str | None = None) -> w.Widget:

@@ -77,9 +77,15 @@ class ReportData:
     def period_ids(self) -> list[str]:
         return list(self.periods["period_id"])
 
-    def levels(self, period_id: str | None = None) -> pd.DataFrame:
-        """Current levels (or as of `period_id`): one row per staff member and competence."""
-        return levels_as_of(self, period_id)
+    def levels(self, period_id: str | None = None, evidence: bool = True) -> pd.DataFrame:
+        """Current levels (or as of `period_id`): one row per staff member and competence.
+        `evidence=False` leaves out the `items` column (slow to build, shown only per person)."""
+        return levels_as_of(self, period_id, evidence)
+
+    def person_levels(self, username: str, period_id: str | None = None) -> pd.DataFrame:
+        """`levels` rows of one person, with evidence (built for that person only)."""
+        lv = levels_as_of(self, period_id, evidence=False)
+        return attach_evidence(self.results, lv[lv["username"] == username])
 
     def needs(self, period_id: str | None = None, on: date | None = None) -> pd.DataFrame:
         return training_needs(self, period_id, on)
@@ -405,6 +411,17 @@ def attach_evidence(results: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.merge(firsts, on=keys, how="left")
 
 
+def _evidence_keys(results: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` as `attach_evidence` returns it (same key columns, same types), without the
+    `items` column: for the tables that count levels and show no evidence."""
+    keys = ["username", "period_id", "competence"]
+    wanted = frame[keys].dropna().drop_duplicates()
+    if wanted.empty or results.empty:
+        return frame
+    return frame.merge(wanted.assign(**{k: wanted[k].astype(str) for k in keys}), on=keys,
+                       how="left")
+
+
 def _num(s: pd.Series) -> pd.Series:
     """2.0 → "2", 2.5 → "2,5" (Vietnamese decimal comma), vectorised."""
     v = s.to_numpy(dtype=float)
@@ -417,8 +434,13 @@ def _num(s: pd.Series) -> pd.Series:
 # --- loading everything --------------------------------------------------------------------
 
 def load(platform_url: str, gradebooks: list[GradebookSource], framework: Framework | None = None,
-         requirements: Requirements | None = None, catalogue=None) -> ReportData:
-    """Read every source and compute the frames. Read-only: nothing is written anywhere."""
+         requirements: Requirements | None = None, catalogue=None,
+         cache_dir: Path | None = None) -> ReportData:
+    """Read every source and compute the frames. Read-only: nothing is written to the sources.
+
+    With `cache_dir` (reports.cache), the frames computed from the gradebooks are kept there and
+    reused while the gradebooks and their exam notebooks are unchanged (see `gradebook_frames`).
+    """
     fw = framework or load_framework()
     req = requirements or load_requirements()
     if catalogue is None:
@@ -428,6 +450,53 @@ def load(platform_url: str, gradebooks: list[GradebookSource], framework: Framew
     problems: list[str] = []
     staff = read_staff(platform_url)
 
+    periods, results, items, history, exams = gradebook_frames(gradebooks, fw, problems,
+                                                                cache_dir)
+
+    # Someone graded but no longer in the directory: keep their history.
+    former = sorted(set(results["username"]) - set(staff["username"]))
+    if former:
+        staff = pd.concat([staff, pd.DataFrame({
+            "username": former, "code": "", "full_name": former, "position": "",
+            "department": t("reports.former_department"), "active": False, "in_directory": False,
+        })], ignore_index=True)
+
+    lessons = read_progress(platform_url)
+    courses = course_completion(staff, lessons, catalogue)
+    return ReportData(staff, periods, items, results, history, exams, lessons, courses, fw, req,
+                      catalogue, problems)
+
+
+def gradebook_frames(gradebooks: list[GradebookSource], fw: Framework, problems: list[str],
+                     cache_dir: Path | None = None):
+    """(periods, results, items, history, exams) of every gradebook.
+
+    Reading and grouping 1.5 million grades takes seconds (issue 15), so with `cache_dir` the
+    frames are kept on disk under a key that changes whenever a gradebook, an exam notebook,
+    the framework or this code changes (reports.cache.source_key), and a dashboard kernel that
+    starts later reads them back in a fraction of a second. A source without such a key (a
+    server database) is always read.
+    """
+    from reports import cache
+
+    key = cache.source_key(gradebooks, fw) if cache_dir else None
+    if key:
+        hit = cache.read(cache_dir, key)
+        if hit is not None:
+            frames, saved_problems = hit
+            problems.extend(saved_problems)
+            return frames
+    own_problems: list[str] = []
+    frames = _compute_gradebook_frames(gradebooks, fw, own_problems)
+    problems.extend(own_problems)
+    # Written only if nothing changed while reading (a grading run in between).
+    if key and cache.source_key(gradebooks, fw) == key:
+        cache.write(cache_dir, key, (frames, own_problems))
+    return frames
+
+
+def _compute_gradebook_frames(gradebooks: list[GradebookSource], fw: Framework,
+                              problems: list[str]):
     period_frames, result_frames = [], []
     for src in gradebooks:
         if not gradebook_exists(src):
@@ -456,14 +525,6 @@ def load(platform_url: str, gradebooks: list[GradebookSource], framework: Framew
                 "notebook", "grade_id"):
         results[col] = results[col].astype(str).astype("category")
 
-    # Someone graded but no longer in the directory: keep their history.
-    former = sorted(set(results["username"]) - set(staff["username"]))
-    if former:
-        staff = pd.concat([staff, pd.DataFrame({
-            "username": former, "code": "", "full_name": former, "position": "",
-            "department": t("reports.former_department"), "active": False, "in_directory": False,
-        })], ignore_index=True)
-
     items = (results[["period_id", "notebook", "grade_id", "item_id", "competence", "level",
                       "possible"]].drop_duplicates(["period_id", "notebook", "grade_id"])
              .rename(columns={"possible": "points"}).reset_index(drop=True))
@@ -473,30 +534,35 @@ def load(platform_url: str, gradebooks: list[GradebookSource], framework: Framew
                   submitted_at=("submitted_at", "max")))
     exams["percent"] = (100 * exams["earned"] / exams["possible"].where(exams["possible"] > 0)).round(1)
 
-    lessons = read_progress(platform_url)
-    courses = course_completion(staff, lessons, catalogue)
-    return ReportData(staff, periods, items, results, history, exams, lessons, courses, fw, req,
-                      catalogue, problems)
+    return periods, results, items, history, exams
 
 
 def course_completion(staff: pd.DataFrame, lessons: pd.DataFrame, catalogue) -> pd.DataFrame:
     """Per staff member and course: lessons done, lessons in the course, completed or not."""
-    rows = []
-    done = lessons.groupby(["username", "course_id"])["lesson_id"].apply(set).to_dict()
+    columns = ["username", "course_id", "course_title", "lessons_done", "lessons_total",
+               "completed"]
+    users = staff["username"].reset_index(drop=True)
+    frames = []
     for course in catalogue.courses:
         ids = {lesson.id for lesson in course.lessons}
-        for user in staff["username"]:
-            n = len(done.get((user, course.id), set()) & ids)
-            rows.append((user, course.id, course.title, n, len(ids), n == len(ids)))
-    return pd.DataFrame(rows, columns=["username", "course_id", "course_title", "lessons_done",
-                                       "lessons_total", "completed"])
+        # `lessons` holds each (person, course, lesson) once: count those of this course.
+        mine = lessons[(lessons["course_id"] == course.id) & lessons["lesson_id"].isin(ids)]
+        done = users.map(mine.groupby("username").size()).fillna(0).astype("int64")
+        frames.append(pd.DataFrame({"username": users, "course_id": course.id,
+                                    "course_title": course.title, "lessons_done": done,
+                                    "lessons_total": len(ids), "completed": done == len(ids)}))
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
 
 
 # --- derived views -------------------------------------------------------------------------
 
-def levels_as_of(data: ReportData, period_id: str | None = None) -> pd.DataFrame:
+def levels_as_of(data: ReportData, period_id: str | None = None, evidence: bool = True
+                 ) -> pd.DataFrame:
     """The level of every competence for everyone, from the latest period (up to `period_id`)
-    that assessed it; not-assessed rows have level None and rank -1.
+    that assessed it; not-assessed rows have level None and rank -1. With `evidence`, an
+    `items` column lists the items behind each level (`attach_evidence`).
 
     Rows: every staff member active in the directory, and anyone else with results.
     """
@@ -509,7 +575,8 @@ def levels_as_of(data: ReportData, period_id: str | None = None) -> pd.DataFrame
     latest = hist.drop_duplicates(["username", "competence"], keep="last").drop(columns="_order")
     dates = data.periods.set_index("period_id")["date"]
     latest = latest.assign(date=latest["period_id"].map(dates))
-    latest = attach_evidence(data.results, latest)
+    latest = attach_evidence(data.results, latest) if evidence else _evidence_keys(data.results,
+                                                                                   latest)
 
     people = data.staff[data.staff["active"] | data.staff["username"].isin(latest["username"])]
     comps = list(data.framework.competences)
@@ -518,9 +585,25 @@ def levels_as_of(data: ReportData, period_id: str | None = None) -> pd.DataFrame
     out = grid.merge(latest, on=["username", "competence"], how="left")
     out["rank"] = out["rank"].fillna(NOT_ASSESSED_RANK).astype(int)
     out["level"] = out["level"].astype(object).where(out["level"].notna(), None)
-    out["level_name"] = out["level"].map(data.framework.level_name)
+    out["level_name"] = out["level"].map(_memo(data.framework.level_name))
     out = out.merge(data.staff, on="username", how="left")
     return out
+
+
+def _memo(fn):
+    """`fn` remembering its answers: a Series of 100,000 rows holds a handful of levels, and
+    the framework looks each one up by scanning its list."""
+    seen: dict = {}
+
+    def cached(value):
+        try:
+            return seen[value]
+        except KeyError:
+            seen[value] = fn(value)
+            return seen[value]
+        except TypeError:  # unhashable: ask every time
+            return fn(value)
+    return cached
 
 
 def training_needs(data: ReportData, period_id: str | None = None, on: date | None = None
@@ -529,11 +612,12 @@ def training_needs(data: ReportData, period_id: str | None = None, on: date | No
 
     Only staff active in the directory are listed (HR acts on people who work here today).
     """
-    lv = levels_as_of(data, period_id)
+    lv = levels_as_of(data, period_id, evidence=False)  # the list shows no evidence
     lv = lv[lv["active"] & lv["in_directory"]]
     req_cache: dict[str, dict[str, str]] = {}
     required = []
-    for pos, comp in zip(lv["position"], lv["competence"], strict=True):
+    for pos, comp in zip(lv["position"].to_numpy(dtype=object), lv["competence"].to_numpy(dtype=object),
+                         strict=True):
         if pos not in req_cache:
             req_cache[pos] = data.requirements.for_position(pos, on)
         required.append(req_cache[pos].get(comp))
@@ -541,13 +625,14 @@ def training_needs(data: ReportData, period_id: str | None = None, on: date | No
     lv = lv[lv["required"].notna()].copy()
     lv["required_rank"] = lv["required"].map(LEVEL_IDS.index)
     lv = lv[lv["rank"] < lv["required_rank"]].copy()
-    lv["required_name"] = lv["required"].map(data.framework.level_name)
+    lv["required_name"] = lv["required"].map(_memo(data.framework.level_name))
     done = set(zip(data.lessons["username"], data.lessons["course_id"], data.lessons["lesson_id"],
                    strict=True))
     lv["recommended"] = [recommend(data, u, c, done) for u, c in
-                         zip(lv["username"], lv["competence"], strict=True)]
+                         zip(lv["username"].to_numpy(dtype=object),
+                             lv["competence"].to_numpy(dtype=object), strict=True)]
     lv["competence_name"] = lv["competence"].map(
-        lambda c: data.framework.competence(c).name)
+        _memo(lambda c: data.framework.competence(c).name))
     cols = ["department", "competence", "competence_name", "username", "full_name", "position",
             "level_name", "required_name", "rank", "required_rank", "period_id", "recommended"]
     return lv[cols].sort_values(["department", "competence", "full_name"]).reset_index(drop=True)

@@ -235,7 +235,7 @@ def _generate_assignment(course: Path, assignment: str) -> None:
 
 
 def build_demo_gradebook(settings, exams_source: Path | None = None,
-                         workers: int | None = None) -> Path:
+                         workers: int | None = None, cache_dir: Path | None = None) -> Path:
     """The demo office's exam results (DỮ LIỆU MẪU), made by the real pipeline.
 
     The real exams (DEMO_EXAMS) are released twice (periods `<exam>-ky-1`, `<exam>-ky-2`) in
@@ -245,7 +245,9 @@ def build_demo_gradebook(settings, exams_source: Path | None = None,
     nbgrader's Gradebook API. Returns the course folder.
 
     Idempotent: an existing demo gradebook is left as it is. Built in a private folder and
-    moved into place at the end, so an interrupted build leaves nothing half made.
+    moved into place at the end, so an interrupted build leaves nothing half made. With
+    `cache_dir`, a course built from the same inputs (`demo_inputs_key`) is copied from there
+    instead, and a new build is kept there for the next empty state.
     """
     course_dir = settings.state_dir / "exams" / DEMO_COURSE
     if (course_dir / "gradebook.db").exists():
@@ -253,19 +255,117 @@ def build_demo_gradebook(settings, exams_source: Path | None = None,
     source = Path(exams_source) if exams_source else default_exam_source(settings)
     if not (source / "answers.py").is_file() or not (source / "source").is_dir():
         raise KnsError("reports.demo_source_missing", path=str(source))
+    if cache_dir and restore_demo_gradebook(settings, cache_dir, source):
+        return course_dir
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=f".{DEMO_COURSE}-", dir=settings.state_dir))
     started = time.perf_counter()
     try:
         _build_course(build, source, workers)
-        course_dir.parent.mkdir(parents=True, exist_ok=True)
-        if course_dir.exists():  # a course folder without a gradebook: nothing to keep
-            shutil.rmtree(course_dir)
-        os.replace(build, course_dir)
+        if cache_dir:
+            _store_in_cache(build, Path(cache_dir), demo_inputs_key(source))
+        _move_into_place(build, course_dir)
     finally:
         shutil.rmtree(build, ignore_errors=True)
     log.info("demo exam course %s built in %.1f s", course_dir, time.perf_counter() - started)
     return course_dir
+
+
+def _move_into_place(build: Path, course_dir: Path) -> None:
+    course_dir.parent.mkdir(parents=True, exist_ok=True)
+    if course_dir.exists():  # a course folder without a gradebook: nothing to keep
+        shutil.rmtree(course_dir)
+    os.replace(build, course_dir)
+
+
+# --- the cache of built demo courses, and the "being prepared" marker ------------------------
+
+def demo_cache_dir() -> Path | None:
+    """Where built demo courses are kept between empty states: `$KNS_DEMO_CACHE`, else
+    `~/.cache/kynangso/demo` (None without a home folder)."""
+    raw = os.environ.get("KNS_DEMO_CACHE")
+    if raw:
+        return Path(raw)
+    home = os.path.expanduser("~")
+    return Path(home) / ".cache" / "kynangso" / "demo" if home != "~" else None
+
+
+def demo_inputs_key(source: Path) -> str:
+    """A hash of everything the demo course is made from: the exam course (notebooks, hidden
+    tests, simulated answers), the demo staff, this module, the grading engine and nbgrader's
+    version. Any change gives a new key, so a cached course is never out of date."""
+    import hashlib
+
+    import nbgrader
+
+    import assessments.grading
+    from kynangso.demo import office
+
+    h = hashlib.sha256(f"nbgrader {nbgrader.__version__}".encode())
+    # (name, path): names relative to their folder, so a checkout and an installed copy agree.
+    files = [(p.name, p) for p in (Path(__file__), Path(office.__file__))]
+    for folder in (Path(source), Path(assessments.grading.__file__).parent):
+        files += [(f"{folder.name}/{p.relative_to(folder)}", p) for p in sorted(folder.rglob("*"))
+                  if p.is_file() and "__pycache__" not in p.parts and not p.name.startswith(".")]
+    for name, path in files:
+        h.update(name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:32]
+
+
+def _store_in_cache(build: Path, cache_dir: Path, key: str) -> None:
+    """Copy a finished course into the cache (private: it holds the exams' answer keys)."""
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(cache_dir, 0o700)
+        if (cache_dir / key).exists():
+            return
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=cache_dir))
+        shutil.copytree(build, tmp, dirs_exist_ok=True)
+        os.replace(tmp, cache_dir / key)
+        log.info("demo exam course kept in %s for the next empty state", cache_dir / key)
+    except OSError as exc:
+        log.warning("demo exam course not cached in %s: %s", cache_dir, exc)
+
+
+def restore_demo_gradebook(settings, cache_dir: Path | None, exams_source: Path | None = None
+                           ) -> bool:
+    """Put a cached demo course (same inputs) in place; False if there is none."""
+    if not cache_dir:
+        return False
+    source = Path(exams_source) if exams_source else default_exam_source(settings)
+    if not (source / "answers.py").is_file():
+        return False
+    cached = Path(cache_dir) / demo_inputs_key(source)
+    if not (cached / "gradebook.db").is_file():
+        return False
+    st = Path(cache_dir).stat()
+    if st.st_uid != os.geteuid() or st.st_mode & 0o022:
+        log.warning("demo cache %s not used: others may write it", cache_dir)
+        return False
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(prefix=f".{DEMO_COURSE}-", dir=settings.state_dir))
+    try:
+        shutil.copytree(cached, build, dirs_exist_ok=True)
+        _move_into_place(build, settings.state_dir / "exams" / DEMO_COURSE)
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+    log.info("demo exam course copied from %s", cached)
+    return True
+
+
+def pending_marker(settings) -> Path:
+    """Present while `make run` still has to build the demo results (dashboards say so)."""
+    return settings.state_dir / "exams" / f".{DEMO_COURSE}.pending"
+
+
+def demo_pending(settings) -> bool:
+    """Are the demo exam results being prepared (marker there, gradebook not yet)?"""
+    try:
+        return (pending_marker(settings).exists()
+                and not (settings.state_dir / "exams" / DEMO_COURSE / "gradebook.db").exists())
+    except OSError:  # a state folder this account may not read: nothing to say
+        return False
 
 
 def _build_course(course: Path, source: Path, workers: int | None) -> None:
@@ -323,3 +423,46 @@ def _mark_written_tasks(db_url: str, plan: dict[tuple[str, str], str]) -> None:
                         grade.manual_score = round(WRITTEN_SHARE[quality] * grade.max_score, 1)
                         grade.needs_manual_grade = False
         gb.db.commit()
+
+
+# --- `python -m reports.demo build`: the background build of `make run` ----------------------
+
+def _raise_keyboard_interrupt(*_args) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str]) -> int:
+    """Build the demo results for the settings in the environment (KNS_SETTINGS), with the
+    cache, then remove the "being prepared" marker. Run by kynangso.run in its own process
+    group; SIGTERM and SIGINT stop it cleanly (grading kernels shut down, temporary folder
+    removed, marker kept so that the next `make run` builds again)."""
+    import signal
+    import sys
+
+    from kynangso.settings import load_settings
+
+    if argv != ["build"]:
+        print("usage: python -m reports.demo build", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
+    settings = load_settings()
+    try:
+        build_demo_gradebook(settings, cache_dir=demo_cache_dir())
+    except KeyboardInterrupt:
+        log.info("demo build interrupted; the next `make run` builds it again")
+        return 130
+    except Exception:
+        log.exception("demo build failed")
+        pending_marker(settings).unlink(missing_ok=True)
+        return 1
+    pending_marker(settings).unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))

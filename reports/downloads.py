@@ -15,7 +15,7 @@ import pandas as pd
 
 from kynangso.errors import KnsError
 from kynangso.i18n import t
-from reports import export, views
+from reports import cache, export, views
 from reports.data import ReportData, filter_staff, load, sources_from_settings
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -35,7 +35,18 @@ def load_current(settings=None) -> tuple[ReportData, str]:
 
     settings = settings or load_settings()
     url, gradebooks = sources_from_settings(settings)
-    return load(url, gradebooks), settings["office"]["name"]
+    return load(url, gradebooks, cache_dir=cache.default_dir()), settings["office"]["name"]
+
+
+def demo_preparing(settings=None) -> bool:
+    """Is `make run` still building the demo exam results (reports.demo.pending_marker)?"""
+    from kynangso.settings import load_settings
+    from reports.demo import demo_pending
+
+    try:
+        return demo_pending(settings or load_settings())
+    except KnsError:  # settings unreadable: load_current says so
+        return False
 
 
 class BadFilter(KnsError):
@@ -55,7 +66,7 @@ def overview_staff(data: ReportData, department=None, position=None) -> pd.DataF
 def overview_tables(data: ReportData, department=None, position=None, period=None
                     ) -> dict[str, pd.DataFrame]:
     staff = overview_staff(data, department, position)
-    levels = data.levels(period)
+    levels = data.levels(period, evidence=False)  # counts only
     levels = levels[levels["username"].isin(staff["username"])]
     return {
         t("reports.sheet.distribution"): views.distribution(data, levels),
@@ -66,7 +77,7 @@ def overview_tables(data: ReportData, department=None, position=None, period=Non
 
 
 def profile_tables(data: ReportData, person, period=None) -> dict[str, pd.DataFrame]:
-    levels = data.levels(period)
+    levels = data.person_levels(person, period)
     return {
         t("reports.sheet.person_levels"): views.person_levels(data, levels, person),
         t("reports.sheet.history"): views.person_history(data, person),

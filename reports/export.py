@@ -178,7 +178,7 @@ def department_pdf_bytes(data: ReportData, department: str, office: str,
     st = _styles()
     on = on or date.today()
     width = landscape(A4)[0] - 30 * mm
-    levels = data.levels(period_id)
+    levels = data.levels(period_id, evidence=False)  # counts only
     levels = levels[(levels["department"] == department) & levels["active"]]
     staff = data.staff[(data.staff["department"] == department) & data.staff["active"]]
     story = _header(st, office, t("reports.pdf.department_title", department=department),
@@ -209,7 +209,7 @@ def person_pdf_bytes(data: ReportData, username: str, office: str,
                     period_label(data, period_id), on)
     story.append(Paragraph(_esc(t("reports.pdf.person_line", position=person["position"] or "—",
                                   department=person["department"])), st["body"]))
-    levels = data.levels(period_id)
+    levels = data.person_levels(username, period_id)
     sections = [
         ("reports.section.person_levels", views.person_levels(data, levels, username)),
         ("reports.section.history", views.person_history(data, username)),
