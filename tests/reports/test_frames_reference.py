@@ -54,7 +54,8 @@ def build_office(folder):
             for n, (course, lesson) in enumerate(rng.sample(lessons, rng.randint(0, len(lessons)))):
                 events.append({"event_id": f"e{i}-{n}", "username": f"cb{i:04d}",
                                "kind": "lesson_completed", "course_id": course, "lesson_id": lesson,
-                               "occurred_at": now - timedelta(minutes=n), "received_at": now})
+                               "occurred_at": now - timedelta(minutes=n), "received_at": now,
+                               "judged": True})
         conn.execute(insert(ProgressEvent.__table__), events)
     eng.dispose()
 
