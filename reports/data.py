@@ -72,6 +72,9 @@ class ReportData:
     requirements: Requirements
     catalogue: object | None = None
     problems: list[str] = field(default_factory=list)
+    # Graded submissions flagged for review (username, assignment, kind): read_flags.
+    flags: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["username", "assignment", "kind"]))
 
     @property
     def period_ids(self) -> list[str]:
@@ -464,7 +467,16 @@ def load(platform_url: str, gradebooks: list[GradebookSource], framework: Framew
     lessons = read_progress(platform_url)
     courses = course_completion(staff, lessons, catalogue)
     return ReportData(staff, periods, items, results, history, exams, lessons, courses, fw, req,
-                      catalogue, problems)
+                      catalogue, problems, read_flags(platform_url))
+
+
+def read_flags(platform_url: str) -> pd.DataFrame:
+    """The grading worker's flags (kynangso.exams.flags): one row per learner, exam and kind.
+    The worker writes them from the report of a grading run it made, never from a learner."""
+    from kynangso.exams import flags
+
+    rows = [(f["username"], f["exam"], f["kind"]) for f in flags.of(platform_url)]
+    return pd.DataFrame(rows, columns=["username", "assignment", "kind"]).drop_duplicates()
 
 
 def gradebook_frames(gradebooks: list[GradebookSource], fw: Framework, problems: list[str],

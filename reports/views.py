@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from assessments.competency.framework import LEVEL_IDS
-from kynangso.i18n import t
+from kynangso.i18n import catalogue, t
 from reports.data import NOT_ASSESSED_RANK, ReportData
 from reports.numbers import number
 
@@ -157,7 +157,18 @@ def person_exams(data: ReportData, username: str) -> pd.DataFrame:
         h("period"): e["period_id"].map(lambda p: _label(data, p)),
         h("score"): e["earned"].map(number) + "/" + e["possible"].map(number),
         h("percent"): e["percent"],
+        h("review"): e["period_id"].map(lambda p: _review(data, username, p)),
     })
+
+
+def _review(data: ReportData, username: str, period_id) -> str:
+    """Why this exam of this person was flagged by grading, or "" (a period is course/exam)."""
+    assignment = str(period_id).rsplit("/", 1)[-1]
+    f = data.flags
+    kinds = f[(f["username"] == username) & (f["assignment"] == assignment)]["kind"]
+    known = catalogue()
+    return "; ".join(t(f"reports.flag.{k}" if f"reports.flag.{k}" in known else "reports.flag.other")
+                     for k in sorted(set(kinds)))
 
 
 def person_recommendations(data: ReportData, needs_frame: pd.DataFrame, username: str

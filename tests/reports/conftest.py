@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from kynangso.exams import flags
 from kynangso.db import session_scope, upgrade
 from kynangso.models import Department, ProgressEvent, Staff
 from reports.data import GradebookSource
@@ -82,6 +83,10 @@ def build_office(tmp_path, platform_url: str | None = None, gradebook_url: str |
             s.add(ProgressEvent(event_id=f"binh-legacy-{lesson}", username="binh",
                                 kind="lesson_completed", course_id="03-dich-vu-cong",
                                 lesson_id=lesson, occurred_at=when, judged=False))
+    # The grading worker flagged binh's first exam (a cell added to the released notebook).
+    flags.record(platform_url, "ky-1", {"graded": ["binh"], "failed": [], "problems": [
+        {"student": "binh", "notebook": "bai-thi", "kind": "added_cells", "fatal": False,
+         "detail": "«import os»"}]})
     course_dir = tmp_path / "thi-nang-luc"
     course_dir.mkdir()
     gb_url = gradebook_url or f"sqlite:///{course_dir / 'gradebook.db'}"

@@ -85,3 +85,18 @@ def test_sheet_names_are_valid_and_unique():
     b = export.sheet_name("Đơn vị / năng lực: [tổng hợp] rất dài quá mức cho phép", taken)
     assert len(a) <= 31 and len(b) <= 31 and a != b
     assert not set("[]:*?/\\") & set(a)
+
+
+def test_person_export_says_which_exam_was_flagged_and_why(data):
+    """Attack follow-up (issue 14): binh's first exam had a cell added to it. Grading removed
+    the cell and flagged it; HR's person page and its Excel export show that beside the score,
+    and exams nobody tampered with show nothing."""
+    from reports import downloads, views
+
+    assert list(views.person_exams(data, "binh")["Cần xem lại"]) == [
+        "có ô tự thêm vào bài (đã bỏ khi chấm)"]
+    an = views.person_exams(data, "an")["Cần xem lại"]
+    assert len(an) == 2 and not any(an)
+    wb = load_workbook(io.BytesIO(export.xlsx_bytes(downloads.profile_tables(data, "binh"))))
+    cells = [c for ws in wb for row in ws.iter_rows(values_only=True) for c in row]
+    assert "Cần xem lại" in cells and "có ô tự thêm vào bài (đã bỏ khi chấm)" in cells
