@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from kynangso.exams import flags
 from kynangso.db import session_scope, upgrade
+from kynangso.exams import flags
 from kynangso.models import Department, ProgressEvent, Staff
 from reports.data import GradebookSource
 from reports.demo import Item, add_exam, add_results
