@@ -7,6 +7,9 @@ A lesson without exercises (the progress page) counts as completed when opened.
 
 from __future__ import annotations
 
+import html
+import os
+
 import ipywidgets as w
 
 from assessments.competency import load_framework
@@ -32,19 +35,24 @@ class LessonBar(w.VBox):
         self.listen = w.Button(description=t("courses.ui.listen"), icon="volume-up",
                                tooltip=t("courses.ui.listen_tip"))
         self.listen_msg = w.HTML()
-        self.audio = w.Audio(value=b"", format="wav", autoplay=False, controls=True,
+        # Plays as soon as it is ready (the click on "Nghe bài" allows it), once; the
+        # controls pause it, "Dừng" stops it.
+        self.audio = w.Audio(value=b"", format="wav", autoplay=True, loop=False, controls=True,
                              layout=w.Layout(display="none"))
+        self.stop = w.Button(description=t("courses.ui.listen_stop"), icon="stop",
+                             tooltip=t("courses.ui.listen_stop_tip"), layout=w.Layout(display="none"))
         self.confirm = w.Checkbox(value=False, description=t("courses.ui.reset_confirm"),
                                   indent=False, layout=w.Layout(width="auto"))
         self.reset_button = w.Button(description=t("courses.ui.reset"), icon="undo",
                                      button_style="warning", tooltip=t("courses.ui.reset_tip"))
         self.reset_msg = w.HTML()
         self.listen.on_click(lambda _b: self.read_aloud())
+        self.stop.on_click(lambda _b: self.stop_reading())
         self.reset_button.on_click(lambda _b: self.reset())
-        super().__init__([info, w.HBox([self.listen, self.listen_msg]), self.audio,
+        super().__init__([*_back_home(), info, w.HBox([self.listen, self.stop, self.listen_msg]), self.audio,
                           w.HBox([self.reset_button, self.confirm]), self.reset_msg])
         self.parts = {"listen": self.listen, "listen_message": self.listen_msg,
-                      "audio": self.audio, "confirm": self.confirm, "reset": self.reset_button,
+                      "audio": self.audio, "stop": self.stop, "confirm": self.confirm, "reset": self.reset_button,
                       "reset_message": self.reset_msg}
 
     def read_aloud(self):
@@ -58,8 +66,16 @@ class LessonBar(w.VBox):
             return None
         self.audio.value = out.read_bytes()
         self.audio.layout.display = None
+        self.stop.layout.display = None
         self.listen_msg.value = status_html(t("courses.ui.listen_ready"), True)
         return out
+
+    def stop_reading(self):
+        """Stop and rewind: the player is emptied (the browser drops the sound) and hidden."""
+        self.audio.value = b""
+        self.audio.layout.display = "none"
+        self.stop.layout.display = "none"
+        self.listen_msg.value = ""
 
     def reset(self):
         if not self.confirm.value:
@@ -75,6 +91,15 @@ class LessonBar(w.VBox):
         self.reset_msg.value = status_html(
             t(key, path=str(target), backup=backup.name if backup else ""), True)
         return target, backup
+
+
+def _back_home() -> list[w.Widget]:
+    """On the learner app (the lesson is a Voilà page), a link back to the learner's home."""
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+    if os.environ.get("KNS_LEARNER_APP") != "1" or not prefix:
+        return []
+    href = html.escape(prefix.rstrip("/") + "/kns/home", quote=True)
+    return [w.HTML(f"<a class='kns-back-home' href='{href}'>{html.escape(t('learner.app.back_home'))}</a>")]
 
 
 def start(course: str, lesson: str) -> LessonBar:

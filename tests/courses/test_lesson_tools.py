@@ -45,8 +45,13 @@ def test_listen_button_produces_vietnamese_wav(home):
     out = home / ".kynangso" / "khoa-hoc" / "nghe-bai" / f"{COURSE}-{LESSON}.wav"
     data = out.read_bytes()
     assert data[:4] == b"RIFF" and data[8:12] == b"WAVE" and len(data) > 44 + 16000
-    assert bar.audio.value == data and bar.audio.autoplay is False
-    assert "Đã sẵn sàng" in bar.parts["listen_message"].value
+    # It plays at once, once, with the player's controls (pause) and a stop button.
+    assert bar.audio.value == data and bar.audio.autoplay is True and bar.audio.loop is False
+    assert bar.audio.controls is True and bar.parts["stop"].layout.display is None
+    assert "Đang đọc bài" in bar.parts["listen_message"].value
+    bar.parts["stop"].click()
+    assert bar.audio.value == b"" and bar.audio.layout.display == "none"
+    assert bar.parts["stop"].layout.display == "none"
 
 
 def test_listen_without_engine_says_what_to_do(home, monkeypatch):
