@@ -1,0 +1,184 @@
+"""The learner app, as the learner sees it: login → home → a lesson as an app → its exercise
+→ progress on the home; and what the page's kernel refuses.
+
+Runs on the session hub (tests/conftest.py), where `hocvien07` is a learner outside the
+advanced group (the others there keep JupyterLab). Screenshots go to the artefacts folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from courses.catalogue import load_catalogue
+from kynangso.hub.harness import IS_ROOT, browser_login
+from kynangso.i18n import t
+
+pytestmark = [pytest.mark.browser, pytest.mark.hub]
+
+LEARNER = "hocvien07"
+OTHER = "hocvien01"  # an advanced learner: JupyterLab, kernels that run code
+COURSE = "01-van-ban-dien-tu"
+# English words that upstream (Voilà, JupyterLab, ipywidgets, the browser) would show; none
+# belongs on a learner's page. Names and codes (NT.1, VB.3, số hiệu văn bản) are not English words.
+UPSTREAM_ENGLISH = re.compile(
+    r"\b(Executing|Running|Reading|Loading|Error|Exception|Traceback|None|NaN|nan|null|undefined|"
+    r"True|False|Kernel|Voil[aà]|Jupyter|JupyterLab|Notebook|Launcher|Save|Cancel|Close|Submit|"
+    r"Select|Search|Page|Home|Logout|Run|Cell|File|Edit|View|Settings|Help|Widget|model|found|"
+    r"of|the|and|is|not)\b")
+
+
+def visible_text(page) -> str:
+    return page.evaluate("() => document.body.innerText").replace("\xa0", " ")
+
+
+def assert_no_english(text: str, where: str) -> None:
+    found = UPSTREAM_ENGLISH.search(text)
+    assert found is None, f"{where}: {found.group(0)!r} in …{text[max(0, found.start() - 80):found.end() + 80]}…"
+
+
+def lesson_one():
+    return load_catalogue().course(COURSE).lessons[0]
+
+
+def test_learner_journey_home_lesson_exercise_progress(hub, page, artifacts):
+    """Does a learner land on a Vietnamese home, open lesson 01 as an app whose exercise works
+    without any menu, and find the lesson's progress on the home afterwards?"""
+    lesson = lesson_one()
+    browser_login(page, hub, LEARNER, landing="kns/home")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.get_by_role("heading", name=t("learner.home.heading")).wait_for(timeout=60_000)
+    card = page.locator(f".kns-course[data-course='{COURSE}']")
+    assert t("learner.home.course_progress", done=0, total=len(load_catalogue().course(COURSE).lessons),
+             percent=0) in card.inner_text()
+    assert t("learner.home.exams") in visible_text(page) and t("learner.home.certificate") in visible_text(page)
+    page.screenshot(path=str(artifacts / "learner-01-home.png"))
+    assert_no_english(visible_text(page), "home")
+
+    # The lesson opens as an app from the home: exercises ready, no code, no prompt, no menu.
+    card.get_by_role("link", name=lesson.title).click()
+    page.wait_for_url(f"**/user/{LEARNER}/voila/render/**", timeout=60_000)
+    check = page.get_by_role("button", name=t("courses.ui.check"), exact=True)
+    check.first.wait_for(timeout=180_000)
+    text = visible_text(page)
+    assert "import" not in text and "quy_trinh" not in text and "lesson.start" not in text, "code is visible"
+    assert page.locator(".jp-InputArea, .jp-InputPrompt, .lm-MenuBar").count() == 0
+    assert page.locator("select").count() > 0
+    page.screenshot(path=str(artifacts / "learner-02-lesson.png"))
+    assert_no_english(text, "lesson")
+
+    # The exercise: pick an action for step 1, check, read the feedback.
+    first = page.locator("select").first
+    options = first.locator("option")
+    first.select_option(index=options.count() - 1)
+    check.first.click()
+    feedback = page.locator(".widget-html").filter(has_text=re.compile(
+        f"{re.escape(t('courses.ui.right'))}|{re.escape(t('courses.ui.wrong'))}"
+        f"|{re.escape(t('courses.ui.need_answer'))}"))
+    feedback.first.wait_for(timeout=60_000)
+    feedback.first.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "learner-03-exercise-feedback.png"))
+    assert_no_english(visible_text(page), "lesson after checking")
+
+    # Back to the home by the lesson's own link; the lesson is now "being studied".
+    page.get_by_role("link", name=t("learner.app.back_home")).click()
+    page.wait_for_url(f"**/user/{LEARNER}/kns/home", timeout=60_000)
+    row = page.locator(f".kns-course[data-course='{COURSE}'] li").filter(has_text=lesson.title)
+    assert t("learner.home.lesson_opened") in row.inner_text()
+    page.screenshot(path=str(artifacts / "learner-04-home-progress.png"))
+    assert_no_english(visible_text(page), "home after the lesson")
+
+
+# --- what the page's kernel refuses -------------------------------------------------------------
+
+def voila_kernel(session: requests.Session, hub, user: str) -> str:
+    """Render lesson 01 with Voilà as the page does; the id of the kernel it started."""
+    url = f"{hub.url}/user/{user}/voila/render/KhoaHoc/{lesson_one().notebook}"
+    r = session.get(url, timeout=300)
+    assert r.status_code == 200, (r.status_code, r.text[:300])
+    m = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', r.text)
+    assert m, "no kernel id in the Voilà page"
+    return m.group(1)
+
+
+def send_execute(hub, session: requests.Session, user: str, kernel_id: str, code: str) -> list[str]:
+    """Send `code` as an execute_request over the kernel's websocket (as a page's script could),
+    then a kernel_info_request; return the types of the replies to the execute_request seen
+    before the kernel_info_reply (the kernel answers shell messages in order)."""
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    base = f"{hub.url}/user/{user}"
+    cookies = "; ".join(f"{c.name}={c.value}" for c in session.cookies if f"/user/{user}/".startswith(c.path))
+
+    def message(kind: str, content: dict) -> tuple[str, str]:
+        msg_id = uuid.uuid4().hex
+        return msg_id, json.dumps({
+            "header": {"msg_id": msg_id, "msg_type": kind, "username": user, "session": uuid.uuid4().hex,
+                       "version": "5.3", "date": ""},
+            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [], "content": content})
+
+    async def talk() -> list[str]:
+        ws = base.replace("http://", "ws://") + f"/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}"
+        conn = await websocket_connect(HTTPRequest(ws, headers={"Cookie": cookies}))
+        run_id, run = message("execute_request", {"code": code, "silent": False, "store_history": False,
+                                                   "user_expressions": {}, "allow_stdin": False,
+                                                   "stop_on_error": True})
+        info_id, info = message("kernel_info_request", {})
+        await conn.write_message(run)
+        await conn.write_message(info)
+        seen = []
+        while True:
+            raw = await conn.read_message()
+            assert raw is not None, "the kernel's websocket closed"
+            msg = json.loads(raw)
+            parent = msg.get("parent_header", {}).get("msg_id")
+            if parent == run_id:
+                seen.append(msg["header"]["msg_type"])
+            if parent == info_id and msg["header"]["msg_type"] == "kernel_info_reply":
+                conn.close()
+                return seen
+
+    return asyncio.run(asyncio.wait_for(talk(), 180))
+
+
+def home_of(hub, user: str) -> Path:
+    return Path(hub.settings["isolation"]["home_root"]) / hub.unix_name(user)
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="reads the learners' homes to see what ran (root)")
+def test_lesson_app_kernel_refuses_execute_requests(hub, login):
+    """Does an execute_request sent over a lesson app's websocket run nothing for a learner on the
+    app, while the same request runs for an advanced learner (so that the check can fail)?"""
+    for user, should_run in ((OTHER, True), (LEARNER, False)):
+        session = login(user)
+        session.get(f"{hub.url}/hub/spawn/{user}", timeout=120)
+        kernel_id = voila_kernel(session, hub, user)
+        marker = f"ran-{uuid.uuid4().hex}.txt"
+        code = f"open({str(home_of(hub, user) / marker)!r}, 'w').write('chạy được')"
+        replies = send_execute(hub, session, user, kernel_id, code)
+        ran = (home_of(hub, user) / marker).exists()
+        assert ran is should_run, (user, replies)
+        assert ("execute_reply" in replies) is should_run, (user, replies)
+
+
+def test_learner_home_is_reachable_by_its_owner_only(hub, login):
+    """Can another learner open a learner's home or lesson app? (The hub guards servers; the
+    extension must not open a way around it.)"""
+    owner = login(LEARNER)
+    owner.get(f"{hub.url}/hub/spawn/{LEARNER}", timeout=120)
+    mine = owner.get(f"{hub.url}/user/{LEARNER}/kns/home", timeout=120)
+    assert mine.status_code == 200 and t("learner.home.heading") in mine.text
+    other = login(OTHER)
+    for path in ("kns/home", f"voila/render/KhoaHoc/{lesson_one().notebook}"):
+        r = other.get(f"{hub.url}/user/{LEARNER}/{path}", timeout=120)
+        assert t("learner.home.heading") not in r.text and "kns-course" not in r.text
+        assert r.status_code in (403, 404) or "/hub/" in r.url, (path, r.status_code, r.url)
+    anonymous = requests.get(f"{hub.url}/user/{LEARNER}/kns/home", timeout=60)
+    assert "kns-course" not in anonymous.text and "/hub/login" in anonymous.url
