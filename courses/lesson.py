@@ -99,7 +99,10 @@ def _back_home() -> list[w.Widget]:
     if os.environ.get("KNS_LEARNER_APP") != "1" or not prefix:
         return []
     href = html.escape(prefix.rstrip("/") + "/kns/home", quote=True)
-    return [w.HTML(f"<a class='kns-back-home' href='{href}'>{html.escape(t('learner.app.back_home'))}</a>")]
+    style = ("display:inline-block;padding:4px 14px;border:1px solid #1F4E79;border-radius:4px;"
+             "color:#1F4E79;text-decoration:none;font-size:15px")
+    return [w.HTML(f"<a class='kns-back-home' style='{style}' href='{href}'>"
+                   f"{html.escape(t('learner.app.back_home'))}</a>")]
 
 
 def start(course: str, lesson: str) -> LessonBar:

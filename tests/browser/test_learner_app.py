@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 import uuid
 from pathlib import Path
 
@@ -68,7 +69,8 @@ def test_learner_journey_home_lesson_exercise_progress(hub, page, artifacts):
     check.first.wait_for(timeout=180_000)
     text = visible_text(page)
     assert "import" not in text and "quy_trinh" not in text and "lesson.start" not in text, "code is visible"
-    assert page.locator(".jp-InputArea, .jp-InputPrompt, .lm-MenuBar").count() == 0
+    # Markdown cells render in .jp-InputArea; code would be in an editor, with a prompt.
+    assert page.locator(".jp-InputPrompt, .jp-CodeMirrorEditor, .cm-editor, .lm-MenuBar").count() == 0
     assert page.locator("select").count() > 0
     page.screenshot(path=str(artifacts / "learner-02-lesson.png"))
     assert_no_english(text, "lesson")
@@ -97,13 +99,27 @@ def test_learner_journey_home_lesson_exercise_progress(hub, page, artifacts):
 
 # --- what the page's kernel refuses -------------------------------------------------------------
 
+def start_server(session: requests.Session, hub, user: str, timeout: float = 180) -> None:
+    """Start the user's server and wait until its home answers (every server serves it)."""
+    session.get(f"{hub.url}/hub/spawn/{user}", timeout=120)
+    deadline = time.monotonic() + timeout  # a spawn on a busy 2-core machine
+    while time.monotonic() < deadline:
+        r = session.get(f"{hub.url}/user/{user}/kns/home", timeout=120)
+        if r.status_code == 200 and "kns-home" in r.text:
+            return
+        if r.status_code == 424:  # not running (a stop was under way): ask again
+            session.get(f"{hub.url}/hub/spawn/{user}", timeout=120)
+        time.sleep(1)
+    raise TimeoutError(f"server of {user} not ready:\n{hub.log()[-3000:]}")
+
+
 def voila_kernel(session: requests.Session, hub, user: str) -> str:
     """Render lesson 01 with Voilà as the page does; the id of the kernel it started."""
     url = f"{hub.url}/user/{user}/voila/render/KhoaHoc/{lesson_one().notebook}"
     r = session.get(url, timeout=300)
     assert r.status_code == 200, (r.status_code, r.text[:300])
     m = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', r.text)
-    assert m, "no kernel id in the Voilà page"
+    assert m, f"no kernel id in the Voilà page: {r.url} {r.text[:500]}"
     return m.group(1)
 
 
@@ -158,7 +174,7 @@ def test_lesson_app_kernel_refuses_execute_requests(hub, login):
     app, while the same request runs for an advanced learner (so that the check can fail)?"""
     for user, should_run in ((OTHER, True), (LEARNER, False)):
         session = login(user)
-        session.get(f"{hub.url}/hub/spawn/{user}", timeout=120)
+        start_server(session, hub, user)
         kernel_id = voila_kernel(session, hub, user)
         marker = f"ran-{uuid.uuid4().hex}.txt"
         code = f"open({str(home_of(hub, user) / marker)!r}, 'w').write('chạy được')"
@@ -172,7 +188,7 @@ def test_learner_home_is_reachable_by_its_owner_only(hub, login):
     """Can another learner open a learner's home or lesson app? (The hub guards servers; the
     extension must not open a way around it.)"""
     owner = login(LEARNER)
-    owner.get(f"{hub.url}/hub/spawn/{LEARNER}", timeout=120)
+    start_server(owner, hub, LEARNER)
     mine = owner.get(f"{hub.url}/user/{LEARNER}/kns/home", timeout=120)
     assert mine.status_code == 200 and t("learner.home.heading") in mine.text
     other = login(OTHER)
