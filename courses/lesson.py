@@ -13,7 +13,7 @@ import os
 import ipywidgets as w
 
 from assessments.competency import load_framework
-from courses import readaloud, reset
+from courses import readaloud, reset, state
 from courses.catalogue import load_catalogue
 from courses.common import para, practice_dir, status_html
 from kynangso.errors import KnsError
@@ -32,6 +32,11 @@ class LessonBar(w.VBox):
         names = "; ".join(f"{c} {fw.competence(c).name}" for c in self.entry.competences)
         info = w.HTML(para("courses.ui.lesson_info", minutes=self.entry.minutes,
                            competences=names))
+        # The page starts afresh each time (an app, no saved notebook): what was already
+        # passed comes from the practice record kept beside the progress reports (courses.state).
+        done = state.passed(course, lesson) & set(self.entry.exercises)
+        self.done_msg = w.HTML(status_html(t("courses.ui.already_passed", done=len(done),
+                                             total=len(self.entry.exercises)), True) if done else "")
         self.listen = w.Button(description=t("courses.ui.listen"), icon="volume-up",
                                tooltip=t("courses.ui.listen_tip"))
         self.listen_msg = w.HTML()
@@ -49,7 +54,7 @@ class LessonBar(w.VBox):
         self.listen.on_click(lambda _b: self.read_aloud())
         self.stop.on_click(lambda _b: self.stop_reading())
         self.reset_button.on_click(lambda _b: self.reset())
-        super().__init__([*_back_home(), info, w.HBox([self.listen, self.stop, self.listen_msg]), self.audio,
+        super().__init__([*_back_home(), info, self.done_msg, w.HBox([self.listen, self.stop, self.listen_msg]), self.audio,
                           w.HBox([self.reset_button, self.confirm]), self.reset_msg])
         self.parts = {"listen": self.listen, "listen_message": self.listen_msg,
                       "audio": self.audio, "stop": self.stop, "confirm": self.confirm, "reset": self.reset_button,

@@ -49,6 +49,10 @@ class CourseRow:
     next_lesson: LessonRow | None  # the first lesson not completed, None when all are
 
     @property
+    def started(self) -> bool:
+        return any(x.state != NEW for x in self.lessons)
+
+    @property
     def progress_text(self) -> str:
         return t("learner.home.course_progress", done=self.completed, total=len(self.lessons),
                  percent=self.percent)
