@@ -114,9 +114,12 @@ class ExamListHandler(LearnerHandler):
             if window is None:
                 continue
             is_open = window.is_open(now)
-            if is_open or windows.has_fetched(self.desk.db_url, window, me):
+            # The learner's attempt, from the desk's record: the learner app's exam mode
+            # (kynangso.learner.exam) holds while it is in progress and the window open.
+            attempt = windows.attempt_state(self.desk.db_url, window, me)
+            if is_open or attempt != "none":
                 exams.append({**self.desk.info(window), "assignment_id": exam, "open": is_open,
-                              "notebooks": self.desk.exchange.notebooks(exam)})
+                              "attempt": attempt, "notebooks": self.desk.exchange.notebooks(exam)})
         self.send({"course_id": self.desk.places.course_id, "exams": exams})
 
 

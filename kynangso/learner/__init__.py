@@ -69,11 +69,21 @@ def _load_jupyter_server_extension(serverapp) -> None:
 
     from kynangso.learner.handlers import HomeHandler
 
+    app = KnsLearnerApp(parent=serverapp)
+    web_app = serverapp.web_app
+    base = web_app.settings["base_url"]
+    state = None
     if learner_app_enabled():
+        from kynangso.learner import exam
+
         serverapp.kernel_manager.allowed_message_types = list(APP_MESSAGE_TYPES)
         serverapp.log.info("learner app: kernels accept only %s", ", ".join(APP_MESSAGE_TYPES))
-    app = KnsLearnerApp(parent=serverapp)
-    base = serverapp.web_app.settings["base_url"]
-    serverapp.web_app.add_handlers(".*$", [
-        (url_path_join(base, HOME_PATH), HomeHandler, {"app": app}),
+        state = exam.ExamState()
+        web_app.find_handler = exam.ExamGate(web_app, web_app.find_handler, state)
+        web_app.add_handlers(".*$", [
+            (url_path_join(base, "kns/exam"), exam.ExamHandler, {"state": state}),
+            (url_path_join(base, "kns/exam/done"), exam.DoneHandler, {"state": state}),
+        ])
+    web_app.add_handlers(".*$", [
+        (url_path_join(base, HOME_PATH), HomeHandler, {"app": app, "state": state}),
     ])

@@ -27,16 +27,28 @@ def courses_folder(root_dir: str) -> str:
     return "KhoaHoc" if rel.startswith("..") else rel
 
 
+def render(name: str, **values) -> str:
+    return _ENV.get_template(name).render(t=t, **values)
+
+
 class HomeHandler(JupyterHandler):
     """GET: the home. Only the server's owner reaches it (the server's own login, as /lab)."""
 
-    def initialize(self, app):
+    def initialize(self, app, state=None):
         self.app = app
+        self.state = state  # exam mode (kynangso.learner.exam), on a learner-app server
 
     @web.authenticated
     async def get(self):
         base = self.base_url
         answers = await home.fetch_all()
+        if self.state is not None and answers["exams"][0] == 200:
+            from kynangso.learner.exam import ExamState, exam_url
+
+            self.state.current = ExamState.in_progress(answers["exams"][1])
+            if self.state.current is not None:
+                self.redirect(exam_url(base))
+                return
         page = home.assemble(self.app.load_catalogue(), answers["progress"], answers["exams"],
                              answers["certificate"], base, courses_folder(self.settings.get("server_root_dir", "")))
         hub_prefix = os.environ.get("JUPYTERHUB_BASE_URL", "/").rstrip("/") + "/hub/"
@@ -48,6 +60,8 @@ class HomeHandler(JupyterHandler):
             stylesheet=url_path_join(hub_prefix, "static/css/style.min.css"),
             logout=url_path_join(hub_prefix, "logout"),
             lab=url_path_join(base, "lab") if not _learner_app() else None,
+            fetch=url_path_join(base, "assignments/fetch"), exam_page=url_path_join(base, "kns/exam"),
+            xsrf=self.xsrf_token.decode(),
         ))
 
 

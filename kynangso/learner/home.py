@@ -64,6 +64,17 @@ class ExamRow:
     closes: str
     policy_text: str
     is_open: bool
+    exam: str = ""  # the desk's assignment id, for the start button
+    course_id: str = ""
+    attempt: str = "none"  # the desk's record: none, in_progress, submitted
+
+    @property
+    def can_start(self) -> bool:
+        return self.is_open and self.attempt == "none"
+
+    @property
+    def attempt_text(self) -> str:
+        return t(f"learner.home.attempt_{self.attempt}") if self.attempt in ("in_progress", "submitted") else ""
 
 
 @dataclass
@@ -110,7 +121,9 @@ def exam_rows(desk_list: dict | None) -> list[ExamRow]:
             log.info("exam desk listed an exam without a closing time: %r", exam)
             continue
         rows.append(ExamRow(exam.get("title") or exam.get("exam") or "", closes,
-                            exam.get("policy_text", ""), bool(exam.get("open"))))
+                            exam.get("policy_text", ""), bool(exam.get("open")),
+                            exam.get("assignment_id") or exam.get("exam") or "",
+                            (desk_list or {}).get("course_id", ""), exam.get("attempt") or "none"))
     return sorted(rows, key=lambda r: not r.is_open)
 
 

@@ -8,7 +8,8 @@ from courses.catalogue import load_catalogue
 from kynangso.hub.landing import LEARNER_HOME, learner_env, uses_learner_app
 from kynangso.i18n import t
 from kynangso.learner import home
-from kynangso.learner.handlers import _ENV
+from kynangso.learner.exam import ExamState, allowed
+from kynangso.learner.handlers import render
 
 BASE = "/user/hocvien01/"
 
@@ -83,11 +84,12 @@ def test_home_page_renders_vietnamese_and_escapes():
     desk = {"exams": [{"exam": "<b>x</b>", "closes_at": "2026-03-02T09:30:00+00:00",
                        "policy_text": "<script>alert(1)</script>", "open": True}]}
     page = home.assemble(load_catalogue(), (200, summary()), (200, desk), (404, None), BASE, "KhoaHoc")
-    out = _ENV.get_template("home.html").render(t=t, home=page, user="hocvien01", hub="/hub/",
-                                                stylesheet="/hub/static/css/style.min.css",
-                                                logout="/hub/logout", lab=None)
+    out = render("home.html", home=page, user="hocvien01", hub="/hub/", stylesheet="/hub/static/css/style.min.css",
+                 logout="/hub/logout", lab=None, fetch=BASE + "assignments/fetch", exam_page=BASE + "kns/exam",
+                 xsrf="x")
     assert '<html lang="vi">' in out and t("learner.home.heading") in out
     assert "<script>alert" not in out and "&lt;b&gt;x&lt;/b&gt;" in out
+    assert t("learner.home.start_exam") in out  # open, not fetched yet
     assert out.count("/voila/render/KhoaHoc/") >= len(load_catalogue().lessons())
     assert t("learner.home.cert_none") in out and "JupyterLab" not in out
 
@@ -103,3 +105,26 @@ def test_only_plain_learners_land_on_the_app():
     for other in (user("hocvien", "nangcao"), user("giangvien"), user("nhansu"), user("hocvien", "giangvien"),
                   user("quantri"), user("hocvien", admin=True), user()):
         assert learner_env(other) == {}
+
+
+def test_exam_in_progress_is_the_desks_record():
+    """Is an exam in progress exactly one fetched, not submitted, whose window is open?"""
+    def desk(attempt, is_open=True):
+        return {"exams": [{"assignment_id": "e", "attempt": attempt, "open": is_open, "notebooks": ["e"]}]}
+
+    assert ExamState.in_progress(desk("in_progress"))["assignment_id"] == "e"
+    for other in (desk("none"), desk("submitted"), desk("in_progress", is_open=False), None, {}):
+        assert ExamState.in_progress(other) is None
+
+
+def test_exam_mode_serves_the_exam_app_and_nothing_else():
+    """During an exam, are the exam's app and what Voilà needs allowed, and the rest refused?"""
+    kernel = "0123abcd-0000-4000-8000-00000000beef"
+    for rel in ("kns/exam", "kns/exam/done", "voila/render/tong-hop/tong-hop.ipynb",
+                "voila/static/voila.js", f"api/kernels/{kernel}/channels", "assignments/submit"):
+        assert allowed(rel, "tong-hop"), rel
+    for rel in ("lab", "lab/tree/KhoaHoc", "api/contents", "api/contents/tong-hop/tong-hop.ipynb",
+                "api/kernels", "api/sessions", "terminals/1", "api/terminals", "files/tong-hop/x",
+                "voila/render/KhoaHoc/01-van-ban-dien-tu/01-van-ban-den-di.ipynb", "voila/render/van-ban/van-ban.ipynb",
+                "voila/render/tong-hop/../x.ipynb", "voila/tree", "kns/home", "assignments/fetch", "tree"):
+        assert not allowed(rel, "tong-hop"), rel
