@@ -9,10 +9,11 @@ only the exam's app view and what it needs.
   Vietnamese message): JupyterLab, the contents and kernels APIs (except a kernel's own
   socket, which Voilà's page uses and which takes no code: kynangso.learner), terminals, files,
   other lessons. The learner's home sends them to the exam instead.
-- `ExamHandler` is the exam page: the exam's header (closing time, late policy, "Nộp bài") over
-  the released notebook rendered by Voilà, whose question widgets write the sidecar. "Nộp bài"
+- `ExamHandler` leads to the exam's app: the released notebook rendered by Voilà (whose
+  question widgets write the sidecar), with the exam bar (closing time, late policy, "Nộp bài")
+  put at the top of the page by `bar_transform` (the hub forbids framing the page). "Nộp bài"
   posts to nbgrader's own submit (the Assignment List's server extension, kynangso.exams.labext,
-  through the desk), then tells the state to look again.
+  through the desk), then `DoneHandler` asks the desk again.
 """
 
 from __future__ import annotations
@@ -142,21 +143,51 @@ class ToExamHandler(_StateHandler):
 
 
 class ExamHandler(_StateHandler):
-    """GET kns/exam: the exam in progress (header, the app, "Nộp bài"), or back to the home."""
+    """GET kns/exam: the exam in progress (its Voilà app, with the exam bar), or the home."""
 
     @web.authenticated
     async def get(self):
         exam = await self.state.refresh()
-        if exam is None:
-            self.redirect(self.base_url + "kns/home")
-            return
-        from kynangso.learner.handlers import render
+        self.redirect(app_url(self.base_url, exam) if exam else self.base_url + "kns/home")
 
-        self.set_header("Cache-Control", "no-store")
-        self.finish(render("exam.html", exam=exam, app=app_url(self.base_url, exam),
-                           closes=home.exam_rows({"exams": [exam]})[0].closes,
-                           submit=self.base_url + "assignments/submit",
-                           done=self.base_url + "kns/exam/done", xsrf=self.xsrf_token.decode()))
+
+def exam_bar(state: ExamState, base_url: str) -> bytes:
+    from kynangso.learner.handlers import render
+
+    exam = state.current
+    return render("exam_bar.html", exam=exam, closes=home.exam_rows({"exams": [exam]})[0].closes,
+                  submit=base_url + "assignments/submit", done=base_url + "kns/exam/done").encode()
+
+
+def bar_transform(state: ExamState, base_url: str):
+    """A tornado output transform that puts the exam bar right after the `<body>` tag of the
+    exam's Voilà page (streamed: the tag may come in any chunk)."""
+    body_tag = re.compile(rb"<body[^>]*>")
+
+    class ExamBar(web.OutputTransform):
+        def __init__(self, request):
+            super().__init__(request)
+            exam = state.current
+            rel = request.path[len(base_url):] if request.path.startswith(base_url) else ""
+            self.pending = exam is not None and rel.startswith(
+                f"voila/render/{quote(exam['assignment_id'])}/")
+
+        def transform_first_chunk(self, status_code, headers, chunk, finishing):
+            if not headers.get("Content-Type", "").startswith("text/html"):
+                self.pending = False
+            if self.pending:
+                headers.pop("Content-Length", None)  # the page grows by the bar
+            return status_code, headers, self.transform_chunk(chunk, finishing)
+
+        def transform_chunk(self, chunk, finishing):
+            if self.pending:
+                m = body_tag.search(chunk)
+                if m:
+                    self.pending = False
+                    chunk = chunk[:m.end()] + exam_bar(state, base_url) + chunk[m.end():]
+            return chunk
+
+    return ExamBar
 
 
 class DoneHandler(_StateHandler):

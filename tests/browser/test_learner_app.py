@@ -198,3 +198,105 @@ def test_learner_home_is_reachable_by_its_owner_only(hub, login):
         assert r.status_code in (403, 404) or "/hub/" in r.url, (path, r.status_code, r.url)
     anonymous = requests.get(f"{hub.url}/user/{LEARNER}/kns/home", timeout=60)
     assert "kns-course" not in anonymous.text and "/hub/login" in anonymous.url
+
+
+# --- exam mode -----------------------------------------------------------------------------------
+
+EXAM = "kiem-tra-thu-app"
+EXAM_NOTEBOOK = {
+    "nbformat": 4, "nbformat_minor": 5,
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    "cells": [
+        {"cell_type": "markdown", "id": "m1", "metadata": {}, "source": "# Kiểm tra thử\n\nChọn một phương án."},
+        {"cell_type": "code", "id": "c1", "metadata": {}, "execution_count": None, "outputs": [],
+         "source": "import ipywidgets as w\nw.Dropdown(options=['Văn bản đến', 'Văn bản đi'], "
+                   "description='Câu 1')"},
+    ],
+}
+
+
+def kns(hub, *args: str):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KNS_SETTINGS": str(hub.settings_file)}
+    return subprocess.run([sys.executable, "-m", "kynangso.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def release(hub, exam: str) -> None:
+    """Put a released exam where nbgrader's release puts it (the grader's outbound folder);
+    releasing through formgrader is tested in tests/hub/test_exam_cycle.py."""
+    import os
+    import pwd
+
+    from kynangso.exams.course import places
+
+    where = places(hub.settings, isolated=True)
+    grader = pwd.getpwnam(hub.settings["exams"]["grader_account"])
+    folder = where.exchange / where.course_id / "outbound" / exam
+    folder.mkdir(parents=True)
+    for path in (folder.parent, folder):
+        os.chown(path, grader.pw_uid, grader.pw_gid)
+        os.chmod(path, 0o755)
+    notebook = folder / f"{exam}.ipynb"
+    notebook.write_text(json.dumps(EXAM_NOTEBOOK, ensure_ascii=False), encoding="utf-8")
+    os.chown(notebook, grader.pw_uid, grader.pw_gid)
+    os.chmod(notebook, 0o644)
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="exam windows need an isolated (root) hub")
+def test_exam_mode_serves_only_the_exam_until_submitted(hub, page, artifacts):
+    """While a learner's exam is in progress, is only the exam's app served (JupyterLab, the
+    contents, kernels and terminals refused in Vietnamese), and does "Nộp bài" submit it through
+    the desk, record the attempt and end exam mode?"""
+    from kynangso.exams import windows
+
+    release(hub, EXAM)
+    opened = kns(hub, "exam", "open", EXAM, "--group", "hocvien", "--minutes", "30", "--late", "refuse")
+    assert opened.returncode == 0, opened.stderr
+    try:
+        browser_login(page, hub, LEARNER, landing="kns/home")
+        page.set_viewport_size({"width": 1366, "height": 768})
+        start = page.locator(f".kns-start-exam[data-exam='{EXAM}']")
+        start.wait_for(timeout=60_000)
+        page.screenshot(path=str(artifacts / "learner-05-home-open-exam.png"))
+        assert_no_english(visible_text(page), "home with an open exam")
+        start.click()
+        page.wait_for_url(f"**/user/{LEARNER}/voila/render/{EXAM}/{EXAM}.ipynb", timeout=120_000)
+        page.get_by_text("Câu 1").first.wait_for(timeout=180_000)
+        page.locator("select").first.select_option(label="Văn bản đi")
+        page.screenshot(path=str(artifacts / "learner-06-exam-app.png"))
+        assert_no_english(visible_text(page), "exam page")
+
+        # Everything else is refused, in Vietnamese; the home leads back to the exam.
+        base = f"{hub.url}/user/{LEARNER}"
+        response = page.goto(f"{base}/lab")
+        assert response.status == 403
+        assert t("learner.exam.refused") in visible_text(page)
+        page.screenshot(path=str(artifacts / "learner-07-lab-refused.png"))
+        xsrf = next(c["value"] for c in page.context.cookies() if c["name"] == "_xsrf")
+        api = page.context.request
+        for method, path in (("GET", "api/contents"), ("GET", "api/contents/KhoaHoc"), ("POST", "api/kernels"),
+                             ("GET", "api/kernels"), ("GET", "api/terminals"), ("GET", "terminals/1"),
+                             ("GET", f"files/{EXAM}/{EXAM}.ipynb"),
+                             ("GET", f"voila/render/KhoaHoc/{lesson_one().notebook}")):
+            r = api.fetch(f"{base}/{path}", method=method, headers={"X-XSRFToken": xsrf})
+            assert r.status == 403, (method, path, r.status)
+            assert t("learner.exam.refused") in r.text(), (method, path)
+        page.goto(f"{base}/kns/home")
+        page.wait_for_url(f"**/user/{LEARNER}/voila/render/{EXAM}/{EXAM}.ipynb", timeout=60_000)
+
+        # "Nộp bài": through nbgrader's submit and the desk, then back home, exam mode over.
+        page.get_by_text("Câu 1").first.wait_for(timeout=180_000)
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name=t("learner.exam.submit")).click()
+        page.wait_for_url(f"**/user/{LEARNER}/kns/home", timeout=180_000)
+        assert t("learner.home.attempt_submitted") in visible_text(page)
+        page.screenshot(path=str(artifacts / "learner-08-home-submitted.png"))
+        mine = [a for a in windows.attempts(hub.settings.database_url, EXAM) if a["username"] == LEARNER]
+        assert mine and mine[0]["submitted_at"] and mine[0]["submissions"] == 1, mine
+        assert api.fetch(f"{base}/api/contents/KhoaHoc").status == 200
+    finally:
+        kns(hub, "exam", "close", EXAM)
