@@ -24,6 +24,10 @@ import json
 from pathlib import Path
 
 TEMPLATE = "kns"
+# The loading screen's opening tag, one piece of the streamed page (the learner app's exam bar
+# goes before it: kynangso.learner.exam).
+LOADING_MARKER = '<div id="loading"'
+
 
 SPINNER = """{% macro css() %}
   <style>
@@ -42,7 +46,7 @@ SPINNER = """{% macro css() %}
 {% endmacro %}
 
 {% macro html() %}
-  <div id="loading" style="display: flex;" role="status" aria-live="polite">
+  @LOADING_MARKER@ style="display: flex;" role="status" aria-live="polite">
     <div class="kns-spinner"></div>
     <h2 id="loading_text">@LOADING@</h2>
   </div>
@@ -95,7 +99,7 @@ def write_template(root: Path, loading: str) -> Path:
     folder = Path(root) / "voila" / "templates" / TEMPLATE
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "conf.json").write_text(json.dumps({"base_template": "lab"}), encoding="utf-8")
-    (folder / "spinner.macro.html.j2").write_text(SPINNER.replace("@LOADING@", html.escape(loading)),
+    (folder / "spinner.macro.html.j2").write_text(SPINNER.replace("@LOADING@", html.escape(loading)).replace("@LOADING_MARKER@", LOADING_MARKER),
                                                   encoding="utf-8")
     (folder / "voila_setup.macro.html.j2").write_text(SETUP, encoding="utf-8")
     return folder

@@ -27,6 +27,7 @@ from jupyter_server.base.handlers import JupyterHandler
 from tornado import web
 from tornado.ioloop import IOLoop
 
+from kynangso import voila_template
 from kynangso.i18n import t
 from kynangso.learner import home
 
@@ -93,7 +94,7 @@ class ExamGate:
             rel = request.path[len(self.base):].strip("/")
             if not allowed(rel, exam["assignment_id"]):
                 log.warning("exam mode: refused %s %s during %s", request.method, rel, exam["assignment_id"])
-                target = ToExamHandler if rel in ("", "kns/home", "tree", "lab") else RefusedHandler
+                target = ToExamHandler if rel in ("", "kns/home") else RefusedHandler
                 return self.web_app.get_handler_delegate(request, target, {"state": self.state})
         return self.find_handler(request, **kwargs)
 
@@ -135,7 +136,7 @@ class RefusedHandler(_StateHandler):
 
 
 class ToExamHandler(_StateHandler):
-    """The home and the server's start pages lead to the exam while it is in progress."""
+    """The home (and the server's root) lead to the exam while it is in progress."""
 
     @web.authenticated
     def get(self, *args, **kwargs):
@@ -160,9 +161,11 @@ def exam_bar(state: ExamState, base_url: str) -> bytes:
 
 
 def bar_transform(state: ExamState, base_url: str):
-    """A tornado output transform that puts the exam bar right after the `<body>` tag of the
-    exam's Voilà page (streamed: the tag may come in any chunk)."""
-    body_tag = re.compile(rb"<body[^>]*>")
+    """A tornado output transform that puts the exam bar at the top of the exam's Voilà page,
+    before the loading screen of our `kns` template (kynangso.voila_template). Voilà streams the
+    page piece by piece, and Jinja splits the `<body …>` tag where it has expressions; the
+    loading screen's opening tag is one piece of our own."""
+    marker = voila_template.LOADING_MARKER.encode()
 
     class ExamBar(web.OutputTransform):
         def __init__(self, request):
@@ -181,10 +184,10 @@ def bar_transform(state: ExamState, base_url: str):
 
         def transform_chunk(self, chunk, finishing):
             if self.pending:
-                m = body_tag.search(chunk)
-                if m:
+                at = chunk.find(marker)
+                if at >= 0:
                     self.pending = False
-                    chunk = chunk[:m.end()] + exam_bar(state, base_url) + chunk[m.end():]
+                    chunk = chunk[:at] + exam_bar(state, base_url) + chunk[at:]
             return chunk
 
     return ExamBar
