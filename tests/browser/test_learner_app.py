@@ -267,12 +267,15 @@ def test_exam_mode_serves_only_the_exam_until_submitted(hub, page, artifacts):
         start.wait_for(timeout=60_000)
         page.screenshot(path=str(artifacts / "learner-05-home-open-exam.png"))
         assert_no_english(visible_text(page), "home with an open exam")
+        # The exam by its name (the notebook's first heading), not its id.
+        assert "Kiểm tra thử" in visible_text(page) and EXAM not in visible_text(page)
         start.click()
         page.wait_for_url(f"**/user/{LEARNER}/voila/render/{EXAM}/{EXAM}.ipynb", timeout=120_000)
         page.get_by_text("Câu 1").first.wait_for(timeout=180_000)
         page.locator("select").first.select_option(label="Văn bản đi")
         page.screenshot(path=str(artifacts / "learner-06-exam-app.png"))
         assert_no_english(visible_text(page), "exam page")
+        assert t("learner.exam.heading", title="Kiểm tra thử") in visible_text(page)
 
         # Everything else is refused, in Vietnamese; the home leads back to the exam.
         base = f"{hub.url}/user/{LEARNER}"
