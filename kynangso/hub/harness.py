@@ -170,7 +170,7 @@ def log_in(hub: Hub, username: str, password: str | None = None) -> requests.Res
         f"{hub.url}/hub/login?next=",
         data={"_xsrf": xsrf, "username": username, "password": password or hub.passwords[username]},
         allow_redirects=False,
-        timeout=30,
+        timeout=120,  # the hub hashes the password; slow when the machine is busy
     )
     r.session = session
     return r

@@ -110,7 +110,14 @@ def test_lesson_app_kernel_refuses_execute_requests(hub, login):
     for user, should_run in ((OTHER, True), (LEARNER, False)):
         session = login(user)
         start_server(session, hub, user)
-        kernel_id = voila_kernel(session, hub, user)
+        if should_run:  # the control: any kernel of an advanced learner's server (cheaper than Voilà)
+            xsrf = session.cookies.get("_xsrf", path=f"/user/{user}/") or ""
+            created = session.post(f"{hub.url}/user/{user}/api/kernels", json={"name": "python3"},
+                                   headers={"X-XSRFToken": xsrf}, timeout=120)
+            assert created.status_code == 201, created.text
+            kernel_id = created.json()["id"]
+        else:
+            kernel_id = voila_kernel(session, hub, user)
         marker = f"ran-{uuid.uuid4().hex}.txt"
         code = f"open({str(home_of(hub, user) / marker)!r}, 'w').write('chạy được')"
         replies = send_execute(hub, session, user, kernel_id, code)
