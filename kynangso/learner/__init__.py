@@ -10,7 +10,9 @@ A jupyter-server extension (enabled in kynangso/hub/userconfig/jupyter_server_co
   a Vietnamese loading screen. On a learner-app server (KNS_LEARNER_APP=1, set by the hub's
   spawner for learners outside the advanced group, kynangso.hub.landing) the kernels accept
   only the messages widgets need: Voilà as a server extension sets no such limit itself, so
-  without this the page's websocket would run any `execute_request`.
+  without this the page's websocket would run any `execute_request`. The contents API is
+  read-only there: a notebook of the learner's own making, rendered by Voilà, would run its
+  code (the gate in kynangso.learner.exam refuses the writes).
 
 The course catalogue lives in the `courses` package, which the core does not import: the
 extension is told where to find it (`KnsLearnerApp.catalogue`, set in the same config file).

@@ -90,8 +90,13 @@ class ExamGate:
             self.state.checked_at = time.monotonic()
             IOLoop.current().spawn_callback(self.state.refresh)
         exam = self.state.current
-        if exam is not None and request.path.startswith(self.base):
-            rel = request.path[len(self.base):].strip("/")
+        rel = request.path[len(self.base):].strip("/") if request.path.startswith(self.base) else None
+        if rel is not None and rel.startswith("api/contents") and request.method not in ("GET", "HEAD"):
+            # No notebook of the learner's own making: Voilà would run its code on render.
+            log.warning("learner app: refused %s %s", request.method, rel)
+            return self.web_app.get_handler_delegate(request, RefusedHandler,
+                                                     {"state": self.state, "key": "learner.app.read_only"})
+        if exam is not None and rel is not None:
             if not allowed(rel, exam["assignment_id"]):
                 log.warning("exam mode: refused %s %s during %s", request.method, rel, exam["assignment_id"])
                 target = ToExamHandler if rel in ("", "kns/home") else RefusedHandler
@@ -109,8 +114,8 @@ def app_url(base_url: str, exam: dict) -> str:
 
 
 class _StateHandler(JupyterHandler):
-    def initialize(self, state: ExamState):
-        self.state = state
+    def initialize(self, state: ExamState, key: str = "learner.exam.refused"):
+        self.state, self.key = state, key
 
 
 class RefusedHandler(_StateHandler):
@@ -122,7 +127,7 @@ class RefusedHandler(_StateHandler):
     @web.authenticated
     def refuse(self, *args, **kwargs):
         self.set_status(403)
-        message = t("learner.exam.refused")
+        message = t(self.key)
         if self.request.path.startswith(self.base_url + "api/"):
             self.finish({"message": message})
             return
@@ -130,7 +135,8 @@ class RefusedHandler(_StateHandler):
         self.finish(f"<!doctype html><html lang='vi'><meta charset='utf-8'><title>{t('learner.exam.title')}</title>"
                     f"<body style='font-family:system-ui,sans-serif;padding:24px'><h1>{t('learner.exam.title')}</h1>"
                     f"<p id='kns-exam-refused'>{message}</p><p><a href='{exam_url(self.base_url)}'>"
-                    f"{t('learner.exam.back_to_exam')}</a></p></body></html>")
+                    f"{t('learner.exam.back_to_exam' if self.state.current else 'learner.app.back_home')}"
+                    "</a></p></body></html>")
 
     get = post = put = delete = patch = head = options = refuse
 

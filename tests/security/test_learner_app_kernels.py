@@ -140,3 +140,24 @@ def test_learner_home_is_reachable_by_its_owner_only(hub, login):
         assert r.status_code in (403, 404) or "/hub/" in r.url, (path, r.status_code, r.url)
     anonymous = requests.get(f"{hub.url}/user/{LEARNER}/kns/home", timeout=60)
     assert "kns-course" not in anonymous.text and "/hub/login" in anonymous.url
+
+
+def test_learner_app_accepts_no_notebook_of_the_learners_making(hub, login):
+    """Can a learner on the app put a notebook with code in their home (to have Voilà run it)?
+    An advanced learner can (the control)."""
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "id": "c1", "metadata": {}, "source": "print(1)", "outputs": [],
+         "execution_count": None}]}
+    for user, allowed in ((OTHER, True), (LEARNER, False)):
+        session = login(user)
+        start_server(session, hub, user)
+        xsrf = session.cookies.get("_xsrf", path=f"/user/{user}/") or ""
+        r = session.put(f"{hub.url}/user/{user}/api/contents/cua-toi.ipynb",
+                        data=json.dumps({"type": "notebook", "content": notebook}),
+                        headers={"X-XSRFToken": xsrf}, timeout=120)
+        assert (r.status_code in (200, 201)) is allowed, (user, r.status_code, r.text[:200])
+        if not allowed:
+            assert r.json()["message"] == t("learner.app.read_only")
+            upload = session.post(f"{hub.url}/user/{user}/api/contents/KhoaHoc",
+                                  json={"type": "notebook"}, headers={"X-XSRFToken": xsrf}, timeout=120)
+            assert upload.status_code == 403
