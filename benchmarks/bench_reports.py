@@ -62,7 +62,8 @@ def build(folder: Path):
             for course, lesson in rng.sample(lessons, rng.randint(0, len(lessons))):
                 events.append({"event_id": f"e{i}-{course}-{lesson}", "username": f"cb{i:05d}",
                                "kind": "lesson_completed", "course_id": course,
-                               "lesson_id": lesson, "occurred_at": now, "received_at": now})
+                               "lesson_id": lesson, "occurred_at": now, "received_at": now,
+                               "judged": True})
         conn.execute(insert(ProgressEvent.__table__), events)
     eng.dispose()
 

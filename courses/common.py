@@ -7,21 +7,40 @@ import hashlib
 import html
 import os
 import random
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 OK_COLOUR, BAD_COLOUR = "#1b5e20", "#b71c1c"
 
+# Set by the progress service while it rebuilds and judges a learner's task (`acting_for`):
+# the learner named by the hub token, and a practice folder of the service's own.
+_acting: ContextVar[tuple[str, Path] | None] = ContextVar("kns_courses_acting", default=None)
+
 
 def learner() -> str:
     """The hub user name (tasks are seeded per learner), "hocvien" outside a hub."""
-    return os.environ.get("JUPYTERHUB_USER", "hocvien")
+    acting = _acting.get()
+    return acting[0] if acting else os.environ.get("JUPYTERHUB_USER", "hocvien")
 
 
 def practice_dir() -> Path:
     """Per-learner practice state of the courses (disposable), under the home folder."""
-    folder = Path.home() / ".kynangso" / "khoa-hoc"
+    acting = _acting.get()
+    folder = acting[1] if acting else Path.home() / ".kynangso" / "khoa-hoc"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+@contextmanager
+def acting_for(username: str, folder: Path):
+    """Make tasks and judge answers as `username` would in their kernel, with practice files
+    (desks, practice CA) in `folder` instead of a home folder: what the progress service does."""
+    token = _acting.set((username, Path(folder)))
+    try:
+        yield
+    finally:
+        _acting.reset(token)
 
 
 def rng_for(*parts: object) -> random.Random:

@@ -2,15 +2,17 @@
 immediate, specific feedback; "Bài khác" draws a new task of the same kind.
 
 A subclass says how to make a task (`make_task`, from the sandbox's scenario generators and
-rules, seeded per learner), how to show it (`prompt`), which inputs it needs (`build_inputs`)
-and how to judge an answer (`evaluate`, with the sandbox's own rule code). The base class
-reports progress (exercise_attempted / exercise_passed, and lesson_completed when the last
-exercise of the lesson is passed) and never lets an error reach the learner as a traceback.
+rules, seeded per learner), how to show it (`prompt`), which inputs it needs (`build_inputs`),
+what the learner's answer is as JSON (`answer_value`) and how to judge an answer (`judge`, with
+the sandbox's own rule code). `make_task` and `judge` are class methods that need no widget:
+the progress service calls them (through `REGISTRY`) to rebuild the learner's task from
+(course, exercise, round, learner) and judge the answer the kernel sent. The widget shows the
+service's verdict; without the service it shows its own, saying that progress was not recorded.
+Lesson completion is derived by the service, never reported from here.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import ipywidgets as w
@@ -19,10 +21,11 @@ from courses import state
 from courses.common import esc, rng_for, status_html
 from kynangso.errors import KnsError
 from kynangso.i18n import t
-from kynangso.progress.client import record
+from kynangso.progress.client import submit_answer
 
-log = logging.getLogger(__name__)
 STYLE = {"description_width": "200px"}
+# (course, exercise id) -> the exercise class: what the progress service judges with
+REGISTRY: dict[tuple[str, str], type[Exercise]] = {}
 WIDE = w.Layout(width="560px")
 
 
@@ -39,11 +42,19 @@ class Exercise(w.VBox):
     lesson: str = ""
     exercise_id: str = ""
     title_key: str = ""  # catalogue key of the exercise title
+    # True when the feedback names files in the learner's own folder: the service's verdict
+    # decides, and the wording shown is the kernel's when both agree.
+    local_wording = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.course and cls.exercise_id:
+            REGISTRY[(cls.course, cls.exercise_id)] = cls
 
     def __init__(self, round_: int = 0):
         self.round = round_
         self.passed = False
-        self.task = self.make_task(rng_for(self.course, self.exercise_id, round_))
+        self.task = self.task_for(round_)
         self.prompt_html = w.HTML()
         self.inputs: list[w.Widget] = self.build_inputs()
         self.button = w.Button(description=t("courses.ui.check"), button_style="primary",
@@ -61,7 +72,18 @@ class Exercise(w.VBox):
         ])
 
     # -- to implement --------------------------------------------------------------------------
-    def make_task(self, rng):  # pragma: no cover - abstract
+    @classmethod
+    def make_task(cls, rng):  # pragma: no cover - abstract
+        """The task (JSON-able dict) drawn from `rng`; no widget, no instance."""
+        raise NotImplementedError
+
+    @classmethod
+    def judge(cls, task: dict, answer) -> Feedback:  # pragma: no cover - abstract
+        """The verdict on `answer` (as `answer_value` gives it) for `task`; no widget."""
+        raise NotImplementedError
+
+    def answer_value(self):  # pragma: no cover - abstract
+        """The learner's answer read from the inputs, as JSON (None: nothing answered yet)."""
         raise NotImplementedError
 
     def prompt(self) -> str:  # pragma: no cover - abstract
@@ -70,19 +92,25 @@ class Exercise(w.VBox):
     def build_inputs(self) -> list[w.Widget]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def evaluate(self) -> Feedback:  # pragma: no cover - abstract
-        raise NotImplementedError
-
     def reset_inputs(self) -> None:
         """Clear the answer fields for a new task (default: nothing to clear)."""
 
     # -- behaviour -----------------------------------------------------------------------------
+    @classmethod
+    def task_for(cls, round_: int) -> dict:
+        """The task of `round_` for the current learner (courses.common.learner)."""
+        return cls.make_task(rng_for(cls.course, cls.exercise_id, round_))
+
+    def evaluate(self) -> Feedback:
+        """The in-kernel verdict on the current answer."""
+        return self.judge(self.task, self.answer_value())
+
     def _render_prompt(self) -> None:
         self.prompt_html.value = self.prompt()
 
     def next_task(self) -> None:
         self.round += 1
-        self.task = self.make_task(rng_for(self.course, self.exercise_id, self.round))
+        self.task = self.task_for(self.round)
         self.reset_inputs()
         self._render_prompt()
         self.show("", None)
@@ -92,31 +120,28 @@ class Exercise(w.VBox):
         self.feedback.value = status_html(text, ok) if text else ""
 
     def check(self) -> Feedback:
+        answer = None
         try:
-            fb = self.evaluate()
+            answer = self.answer_value()
+            fb = self.judge(self.task, answer)
         except KnsError as exc:  # a sandbox refusal is feedback too, already in Vietnamese
             fb = Feedback(False, exc.user_message)
-        record("exercise_attempted", self.course, self.lesson, self.exercise_id)
+        note = ""
+        if answer is not None:  # nothing answered yet: nothing to judge or count
+            # The service judges the same answer for the same task; its verdict is the record.
+            reply = submit_answer(self.course, self.lesson, self.exercise_id, self.round, answer)
+            if reply is None:
+                note = t("courses.ui.not_recorded")
+            elif "refused" in reply:
+                note = reply["refused"]
+            elif not (self.local_wording and fb.ok == reply["passed"]):
+                fb = Feedback(bool(reply["passed"]), str(reply["feedback"]))
         prefix = t("courses.ui.right") if fb.ok else t("courses.ui.wrong")
-        self.show(f"{prefix} {fb.text}".strip(), fb.ok)
+        self.show("\n".join(x for x in (f"{prefix} {fb.text}".strip(), note) if x), fb.ok)
         if fb.ok:
             self.passed = True
-            record("exercise_passed", self.course, self.lesson, self.exercise_id)
-            self._maybe_complete()
+            state.mark_passed(self.course, self.lesson, self.exercise_id)
         return fb
-
-    def _maybe_complete(self) -> None:
-        from courses.catalogue import load_catalogue
-
-        try:
-            wanted = set(load_catalogue().lesson(self.course, self.lesson).exercises)
-        except KnsError as exc:  # the catalogue is checked by the tests; never break a lesson
-            log.warning("catalogue unavailable: %s", exc.log_detail)
-            return
-        before = state.passed(self.course, self.lesson)
-        after = state.mark_passed(self.course, self.lesson, self.exercise_id)
-        if wanted <= after and not wanted <= before:
-            record("lesson_completed", self.course, self.lesson)
 
 
 def choice(options: list[tuple[str, object]], label: str) -> w.RadioButtons:

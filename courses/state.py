@@ -1,7 +1,7 @@
-"""Which exercises this learner has passed, kept locally so that "lesson_completed" is reported
-once, when the last exercise of a lesson is passed (even across kernel restarts).
+"""Which exercises this learner has passed in this home (even across kernel restarts).
 
-Practice state, not platform data: the progress service holds the record of truth.
+Practice state, not platform data: the progress service holds the record of truth, and
+derives lesson completion from its own verdicts.
 """
 
 from __future__ import annotations

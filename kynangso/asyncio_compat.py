@@ -9,6 +9,7 @@ runs it in place everywhere else (tests, scripts, the command line).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from concurrent.futures import ThreadPoolExecutor
 
 
@@ -17,5 +18,7 @@ def off_loop(fn, /, *args, **kwargs):
         asyncio.get_running_loop()
     except RuntimeError:
         return fn(*args, **kwargs)
+    # the worker sees the caller's context variables (courses.common.acting_for)
+    context = contextvars.copy_context()
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(fn, *args, **kwargs).result()
+        return pool.submit(context.run, fn, *args, **kwargs).result()

@@ -13,9 +13,11 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -96,12 +98,18 @@ class ActivationCode(Base):
 
 
 class ProgressEvent(Base):
-    """One thing a learner did in a course, reported by their kernel.
+    """One thing a learner did in a course, as the progress service established it.
 
-    `event_id` is chosen by the sender, so a retried report is stored once.
+    `judged` rows are the service's own record: exercise verdicts it reached by rebuilding the
+    task and judging the learner's answer, lesson completions it derived from them, openings
+    stamped with its clock (`occurred_at` is always the server's time). Rows from before
+    migration 0007 were reported by kernels as they pleased: kept, never counted (`judged` False).
+    `event_id` is chosen by the sender for openings (a retried report is stored once) and by
+    the service for everything else.
     """
 
     __tablename__ = "progress_events"
+    __table_args__ = (Index("ix_progress_events_user_kind_time", "username", "kind", "occurred_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -112,6 +120,9 @@ class ProgressEvent(Base):
     exercise_id: Mapped[str | None] = mapped_column(String(64))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    judged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    task_round: Mapped[int | None] = mapped_column(Integer)  # exercise_attempted: which task
+    answer: Mapped[str | None] = mapped_column(Text)  # exercise_attempted: the answer, JSON
 
 
 class ExamWindow(Base):
@@ -185,3 +196,20 @@ class ExamSubmission(Base):
     timestamp: Mapped[str] = mapped_column(String(64))
     secret: Mapped[str] = mapped_column(String(128))
     notebooks: Mapped[str] = mapped_column(Text)  # JSON list of notebook ids
+
+
+class GradingFlag(Base):
+    """A graded submission that a person should look at (cells added or edited, a time-out, a
+    missing notebook), written by the grading worker from `kns grade`'s report. HR's person
+    page and exports show it beside the score; each grading of a learner replaces their rows."""
+
+    __tablename__ = "grading_flags"
+    __table_args__ = (Index("ix_grading_flags_user_exam", "username", "exam"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(64))
+    notebook: Mapped[str] = mapped_column(String(255), default="")
+    kind: Mapped[str] = mapped_column(String(32))  # a catalogue key under grading.reason
+    detail: Mapped[str] = mapped_column(Text, default="")
+    graded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -109,12 +109,15 @@ def read_staff(platform_url: str) -> pd.DataFrame:
 
 
 def read_progress(platform_url: str) -> pd.DataFrame:
-    """Completed lessons: username, course_id, lesson_id, completed_at (first completion)."""
+    """Completed lessons: username, course_id, lesson_id, completed_at (first completion).
+
+    Only completions the progress service derived from its own verdicts (`judged`): rows that
+    kernels reported before it judged answers are not counted."""
     with create_engine(platform_url).connect() as conn:
         rows = conn.execute(
             select(ProgressEvent.username, ProgressEvent.course_id, ProgressEvent.lesson_id,
                    ProgressEvent.occurred_at)
-            .where(ProgressEvent.kind == "lesson_completed")
+            .where(ProgressEvent.kind == "lesson_completed", ProgressEvent.judged.is_(True))
         ).all()
     df = _frame(rows, ["username", "course_id", "lesson_id", "completed_at"])
     return (df.sort_values("completed_at")

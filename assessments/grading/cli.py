@@ -87,6 +87,17 @@ def describe(report) -> str:
     return "\n".join(lines)
 
 
+# Exit statuses (docs/operations.md): the same batch always gives the same one.
+EXIT_CLEAN, EXIT_NOT_GRADED, EXIT_FLAGGED = 0, 1, 3  # 2: bad input (KnsError, kynangso.cli)
+
+
+def exit_status(report) -> int:
+    """1 if a submission could not be graded, else 3 if a graded one was flagged, else 0."""
+    if any(p.fatal for p in report.problems):
+        return EXIT_NOT_GRADED
+    return EXIT_FLAGGED if report.problems else EXIT_CLEAN
+
+
 @click.command("grade")
 @click.argument("exam")
 @click.option("--course-dir", type=click.Path(file_okay=False), default=".", show_default=True,
@@ -112,4 +123,4 @@ def grade(exam: str, course_dir: str, workers: int | None, student: str, timeout
     report = grade_exam(exam, Path(course_dir), workers=workers, student=student, timeout=timeout,
                         force=force, progress=_progress_printer(sys.stderr))
     emit(report.to_dict(), as_json, lambda _r: describe(report))
-    sys.exit(0 if report.ok else 1)
+    sys.exit(exit_status(report))

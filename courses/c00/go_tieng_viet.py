@@ -27,7 +27,8 @@ class TypeVietnamese(Exercise):
     course, lesson, exercise_id = COURSE, LESSON, "go-tieng-viet"
     title_key = "courses.c00.title_typing"
 
-    def make_task(self, rng):
+    @classmethod
+    def make_task(cls, rng):
         return {"phrase": rng.choice(PHRASES)}
 
     def build_inputs(self):
@@ -40,9 +41,13 @@ class TypeVietnamese(Exercise):
     def prompt(self):
         return para("courses.c00.typing_prompt") + f"<p><b>{esc(self.task['phrase'])}</b></p>"
 
-    def evaluate(self):
-        raw = " ".join(self.answer.value.split())
-        want = self.task["phrase"]
+    def answer_value(self):
+        return self.answer.value
+
+    @classmethod
+    def judge(cls, task, answer):
+        raw = " ".join(str(answer or "").split())
+        want = task["phrase"]
         if not raw:
             return Feedback(False, t("courses.ui.need_answer"))
         if raw == want:

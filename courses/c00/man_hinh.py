@@ -25,7 +25,8 @@ class ScreenQuestion(Exercise):
     course, lesson, exercise_id = COURSE, LESSON, "vung-man-hinh"
     title_key = "courses.c00.title_screen"
 
-    def make_task(self, rng):
+    @classmethod
+    def make_task(cls, rng):
         q = dict(rng.choice(questions()))
         q["options"] = list(q["options"])
         rng.shuffle(q["options"])
@@ -43,11 +44,15 @@ class ScreenQuestion(Exercise):
     def prompt(self):
         return f"<p>{esc(t('courses.c00.question.' + self.task['key']))}</p>"
 
-    def evaluate(self):
-        if self.pick.value is None:
+    def answer_value(self):
+        return self.pick.value
+
+    @classmethod
+    def judge(cls, task, answer):
+        if answer is None:
             return Feedback(False, t("courses.ui.need_answer"))
-        why = t(f"courses.c00.why.{self.task['key']}")
-        return Feedback(self.pick.value == self.task["answer"], why)
+        why = t(f"courses.c00.why.{task['key']}")
+        return Feedback(answer == task["answer"], why)
 
 
 def exercise_screen() -> ScreenQuestion:

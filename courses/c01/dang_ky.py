@@ -37,7 +37,8 @@ class RegisterDocument(Exercise):
         self.registry = registry or practice_registry()
         super().__init__()
 
-    def make_task(self, rng):
+    @classmethod
+    def make_task(cls, rng):
         docs = scenarios.generate(rng.randrange(10**6), "khoa-hoc")
         doc = rng.choice([d for d in docs if not d.mistakes])
         return {"author": doc.author, "symbol": doc.symbol, "type_name": doc.type_name,
@@ -60,17 +61,29 @@ class RegisterDocument(Exercise):
                 f"<li>{esc(t('courses.c01.f_subject'))}: {esc(k['subject'])}</li>"
                 f"<li>{esc(t('courses.c01.f_urgency'))}: {esc(urgency)}</li></ul>")
 
-    def evaluate(self):
+    def answer_value(self):
+        """The learner's registration of this document in the practice registry (the last
+        one), or {} when it is not registered: what they did is the answer."""
         k = self.task
         rows = [r for r in self.registry.inbox("UBND") if r["symbol"] == k["symbol"]
                 and r["author"] == k["author"]]
         if not rows:
-            return Feedback(False, t("courses.c01.not_registered", symbol=k["symbol"]))
+            return {}
         r = rows[-1]
+        return {"symbol": r["symbol"], "author": r["author"], "type_name": r["type_name"],
+                "doc_date": r["doc_date"].isoformat(), "urgency": r["urgency"],
+                "arrival_number": r["arrival_number"]}
+
+    @classmethod
+    def judge(cls, task, answer):
+        k = task
+        if not answer or answer.get("symbol") != k["symbol"] or answer.get("author") != k["author"]:
+            return Feedback(False, t("courses.c01.not_registered", symbol=k["symbol"]))
+        r = answer
         problems = []
-        if r["type_name"].replace(" (cá biệt)", "") != k["type_name"]:
+        if str(r["type_name"]).replace(" (cá biệt)", "") != k["type_name"]:
             problems.append(t("courses.c01.reg_type", got=r["type_name"], right=k["type_name"]))
-        if r["doc_date"] != date.fromisoformat(k["doc_date"]):
+        if date.fromisoformat(r["doc_date"]) != date.fromisoformat(k["doc_date"]):
             problems.append(t("courses.c01.reg_date",
                               right=date.fromisoformat(k["doc_date"]).strftime("%d/%m/%Y")))
         if r["urgency"] != k["urgency"]:
@@ -88,7 +101,8 @@ class HandlingDeadline(Exercise):
     course, lesson, exercise_id = COURSE, LESSON, "han-giai-quyet"
     title_key = "courses.c01.title_deadline"
 
-    def make_task(self, rng):
+    @classmethod
+    def make_task(cls, rng):
         cal = deadlines.default_calendar()
         # days around weekends and the 2026 holidays (Giỗ Tổ, 30/4, Quốc khánh) make it real
         start = rng.choice([date(2026, 4, 22), date(2026, 4, 28), date(2026, 8, 26),
@@ -111,11 +125,16 @@ class HandlingDeadline(Exercise):
         start = date.fromisoformat(self.task["start"]).strftime("%d/%m/%Y")
         return para("courses.c01.deadline_prompt", start=start, days=self.task["days"])
 
-    def evaluate(self):
-        if self.answer.value is None:
+    def answer_value(self):
+        return None if self.answer.value is None else self.answer.value.isoformat()
+
+    @classmethod
+    def judge(cls, task, answer):
+        if answer is None:
             return Feedback(False, t("courses.ui.need_answer"))
+        got = date.fromisoformat(answer)
         cal = deadlines.default_calendar()
-        start, due = date.fromisoformat(self.task["start"]), date.fromisoformat(self.task["due"])
+        start, due = date.fromisoformat(task["start"]), date.fromisoformat(task["due"])
         off = []
         d = start + timedelta(days=1)
         while d <= due:
@@ -126,13 +145,13 @@ class HandlingDeadline(Exercise):
             d += timedelta(days=1)
         skipped = "; ".join(off) or t("courses.c01.no_days_off")
         due_text = due.strftime("%d/%m/%Y")
-        if self.answer.value == due:
+        if got == due:
             return Feedback(True, t("courses.c01.deadline_ok", due=due_text, skipped=skipped))
-        calendar_days = start + timedelta(days=self.task["days"])
-        key = ("courses.c01.deadline_calendar" if self.answer.value == calendar_days
+        calendar_days = start + timedelta(days=task["days"])
+        key = ("courses.c01.deadline_calendar" if got == calendar_days
                else "courses.c01.deadline_wrong")
         return Feedback(False, t(key, due=due_text, skipped=skipped,
-                                 got=self.answer.value.strftime("%d/%m/%Y")))
+                                 got=got.strftime("%d/%m/%Y")))
 
 
 def exercise_register(registry: Registry | None = None) -> RegisterDocument:

@@ -49,7 +49,8 @@ class ReadSymbol(Exercise):
     course, lesson, exercise_id = COURSE, LESSON, "doc-so-ky-hieu"
     title_key = "courses.c01.title_read"
 
-    def make_task(self, rng):
+    @classmethod
+    def make_task(cls, rng):
         docs = scenarios.generate(rng.randrange(10**6), "khoa-hoc")
         wrong = [d for d in docs if "wrong_symbol" in d.mistakes]
         fine = [d for d in docs if not d.mistakes and d.expected["symbol_kind"] == "administrative"]
@@ -75,24 +76,30 @@ class ReadSymbol(Exercise):
                 f"<li>{esc(t('courses.c01.f_subject'))}: {esc(k['subject'])}</li>"
                 f"<li>{esc(t('courses.c01.f_symbol'))}: <b>Số: {esc(k['symbol'])}</b></li></ul>")
 
-    def evaluate(self):
+    def answer_value(self):
         if self.verdict.value is None:
+            return None
+        return {"verdict": self.verdict.value, "fixed": self.fixed.value}
+
+    @classmethod
+    def judge(cls, task, answer):
+        if not answer or answer.get("verdict") is None:
             return Feedback(False, t("courses.ui.need_answer"))
-        faults = symbol_faults(self.task["symbol"], self.task["type_name"])
-        if self.verdict.value == "ok":
+        faults = symbol_faults(task["symbol"], task["type_name"])
+        if answer["verdict"] == "ok":
             if faults:
                 return Feedback(False, t("courses.c01.missed_fault") + "\n" + "\n".join(faults))
-            return Feedback(True, t("courses.c01.symbol_fine", symbol=self.task["symbol"]))
+            return Feedback(True, t("courses.c01.symbol_fine", symbol=task["symbol"]))
         if not faults:
-            return Feedback(False, t("courses.c01.false_alarm", symbol=self.task["symbol"]))
-        answer = self.fixed.value.strip()
+            return Feedback(False, t("courses.c01.false_alarm", symbol=task["symbol"]))
+        answer = str(answer.get("fixed") or "").strip()
         if not answer:
             return Feedback(False, t("courses.c01.need_fixed") + "\n" + "\n".join(faults))
-        still = symbol_faults(answer, self.task["type_name"])
+        still = symbol_faults(answer, task["type_name"])
         if still:
             return Feedback(False, t("courses.c01.fixed_still_wrong", symbol=answer) + "\n"
                             + "\n".join(still))
-        if parse_symbol(answer).text != self.task["expected"]:
+        if parse_symbol(answer).text != task["expected"]:
             return Feedback(False, t("courses.c01.fixed_changed", symbol=answer))
         return Feedback(True, t("courses.c01.fixed_ok", symbol=answer) + "\n" + "\n".join(faults))
 
@@ -103,7 +110,8 @@ class WriteSymbol(Exercise):
     course, lesson, exercise_id = COURSE, LESSON, "viet-so-ky-hieu"
     title_key = "courses.c01.title_write"
 
-    def make_task(self, rng):
+    @classmethod
+    def make_task(cls, rng):
         dtype = ruleset().type_by_key(rng.choice(COMMON_TYPES))
         number = rng.choice([rng.randrange(1, 10), rng.randrange(10, 400)])
         issuer, unit = rng.choice(ISSUERS), rng.choice(UNITS)
@@ -124,20 +132,24 @@ class WriteSymbol(Exercise):
         return para("courses.c01.write_prompt", name=k["name"], number=k["number"],
                     issuer=k["issuer"], unit=k["unit"])
 
-    def evaluate(self):
-        text = self.answer.value.strip()
+    def answer_value(self):
+        return self.answer.value
+
+    @classmethod
+    def judge(cls, task, answer):
+        text = str(answer or "").strip()
         if not text:
             return Feedback(False, t("courses.ui.need_answer"))
-        faults = symbol_faults(text, self.task["name"])
+        faults = symbol_faults(text, task["name"])
         if faults:
             return Feedback(False, "\n".join(faults))
         sym = parse_symbol(text)
-        if sym.number != self.task["number"]:
+        if sym.number != task["number"]:
             return Feedback(False, t("courses.c01.wrong_number", got=sym.number,
-                                     number=self.task["number"]))
-        if sym.text != self.task["right"]:
+                                     number=task["number"]))
+        if sym.text != task["right"]:
             return Feedback(False, t("courses.c01.wrong_groups", got=sym.text,
-                                     right=self.task["right"]))
+                                     right=task["right"]))
         return Feedback(True, parse_symbol(text).as_dict()["explanation"])
 
 

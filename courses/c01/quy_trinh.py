@@ -25,13 +25,11 @@ class StepOrder(Exercise):
     """Choose the action of each step; the first step the state machine refuses is explained."""
 
     course, lesson = COURSE, LESSON
+    flows: tuple[str, ...] = ()  # which FLOWS a task is drawn from (set by each exercise)
 
-    def __init__(self, flows: tuple[str, ...], exercise_id: str, title_key: str):
-        self.flows, self.exercise_id, self.title_key = flows, exercise_id, title_key
-        super().__init__()
-
-    def make_task(self, rng):
-        flow = rng.choice(self.flows)
+    @classmethod
+    def make_task(cls, rng):
+        flow = rng.choice(cls.flows)
         kind, start, steps = FLOWS[flow]
         options = list(steps)
         rng.shuffle(options)
@@ -58,37 +56,53 @@ class StepOrder(Exercise):
         return para(f"courses.c01.flow.{self.task['flow']}",
                     state=workflow.state_label(self.task["start"]))
 
-    def evaluate(self):
-        n = len(self.task["steps"])
-        chosen = [dd.value for dd in self.steps[:n]]
-        if any(c is None for c in chosen):
+    def answer_value(self):
+        chosen = [dd.value for dd in self.steps[:len(self.task["steps"])]]
+        return None if all(c is None for c in chosen) else chosen
+
+    @classmethod
+    def judge(cls, task, answer):
+        n = len(task["steps"])
+        chosen = list(answer or [])[:n]
+        if len(chosen) < n or any(c is None for c in chosen):
             return Feedback(False, t("courses.ui.need_answer"))
-        machine = workflow.MACHINES[self.task["kind"]]
-        state = self.task["start"]
+        machine = workflow.MACHINES[task["kind"]]
+        state = task["start"]
         for i, action in enumerate(chosen, 1):
             step = machine.get((state, action))
             if step is None:
                 allowed = ", ".join(workflow.action_label(a) for a in
-                                    workflow.allowed_actions(self.task["kind"], state))
+                                    workflow.allowed_actions(task["kind"], state))
                 return Feedback(False, t("courses.c01.step_refused", n=i,
                                          action=workflow.action_label(action),
                                          state=workflow.state_label(state), allowed=allowed))
-            state = workflow.next_state(self.task["kind"], state, action, step[1][0])
+            state = workflow.next_state(task["kind"], state, action, step[1][0])
         sources = "; ".join(dict.fromkeys(machine[(s, a)][2] for (s, a) in machine
                                           if a in chosen))
         return Feedback(True, t("courses.c01.order_ok", final=workflow.state_label(state),
                                 sources=sources))
 
 
-def exercise_incoming() -> StepOrder:
+class IncomingOrder(StepOrder):
     """Steps of an incoming document (paper or electronic)."""
-    return StepOrder(("den_dien_tu", "den_giay"), "thu-tu-van-ban-den",
-                     "courses.c01.title_incoming")
+
+    flows, exercise_id = ("den_dien_tu", "den_giay"), "thu-tu-van-ban-den"
+    title_key = "courses.c01.title_incoming"
+
+
+class OutgoingOrder(StepOrder):
+    """Steps of an outgoing document after the signer approved the draft."""
+
+    flows, exercise_id = ("di",), "thu-tu-van-ban-di"
+    title_key = "courses.c01.title_outgoing"
+
+
+def exercise_incoming() -> StepOrder:
+    return IncomingOrder()
 
 
 def exercise_outgoing() -> StepOrder:
-    """Steps of an outgoing document after the signer approved the draft."""
-    return StepOrder(("di",), "thu-tu-van-ban-di", "courses.c01.title_outgoing")
+    return OutgoingOrder()
 
 
 def example() -> w.HTML:

@@ -24,7 +24,8 @@ class DateLine(Exercise):
     course, lesson, exercise_id = COURSE, LESSON, "dong-ngay-thang"
     title_key = "courses.c01.title_date"
 
-    def make_task(self, rng):
+    @classmethod
+    def make_task(cls, rng):
         # day < 10 or month 1–2 in most tasks: that is where the rule bites
         d = date(2026, rng.choice([1, 2, 1, 2, 3, 6, 10, 11]), 1)
         d += timedelta(days=rng.choice([0, 2, 4, 6, 8, 14, 20]))
@@ -43,14 +44,18 @@ class DateLine(Exercise):
         return para("courses.c01.date_prompt", place=self.task["place"],
                     date=d.strftime("%d/%m/%Y"))
 
-    def evaluate(self):
-        got = " ".join(self.answer.value.split())
-        right = self.task["right"]
+    def answer_value(self):
+        return self.answer.value
+
+    @classmethod
+    def judge(cls, task, answer):
+        got = " ".join(str(answer or "").split())
+        right = task["right"]
         if not got:
             return Feedback(False, t("courses.ui.need_answer"))
         if got.rstrip(".") == right:
             return Feedback(True, t("courses.c01.date_ok", line=right))
-        d = date.fromisoformat(self.task["date"])
+        d = date.fromisoformat(task["date"])
         hints = []
         if d.day < 10 and f"ngày {d.day:02d} " not in got:
             hints.append(t("courses.c01.date_day", day=f"{d.day:02d}"))
@@ -58,8 +63,8 @@ class DateLine(Exercise):
             hints.append(t("courses.c01.date_month_zero", month=f"{d.month:02d}"))
         if d.month >= 3 and f"tháng {d.month} " not in got:
             hints.append(t("courses.c01.date_month_plain", month=d.month))
-        if not got.startswith(self.task["place"] + ","):
-            hints.append(t("courses.c01.date_place", place=self.task["place"]))
+        if not got.startswith(task["place"] + ","):
+            hints.append(t("courses.c01.date_place", place=task["place"]))
         hints.append(t("courses.c01.date_right", line=right))
         return Feedback(False, "\n".join(hints))
 
@@ -70,7 +75,8 @@ class PageSetup(Exercise):
     course, lesson, exercise_id = COURSE, LESSON, "cai-dat-trang"
     title_key = "courses.c01.title_setup"
 
-    def make_task(self, rng):
+    @classmethod
+    def make_task(cls, rng):
         rules = layout_rules()["rules"]
         values = {}
         for key, unit in SETTINGS:
@@ -117,27 +123,32 @@ class PageSetup(Exercise):
                 out.append(key)
         return out
 
-    def evaluate(self):
-        if self.pick.value is None:
+    def answer_value(self):
+        return self.pick.value
+
+    @classmethod
+    def judge(cls, task, answer):
+        if answer is None:
             return Feedback(False, t("courses.ui.need_answer"))
+        pick = answer
         rules = layout_rules()["rules"]
-        bad = self.violations(self.task["values"])
+        bad = cls.violations(task["values"])
 
         def rule_text(key):
             r, unit = rules[key], dict(SETTINGS)[key]
             lo, hi = (r["min_mm"], r["max_mm"]) if unit == "mm" else (r["min_pt"], r["max_pt"])
             rng = f"{lo}" if lo == hi else f"{lo}–{hi}"
             return t("courses.c01.setup_rule", component=r["component"], range=rng, unit=unit,
-                     value=self.task["values"][key], ref=r["ref"])
+                     value=task["values"][key], ref=r["ref"])
 
-        if self.pick.value == "none":
+        if pick == "none":
             if bad:
                 return Feedback(False, "\n".join(rule_text(k) for k in bad))
             return Feedback(True, t("courses.c01.setup_all_ok"))
-        if self.pick.value in bad:
-            return Feedback(True, rule_text(self.pick.value))
-        lines = [t("courses.c01.setup_in_range", component=rules[self.pick.value]["component"],
-                   value=self.task["values"][self.pick.value], ref=rules[self.pick.value]["ref"])]
+        if pick in bad:
+            return Feedback(True, rule_text(pick))
+        lines = [t("courses.c01.setup_in_range", component=rules[pick]["component"],
+                   value=task["values"][pick], ref=rules[pick]["ref"])]
         lines += [rule_text(k) for k in bad] or [t("courses.c01.setup_all_ok")]
         return Feedback(False, "\n".join(lines))
 

@@ -73,9 +73,10 @@ class CheckIncoming(Exercise):
         self.practice = practice.practice()
         super().__init__()
 
-    def make_task(self, rng):
+    @classmethod
+    def make_task(cls, rng):
         seed = rng.randrange(10**6)
-        items = inbox(self.practice, seed)
+        items = inbox(practice.practice(), seed)
         faulty = [i for i in items if i["case"] not in scenarios.VALID_CASES]
         # the generator's case is kept for the record (tests compare it with the verdict);
         # the learner is never shown it, and the judgement comes from the verifier
@@ -97,18 +98,24 @@ class CheckIncoming(Exercise):
     def prompt(self):
         return f"<p>{esc(t('courses.c02.verify_prompt', file=Path(self.task['file']).name))}</p>"
 
-    def evaluate(self):
-        if self.pick.value is None:
+    def answer_value(self):
+        return self.pick.value
+
+    @classmethod
+    def judge(cls, task, answer):
+        if answer is None:
             return Feedback(False, t("courses.ui.need_answer"))
-        path = Path(self.task["file"])
-        report = off_loop(verify_pdf, path.read_bytes(), self.practice.pki, name=path.name,
+        path = Path(task["file"])
+        report = off_loop(verify_pdf, path.read_bytes(), practice.practice().pki, name=path.name,
                           profile="administrative")
         right = verdict(report)
         failed = [c.message for c in report.checks if not c.ok]
         why = "\n".join(failed) if failed else t("courses.c02.all_checks_ok")
-        if self.pick.value == right:
+        if answer == right:
             return Feedback(True, t(f"courses.c02.explain.{right}") + "\n" + why)
-        wrong = t("courses.c02.verdict_wrong", got=t(f"courses.c02.verdict.{self.pick.value}"),
+        if answer not in ANSWERS:
+            raise ValueError(f"not an answer: {answer!r}")
+        wrong = t("courses.c02.verdict_wrong", got=t(f"courses.c02.verdict.{answer}"),
                   right=t(f"courses.c02.verdict.{right}"))
         return Feedback(False, wrong + "\n" + why)
 

@@ -28,7 +28,8 @@ class WhatItProves(Exercise):
     course, lesson, exercise_id = COURSE, LESSON, "chu-ky-bao-dam"
     title_key = "courses.c02.title_proves"
 
-    def make_task(self, rng):
+    @classmethod
+    def make_task(cls, rng):
         rows = list(rules()["properties"])
         rng.shuffle(rows)
         return {"order": [r["key"] for r in rows]}
@@ -47,11 +48,15 @@ class WhatItProves(Exercise):
     def prompt(self):
         return f"<p>{esc(t('courses.c02.proves_prompt'))}</p>"
 
-    def evaluate(self):
+    def answer_value(self):
+        return {k: box.value for k, box in self.boxes.items()}
+
+    @classmethod
+    def judge(cls, task, answer):
         lines, ok = [], True
         for row in rules()["properties"]:
-            ticked = self.boxes[row["key"]].value
-            if ticked != row["guaranteed"]:
+            ticked = answer[row["key"]]
+            if ticked is not row["guaranteed"]:
                 ok = False
                 key = "courses.c02.prop_missed" if row["guaranteed"] else "courses.c02.prop_wrong"
                 lines.append(t(key, prop=t(f"courses.c02.prop.{row['key']}"), source=row["source"]))
@@ -66,7 +71,8 @@ class WhichSignature(Exercise):
     course, lesson, exercise_id = COURSE, LESSON, "ca-nhan-hay-co-quan"
     title_key = "courses.c02.title_which"
 
-    def make_task(self, rng):
+    @classmethod
+    def make_task(cls, rng):
         return dict(rng.choice(rules()["situations"]))
 
     def build_inputs(self):
@@ -82,12 +88,16 @@ class WhichSignature(Exercise):
         return (f"<p>{esc(t('courses.c02.which_prompt'))}</p>"
                 f"<blockquote>{esc(t('courses.c02.situation.' + self.task['key']))}</blockquote>")
 
-    def evaluate(self):
-        if self.pick.value is None:
+    def answer_value(self):
+        return self.pick.value
+
+    @classmethod
+    def judge(cls, task, answer):
+        if answer is None:
             return Feedback(False, t("courses.ui.need_answer"))
-        kind = self.task["kind"]
-        text = t(f"courses.c02.why_{kind}", source=self.task["source"])
-        return Feedback(self.pick.value == kind, text)
+        kind = task["kind"]
+        text = t(f"courses.c02.why_{kind}", source=task["source"])
+        return Feedback(answer == kind, text)
 
 
 def exercise_proves() -> WhatItProves:

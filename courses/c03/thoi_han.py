@@ -3,7 +3,7 @@ the same function the one-stop desk uses; its Vietnamese steps explain a wrong a
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import ipywidgets as w
 
@@ -27,7 +27,8 @@ class Appointment(Exercise):
     course, lesson, exercise_id = COURSE, LESSON, "hen-tra-ket-qua"
     title_key = "courses.c03.title_due"
 
-    def make_task(self, rng):
+    @classmethod
+    def make_task(cls, rng):
         procs = [p for p in default_catalogue() if p.days >= 1]
         proc = rng.choice(procs)
         at = rng.choice(MOMENTS) + timedelta(minutes=rng.randrange(0, 20))
@@ -41,8 +42,12 @@ class Appointment(Exercise):
         self.answer.value = None
 
     def deadline(self):
-        proc = default_catalogue().get(self.task["procedure"])
-        at = datetime.fromisoformat(self.task["at"])
+        return self.deadline_of(self.task)
+
+    @staticmethod
+    def deadline_of(task: dict):
+        proc = default_catalogue().get(task["procedure"])
+        at = datetime.fromisoformat(task["at"])
         return proc, at, compute_due(default_calendar(), at, proc.days, proc.convention)
 
     def prompt(self):
@@ -50,14 +55,19 @@ class Appointment(Exercise):
         return para("courses.c03.due_prompt", procedure=proc.name, days=proc.days,
                     moment=fmt_moment(at), source=proc.source)
 
-    def evaluate(self):
-        if self.answer.value is None:
+    def answer_value(self):
+        return None if self.answer.value is None else self.answer.value.isoformat()
+
+    @classmethod
+    def judge(cls, task, answer):
+        if answer is None:
             return Feedback(False, t("courses.ui.need_answer"))
-        _, _, due = self.deadline()
+        got = date.fromisoformat(answer)
+        _, _, due = cls.deadline_of(task)
         steps = "\n".join(due.steps)
-        if self.answer.value == due.due_date:
+        if got == due.due_date:
             return Feedback(True, steps)
-        wrong = t("courses.c03.due_wrong", got=self.answer.value.strftime("%d/%m/%Y"))
+        wrong = t("courses.c03.due_wrong", got=got.strftime("%d/%m/%Y"))
         return Feedback(False, wrong + "\n" + steps)
 
 

@@ -40,7 +40,8 @@ class Reception(Exercise):
     course, lesson, exercise_id = COURSE, LESSON, "quyet-dinh-tiep-nhan"
     title_key = "courses.c03.title_reception"
 
-    def make_task(self, rng):
+    @classmethod
+    def make_task(cls, rng):
         seed = rng.randrange(10**6)
         desk = desk_for(seed)
         kind = rng.choice(KINDS)
@@ -81,11 +82,17 @@ class Reception(Exercise):
                 f"<p>{esc(t('courses.c03.required'))}:</p><ul>{required}</ul>"
                 f"<p>{esc(t('courses.c03.given'))}:</p><ul>{given}</ul>")
 
-    def evaluate(self):
+    def answer_value(self):
         if self.action.value is None:
+            return None
+        return {"action": self.action.value, "missing": self.missing.value}
+
+    @classmethod
+    def judge(cls, task, answer):
+        if not answer or answer.get("action") is None:
             return Feedback(False, t("courses.ui.need_answer"))
-        desk = desk_for(self.task["seed"])
-        v = desk.get(self.task["id"])
+        desk = desk_for(task["seed"])
+        v = desk.get(task["id"])
         missing = desk.missing(v.id)
         asked = requested_procedure(v.request_text, desk) if v.request_text else None
         if asked is not None and asked != v.procedure.code:
@@ -97,10 +104,10 @@ class Reception(Exercise):
         else:
             right, why = "receive", t("courses.c03.why_receive", procedure=v.procedure.name)
         form = t(f"filing.form.{ACTIONS[right]}.title_new")
-        if self.action.value != right:
+        if answer["action"] != right:
             return Feedback(False, t("courses.c03.action_wrong",
                                      right=t("courses.c03.action." + right)) + " " + why)
-        if right == "request_supplement" and self.missing.value not in missing:
+        if right == "request_supplement" and answer.get("missing") not in missing:
             return Feedback(False, t("courses.c03.which_missing", items="; ".join(missing)))
         return Feedback(True, why + " " + t("courses.c03.form", form=form))
 
@@ -127,7 +134,8 @@ class DossierCode(Exercise):
     course, lesson, exercise_id = COURSE, LESSON, "doc-ma-ho-so"
     title_key = "courses.c03.title_code"
 
-    def make_task(self, rng):
+    @classmethod
+    def make_task(cls, rng):
         from datetime import date, timedelta
 
         day = date(2025, 3, 3) + timedelta(days=rng.randrange(620))
@@ -148,17 +156,25 @@ class DossierCode(Exercise):
     def prompt(self):
         return para("courses.c03.code_prompt") + f"<p><b>{esc(self.task['code'])}</b></p>"
 
-    def evaluate(self):
+    def answer_value(self):
         if self.day.value is None:
+            return None
+        return {"day": self.day.value.isoformat(), "seq": self.seq.value}
+
+    @classmethod
+    def judge(cls, task, answer):
+        from datetime import date
+
+        if not answer or answer.get("day") is None:
             return Feedback(False, t("courses.ui.need_answer"))
-        parsed = parse_code(self.task["code"])
+        parsed = parse_code(task["code"])
         explain = t("courses.c03.code_explain", unit=parsed.unit,
                     day=parsed.day.strftime("%d/%m/%Y"), seq=parsed.seq,
                     source=parsed.format.source)
         problems = []
-        if self.day.value != parsed.day:
+        if date.fromisoformat(answer["day"]) != parsed.day:
             problems.append(t("courses.c03.code_day_wrong"))
-        if self.seq.value != parsed.seq:
+        if answer.get("seq") != parsed.seq:
             key = "code_seq_wrong_aa" if parsed.aa else "code_seq_wrong"
             problems.append(t(f"courses.c03.{key}"))
         return Feedback(not problems, "\n".join([*problems, explain]))

@@ -30,7 +30,8 @@ class Fee(Exercise):
     course, lesson, exercise_id = COURSE, LESSON, "tinh-phi"
     title_key = "courses.c03.title_fee"
 
-    def make_task(self, rng):
+    @classmethod
+    def make_task(cls, rng):
         procs = [p for p in default_catalogue() if p.fee > 0]
         proc = rng.choice(procs)
         per_page = proc.fee_unit in ("trang", "bản")
@@ -49,15 +50,21 @@ class Fee(Exercise):
         return para("courses.c03.fee_prompt", procedure=proc.name, qty=self.task["qty"],
                     unit=proc.fee_unit, fee=money(proc.fee))
 
-    def evaluate(self):
-        proc = default_catalogue().get(self.task["procedure"])
-        qty = self.task["qty"]
+    def answer_value(self):
+        return self.answer.value
+
+    @classmethod
+    def judge(cls, task, answer):
+        if not isinstance(answer, int | None):
+            raise ValueError(f"not an amount: {answer!r}")
+        proc = default_catalogue().get(task["procedure"])
+        qty = task["qty"]
         total = proc.fee * qty
         why = t("courses.c03.fee_why", fee=money(proc.fee), unit=proc.fee_unit, qty=qty,
                 total=money(total), source=proc.source)
-        if Decimal(self.answer.value or 0) == total:
+        if Decimal(answer or 0) == total:
             return Feedback(True, why)
-        wrong = t("courses.c03.fee_wrong", got=money(Decimal(self.answer.value or 0)))
+        wrong = t("courses.c03.fee_wrong", got=money(Decimal(answer or 0)))
         return Feedback(False, wrong + " " + why)
 
 
@@ -110,18 +117,23 @@ class FullyOnline(Exercise):
     course, lesson, exercise_id = COURSE, LESSON, "toan-trinh"
     title_key = "courses.c03.title_online"
 
-    def make_task(self, rng):
+    @classmethod
+    def make_task(cls, rng):
         broken = rng.choice([None, None, *BREAKERS])
         # paying at the desk only breaks toàn trình when there is a fee to pay
         fees = [8000, 100000] if broken == "paid_online" else [0, 8000, 100000]
         return {"broken": broken, "fee": rng.choice(fees)}
 
     def dossier(self) -> DescribedDossier:
-        fee = Decimal(self.task["fee"])
+        return self.dossier_of(self.task)
+
+    @staticmethod
+    def dossier_of(task: dict) -> DescribedDossier:
+        fee = Decimal(task["fee"])
         d = DescribedDossier(_Procedure("toan_trinh"), "truc_tuyen", [_Doc("to-khai.pdf")], fee,
                              [_Payment("da_thanh_toan", True, fee)] if fee else [])
-        if self.task["broken"]:
-            BREAKERS[self.task["broken"]](d)
+        if task["broken"]:
+            BREAKERS[task["broken"]](d)
         return d
 
     def build_inputs(self):
@@ -147,15 +159,19 @@ class FullyOnline(Exercise):
         items = "".join(f"<li>{esc(f)}</li>" for f in facts)
         return f"<p>{esc(t('courses.c03.online_prompt'))}</p><ul>{items}</ul>"
 
-    def evaluate(self):
-        if self.pick.value is None:
+    def answer_value(self):
+        return self.pick.value
+
+    @classmethod
+    def judge(cls, task, answer):
+        if answer is None:
             return Feedback(False, t("courses.ui.need_answer"))
-        unmet = fullyonline.unmet_conditions(self.dossier())
+        unmet = fullyonline.unmet_conditions(cls.dossier_of(task))
         if not unmet:
-            ok = self.pick.value == "yes"
+            ok = answer == "yes"
             return Feedback(ok, t("courses.c03.online_is"))
         reasons = "\n".join(t(f"filing.fully_online.{c}") for c in unmet)
-        if self.pick.value in unmet:
+        if answer in unmet:
             return Feedback(True, t("courses.c03.online_not") + "\n" + reasons)
         return Feedback(False, t("courses.c03.online_missed") + "\n" + reasons)
 

@@ -37,12 +37,20 @@ def sync_hub(settings: Settings, timeout: float = 10) -> dict[str, int] | None:
     if not token_file.exists():
         return None
     api = hub_api_url(settings)
-    http = requests.Session()
-    http.headers["Authorization"] = f"token {token_file.read_text().strip()}"
+    token = token_file.read_text().strip()
     try:
-        http.get(api + "/", timeout=timeout).raise_for_status()
+        requests.get(api + "/", timeout=timeout).raise_for_status()
     except requests.ConnectionError:
         return None
+    return push_directory(api, token, settings.database_url, timeout)
+
+
+def push_directory(api: str, token: str, database_url: str, timeout: float = 10) -> dict[str, int]:
+    """Make the hub's users, admins and role groups those of the directory, with `token`
+    (scopes admin:users, admin:groups, list:users, read:users, list:groups): the kns-sync
+    service's, or an admin's own (the admin app acts with the admin's token)."""
+    http = requests.Session()
+    http.headers["Authorization"] = f"token {token}"
 
     def call(method: str, path: str, **kwargs):
         r = http.request(method, api + path, timeout=timeout, **kwargs)
@@ -50,7 +58,7 @@ def sync_hub(settings: Settings, timeout: float = 10) -> dict[str, int] | None:
             raise KnsError("accounts.sync_failed", log_detail=f"{method} {path}: {r.status_code} {r.text}")
         return r
 
-    wanted = role_groups(settings.database_url)
+    wanted = role_groups(database_url)
     admins = set(wanted["quantri"])
     existing = {u["name"]: u for u in call("GET", "/users").json()}
     counts = {"users_created": 0, "memberships_changed": 0}

@@ -30,7 +30,7 @@ import sys
 import time
 
 from kynangso.errors import KnsError
-from kynangso.exams import course, jobs, windows
+from kynangso.exams import course, flags, jobs, windows
 from kynangso.hub.system_accounts import hub_isolated
 from kynangso.i18n import t
 from kynangso.settings import load_settings
@@ -59,7 +59,9 @@ def grade(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
     for step in steps:
         jobs.report(db_url, job.id, t("exams.grading.step", exam=exam, step=step[1]))
         proc = subprocess.run(step, cwd=str(where.course), env=env, capture_output=True, check=False)
-        if proc.returncode != 0:
+        # kns grade: 1 = some submission not graded, 3 = graded but flagged; both still report
+        graded_anyway = step[1] == "grade" and proc.returncode in (1, 3) and proc.stdout.strip()
+        if proc.returncode != 0 and not graded_anyway:
             log.error("grading %s failed at %s: %s", exam, step[1],
                       proc.stderr.decode(errors="replace")[-2000:])
             return "failed", t("exams.grading.failed", exam=exam, step=step[1])
@@ -68,8 +70,11 @@ def grade(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
             due_date(db_url, where, exam)
     result = json.loads(out)
     log.info("grading %s done: %s", exam, result)
-    return "done", t("exams.grading.done", exam=exam, graded=len(result["graded"]),
-                     failed=len(result["failed"]))
+    flags.record(db_url, exam, result)
+    flagged = len({(p["student"], p["notebook"]) for p in result["problems"] if not p["fatal"]})
+    return ("failed" if result["failed"] else "done",
+            t("exams.grading.done", exam=exam, graded=len(result["graded"]),
+              failed=len(result["failed"]), flagged=flagged))
 
 
 def run_job(db_url: str, where: course.ExamPlaces, job) -> None:

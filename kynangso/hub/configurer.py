@@ -18,12 +18,14 @@ from functools import partial
 from importlib import resources
 from pathlib import Path
 
+from kynangso.admin import ACCESS_SCOPE as ADMIN_SCOPE
+from kynangso.admin import SERVICE_NAME as ADMIN_SERVICE
 from kynangso.exams import MANAGE_SCOPE
 from kynangso.exams import SERVICE_NAME as EXAMS_SERVICE
 from kynangso.hub import COOKIE_OPTIONS
 from kynangso.hub.auth import directory_post_auth_hook
 from kynangso.hub.landing import ADVANCED_GROUP
-from kynangso.hub.navigation import page_navigation
+from kynangso.hub.navigation import landing_url, page_navigation
 from kynangso.i18n import t
 from kynangso.models import ROLES
 from kynangso.progress import READ_OTHERS_SCOPE
@@ -131,8 +133,11 @@ def apply_config(settings: Settings, c, env: HubEnvironment) -> None:
         # Per user: the services menu and home links of their role (kynangso.hub.navigation).
         "kns_nav": partial(page_navigation, base_url=hub["base_url"].rstrip("/") + "/",
                            exams=EXAMS_SERVICE, formgrader=settings["exams"]["course_id"],
-                           reports=REPORTS_SERVICE),
+                           reports=REPORTS_SERVICE, admin_app=ADMIN_SERVICE),
     }
+    # Admins land on the admin app; everyone else where the hub sends them (returns "").
+    c.JupyterHub.default_url = partial(
+        landing_url, admin_app=f"{hub['base_url'].rstrip('/')}/services/{ADMIN_SERVICE}/")
 
     _apply_auth(settings, c, env)
     _apply_spawner(settings, c, env, isolated)
@@ -236,9 +241,11 @@ def _apply_services(settings: Settings, c, env: HubEnvironment) -> None:
     roles.append({"name": "user", "scopes": ["self", *everyone]})
     roles.append({"name": "kns-progress-readers", "groups": ["giangvien", "nhansu"],
                   "scopes": [READ_OTHERS_SCOPE]})
+    _apply_admin(settings, services, roles, env)
     c.JupyterHub.custom_scopes = {
         READ_OTHERS_SCOPE: {"description": "Read other users' course progress (instructors, HR)."},
         MANAGE_SCOPE: {"description": "Open and close exam windows (instructors)."},
+        ADMIN_SCOPE: {"description": "Open the admin app (group quantri; hub admins pass anyway)."},
     }
     # The server's own token (inherited by kernels) may report progress, request a
     # certificate and reach the exam desk, nothing more.
@@ -275,6 +282,42 @@ def _apply_services(settings: Settings, c, env: HubEnvironment) -> None:
         )
     c.JupyterHub.services = services
     c.JupyterHub.load_roles = list(c.JupyterHub.load_roles) + roles
+
+
+def _apply_admin(settings: Settings, services: list, roles: list, env: HubEnvironment) -> None:
+    """The admin app (kynangso.admin.service), for hub admins and group `quantri`.
+
+    Its own token only reads the hub (who is online, the services' list). It writes the
+    platform database like `kns staff import`; the hub's accounts and groups then follow the
+    directory with the *admin's own* OAuth token, which is why its OAuth client may ask for
+    admin:users and admin:groups (the hub grants them only to a user who holds them)."""
+    course_id = settings["exams"]["course_id"]
+    expected = [EXAMS_SERVICE, EXAMS_WORKER, PROGRESS_SERVICE, SIGNING_SERVICE, REPORTS_SERVICE]
+    expected += [course_id] if env.exams_course else []
+    expected += [CULLER_SERVICE] if settings["culler"]["enabled"] else []
+    options = service_options(settings, env, ADMIN_SERVICE)
+    native = settings["auth"]["type"] == "native"
+    options["environment"].update({
+        "KNS_ADMIN_NATIVE": "1" if native else "0",
+        "KNS_ADMIN_CODE_DAYS": str(settings["auth"]["native"]["activation_code_days"]),
+        "KNS_ADMIN_SERVICES": ",".join(expected), "LANG": "C.UTF-8",
+    })
+    services.append({
+        "name": ADMIN_SERVICE,
+        "url": f"http://127.0.0.1:{settings['services']['admin_port']}",
+        "command": [env.python, "-m", "kynangso.admin.service"],
+        "oauth_no_confirm": True,
+        "oauth_client_allowed_scopes": [ADMIN_SCOPE, "admin:users", "admin:groups", "list:users",
+                                        "read:users", "list:groups"],
+        "display": True,
+        "info": {"description": t("hub.admin_app_description")},
+        **options,
+    })
+    roles.append({"name": "kns-platform-monitor", "services": [ADMIN_SERVICE],
+                  "scopes": ["list:users", "read:users", "read:servers", "list:services",
+                             "read:services"]})
+    roles.append({"name": "kns-quantri-app", "groups": ["quantri"],
+                  "scopes": [f"access:services!service={ADMIN_SERVICE}", ADMIN_SCOPE]})
 
 
 def _apply_exams(settings: Settings, services: list, roles: list, env: HubEnvironment) -> str:

@@ -29,6 +29,12 @@ POLICY = ("default-src 'self'; script-src 'self' 'unsafe-eval'{hashes}; "
           "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
           "object-src 'none'; base-uri 'self'; form-action 'self'")
 
+# The platform's own server-rendered pages (the admin app): the hub's stylesheet and the
+# page's own files, same origin; no inline script or style, no connection elsewhere, nothing
+# frames them, forms post only to themselves.
+APP_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+              "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
 
 def policy_for(page: bytes, learner_content: bool) -> str:
     """The policy of one HTML page: its template's inline scripts by hash."""

@@ -32,10 +32,31 @@ from kynangso.settings import Settings, load_settings
 
 IS_ROOT = os.geteuid() == 0
 
+# Ports for test hubs come from below the kernel's ephemeral range (32768-60999 on Linux),
+# where kernels, Voilà and every `bind(0)` get theirs: a port picked there is free now but can
+# be taken by another process's kernel before the service binds it (seen: the hub waited
+# forever on a service whose port a kernel had taken). Each test process (or xdist worker)
+# counts through its own block of 1,000.
+_PORT_BASE, _PORT_BLOCKS = 20000, 12
+_next_port: list[int] = []
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    if not _next_port:
+        worker = re.sub(r"\D", "", os.environ.get("PYTEST_XDIST_WORKER", ""))
+        block = int(worker) if worker else os.getpid()
+        _next_port.append(_PORT_BASE + (block % _PORT_BLOCKS) * 1000)
+    start = _next_port[0] - (_next_port[0] - _PORT_BASE) % 1000
+    for _ in range(1000):
+        port = _next_port[0]
+        _next_port[0] = start + (port + 1 - start) % 1000
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in this test process's block")
 
 
 def add_staff(settings: Settings, staff: dict) -> None:
@@ -78,7 +99,7 @@ def launch_hub(base: Path, isolation: dict, staff: dict, extra: dict | None = No
         "hub": {"port": free_port(), "api_port": free_port(), "proxy_api_port": free_port()},
         "services": {"progress_port": free_port(), "signing_port": free_port(),
                      "reports_port": free_port(), "exams_port": free_port(),
-                     "formgrader_port": free_port()},
+                     "formgrader_port": free_port(), "admin_port": free_port()},
         # Like the homes: outside pytest's 0700 folders, so the grader account reaches it.
         "exams": {"root": f"/tmp/{isolation.get('user_prefix', 'kns-')}exams",
                   "grader_account": f"{isolation.get('user_prefix', 'kns-')}grader"},

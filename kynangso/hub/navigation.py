@@ -25,18 +25,34 @@ class Navigation:
     links: list[tuple[str, str, str | None]] = field(default_factory=list)
 
 
-def page_navigation(user, *, base_url: str, exams: str, formgrader: str, reports: str) -> Navigation:
+def is_admin(user) -> bool:
+    """A hub admin or a member of group `quantri` (the admin app's people)."""
+    return bool(user.admin) or "quantri" in {g.name for g in user.groups}
+
+
+def landing_url(handler, *, admin_app: str) -> str:
+    """Where a person lands after login (JupyterHub.default_url, called with the handler):
+    admins on the admin app; everyone else where the hub sends them anyway ("")."""
+    user = handler.current_user
+    return admin_app if user is not None and is_admin(user) else ""
+
+
+def page_navigation(user, *, base_url: str, exams: str, formgrader: str, reports: str,
+                    admin_app: str = "admin") -> Navigation:
     """The menu and home links for `user` (a JupyterHub User, or None before login)."""
     if user is None:
         return Navigation(learner=False)
     groups = {g.name for g in user.groups}
-    admin = bool(user.admin) or "quantri" in groups
+    admin = is_admin(user)
 
     def service(name: str) -> str:
         return f"{base_url}services/{name}/"
 
     menu: dict[str, str] = {}
     links: list[tuple[str, str, str | None]] = []
+    if admin:
+        menu[admin_app] = t("hub.menu_admin_app")
+        links.append(("kns-link-admin-app", t("hub.home_link_admin_app"), service(admin_app)))
     if admin or "giangvien" in groups:
         menu[exams] = t("hub.menu_exams_desk")
         menu[formgrader] = t("hub.menu_formgrader")

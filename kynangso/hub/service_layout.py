@@ -47,7 +47,8 @@ from kynangso.settings import Settings
 log = logging.getLogger("kns.hub")
 
 PROGRESS, SIGNING, REPORTS, CULLER = "progress", "signing", "reports", "jupyterhub-idle-culler"
-DB_SERVICES = (PROGRESS, SIGNING, REPORTS)
+ADMIN = "admin"  # the admin app: reads and writes the staff directory and activation codes
+DB_SERVICES = (PROGRESS, SIGNING, REPORTS, ADMIN)
 PLATFORM_DB_GROUP = "platformdb"
 GRADEBOOK_GROUP = "gradebooks"
 PKI_GROUP = "pki"
@@ -65,7 +66,7 @@ def prepare(settings: Settings, exams) -> dict:
     services_dir = state / "services"
     _mkdir_private(services_dir, 0, db_gid, 0o750)
     users, dirs = {}, {}
-    for name in (PROGRESS, SIGNING, REPORTS, CULLER):
+    for name in (PROGRESS, SIGNING, REPORTS, CULLER, ADMIN):
         account = service_account(settings, name)
         home = services_dir / name
         uid, gid = ensure_system_account(account, home, (db_group,) if name in DB_SERVICES else ())

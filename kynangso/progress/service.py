@@ -1,10 +1,17 @@
-"""The `progress` JupyterHub service: records and returns course progress.
+"""The `progress` JupyterHub service: judges exercise answers, records and returns progress.
 
 Every request carries a hub token (a learner's kernel uses its server's token,
 which the hub scopes to `access:services!service=progress`). The hub tells us
-whose token it is; a user writes and reads only their own events. Reading
+whose token it is; a user writes and reads only their own progress. Reading
 someone else's progress needs the `custom:progress:read` scope, which the
 configuration grants to instructors and HR only.
+
+- POST api/answers: an exercise's answer; the service rebuilds the learner's task, judges
+  the answer with the course's rule code (kynangso.progress.judge) and stores its verdict
+  at its own time; quotas per learner (settings `progress.*`).
+- POST api/events: lesson openings only, stamped with the service's time. Verdicts, lesson
+  completions and client times are refused: the service derives them.
+- GET api/me, api/users/<name>: the judged summary.
 
 Run by the hub as a managed service: `python -m kynangso.progress.service`.
 """
@@ -14,6 +21,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.parse import urlparse
 
 from jupyterhub.services.auth import HubAuth
@@ -24,11 +34,15 @@ from kynangso import db
 from kynangso.errors import KnsError
 from kynangso.hub.service_base import TokenServiceHandler
 from kynangso.i18n import t
-from kynangso.progress import READ_OTHERS_SCOPE, SERVICE_NAME, store
+from kynangso.progress import READ_OTHERS_SCOPE, SERVICE_NAME, judge, store
 from kynangso.settings import load_settings
 
 log = logging.getLogger("kns.progress")
 MAX_EVENTS_PER_REQUEST = 500
+MAX_ANSWER_REQUEST_BYTES = 32_000
+# Judging may build a learner's practice files (signing, PDF checks): off the event loop.
+JUDGE_THREADS = 4
+QUOTA_KEYS = ("progress.quota_minute", "progress.quota_day")
 
 
 class BaseHandler(TokenServiceHandler):
@@ -51,7 +65,7 @@ class EventsHandler(BaseHandler):
         for event in events:
             # One bad event is logged and skipped; the others in the batch still count.
             try:
-                if store.record(self.db_url, username, event):
+                if store.record_opening(self.db_url, username, event):
                     stored += 1
                 else:
                     duplicates += 1
@@ -61,6 +75,30 @@ class EventsHandler(BaseHandler):
         if rejected and not stored and not duplicates:
             raise web.HTTPError(400, reason=t("progress.bad_event"))
         self.send({"stored": stored, "duplicates": duplicates, "rejected": rejected}, 201 if stored else 200)
+
+
+class AnswersHandler(BaseHandler):
+    @web.authenticated
+    async def post(self):
+        username = self.current_user["name"]
+        try:
+            if len(self.request.body or b"") > MAX_ANSWER_REQUEST_BYTES:
+                raise ValueError("answer request too large")
+            body = json.loads(self.request.body or b"{}")
+            if not isinstance(body, dict):
+                raise ValueError("an answer request is an object")
+        except ValueError as exc:
+            log.warning("progress: unreadable answer from %s: %s", username, exc)
+            raise web.HTTPError(400, reason=t("progress.bad_answer")) from None
+        try:
+            verdict = await ioloop.IOLoop.current().run_in_executor(
+                self.pool, judge.judge_and_record, self.db_url, username, body,
+                self.limits["answers_per_minute"], self.limits["answers_per_day"], self.workdir)
+        except KnsError as exc:
+            log.warning("progress: answer from %s refused: %s", username, exc.log_detail)
+            status = 429 if exc.key in QUOTA_KEYS else 400
+            raise web.HTTPError(status, reason=exc.user_message) from None
+        self.send(verdict)
 
 
 class SummaryHandler(BaseHandler):
@@ -74,11 +112,27 @@ class SummaryHandler(BaseHandler):
         self.send(store.summary_of(self.db_url, name))
 
 
-def make_app(db_url: str, prefix: str, hub_auth: HubAuth | None = None) -> web.Application:
+def practice_workdir(settings) -> Path:
+    """Where the service keeps its copies of learners' practice files (disposable): in its own
+    folder (state/services/progress, 0700 to its account on an isolated hub), never in a
+    shared place where a learner could plant a desk or a CA before it."""
+    folder = settings.state_dir / "services" / SERVICE_NAME / "practice"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+def make_app(db_url: str, prefix: str, hub_auth: HubAuth | None = None, limits: dict | None = None,
+             workdir: Path | None = None) -> web.Application:
     hub_auth = hub_auth or HubAuth(cache_max_age=60)
+    limits = limits or dict(load_settings()["progress"])
     args = {"hub_auth": hub_auth, "db_url": db_url}
+    # without a folder (tests): a fresh private one (mkdtemp makes it 0700, a new name)
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="kns-progress-practice-"))
+    answer_args = {**args, "limits": limits, "workdir": workdir,
+                   "pool": ThreadPoolExecutor(JUDGE_THREADS, thread_name_prefix="kns-judge")}
     return web.Application(
         [
+            (url_path_join(prefix, "api/answers"), AnswersHandler, answer_args),
             (url_path_join(prefix, "api/events"), EventsHandler, args),
             (url_path_join(prefix, "api/me"), SummaryHandler, args),
             (url_path_join(prefix, r"api/users/([^/]+)"), SummaryHandler, args),
@@ -92,7 +146,9 @@ def main() -> None:
     db.upgrade(settings.database_url)
     url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", f"/services/{SERVICE_NAME}/")
-    app = make_app(settings.database_url, prefix)
+    judge.registry()  # import every course module now, not on the first learner's answer
+    app = make_app(settings.database_url, prefix, limits=dict(settings["progress"]),
+                   workdir=practice_workdir(settings))
     app.listen(url.port, url.hostname)
     log.info("progress service on %s%s", os.environ["JUPYTERHUB_SERVICE_URL"], prefix)
     ioloop.IOLoop.current().start()

@@ -272,8 +272,9 @@ class TrainingPKI:
         now = (clock or utcnow)()
         years = rule("validity", now)["ca_years"]  # NĐ 68/2024 Điều 9: CA certificate 20 years
         start, end = now - dt.timedelta(minutes=5), _years(now, years)
-        folder.mkdir(parents=True, exist_ok=True)
-        os.chmod(folder, 0o755)
+        if not folder.exists():  # an isolated hub made it 2710 for grp-pki: keep that (and
+            folder.mkdir(parents=True)  # its setgid, through which the grader reads the registry)
+            os.chmod(folder, 0o755)
         (folder / "private").mkdir(mode=0o700, exist_ok=True)
         root_key, issuing_key = new_key(ca_key_type), new_key(ca_key_type)
         # The DummyTimeStamper of pyHanko signs RSA only, hence an RSA key for the TSA.

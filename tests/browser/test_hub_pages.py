@@ -96,7 +96,9 @@ def log_in_and_pass_spawn(page, hub, username: str, artifacts, seen: dict) -> No
     page.fill("#username_input", username)
     page.fill("#password_input", hub.passwords[username])
     page.click("#login_submit")
-    page.wait_for_url(re.compile(r"/hub/spawn-pending/|/user/"), timeout=WAIT)
+    page.wait_for_url(re.compile(r"/hub/spawn-pending/|/user/|/services/admin/"), timeout=WAIT)
+    if "/services/admin/" in page.url:  # admins land on the admin app, no server of their own
+        return
     if "/hub/spawn-pending/" in page.url:
         try:
             # The first progress event arrives at once; the server needs seconds more to start.
@@ -131,8 +133,10 @@ ROLES = {
                    {"kns-link-exams-desk": "hub.home_link_exams_desk",
                     "kns-link-formgrader": "hub.home_link_formgrader"}),
     "hr": ("nhansu01", ["hub.menu_reports"], {"kns-link-reports": "hub.home_link_reports"}),
-    "admin": ("quantri", ["hub.menu_exams_desk", "hub.menu_formgrader", "hub.menu_reports"],
-              {"kns-link-exams-desk": "hub.home_link_exams_desk",
+    "admin": ("quantri", ["hub.menu_exams_desk", "hub.menu_formgrader", "hub.menu_admin_app",
+                          "hub.menu_reports"],
+              {"kns-link-admin-app": "hub.home_link_admin_app",
+               "kns-link-exams-desk": "hub.home_link_exams_desk",
                "kns-link-formgrader": "hub.home_link_formgrader",
                "kns-link-reports": "hub.home_link_reports"}),
 }

@@ -55,3 +55,28 @@ def test_course_lesson_renders_with_its_widgets(hub, page, artifacts):
     assert page.locator(".jp-OutputArea-output .widget-dropdown, .jp-OutputArea-output .widget-text").count() > 0
     check.first.scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "course-lesson-01.png"))
+
+
+def test_exercise_shows_the_services_verdict(hub, page, artifacts):
+    """In JupyterLab, does a course exercise show the progress service's verdict (no "not
+    recorded" note), and does the service record the lesson as completed?"""
+    from kynangso.hub.harness import api_token, new_session
+
+    browser_login(page, hub, "hocvien03")
+    page.goto(f"{hub.url}/user/hocvien03/lab/tree/KhoaHoc/00-lam-quen/02-bai-tap-va-phan-hoi.ipynb")
+    run_all_cells(page)
+    output = page.locator(".jp-OutputArea-output")
+    field = output.locator(".widget-text input").first
+    field.wait_for(timeout=120_000)
+    phrase = output.locator("b").filter(has_text=" ").first.inner_text()
+    field.fill(phrase)
+    output.get_by_role("button", name=t("courses.ui.check"), exact=True).first.click()
+    output.get_by_text(t("courses.c00.typing_ok")).first.wait_for(timeout=120_000)
+    assert output.get_by_text(t("courses.ui.not_recorded")).count() == 0
+    output.get_by_text(t("courses.c00.typing_ok")).first.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "course-exercise-judged.png"))
+    token = api_token(hub, log_in(hub, "hocvien03").session, "hocvien03")
+    mine = new_session().get(f"{hub.url}/services/progress/api/me", timeout=30,
+                             headers={"Authorization": f"token {token}"}).json()
+    lesson = next(x for x in mine["lessons"] if x["lesson_id"] == "02-bai-tap-va-phan-hoi")
+    assert lesson["completed"] and lesson["passed"] == ["go-tieng-viet"]

@@ -20,17 +20,30 @@ def home(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def events(home, monkeypatch):
-    """Every progress event reported, as (kind, course, lesson, exercise)."""
+def events(home, monkeypatch, tmp_path):
+    """Every progress report, as (kind, course, lesson, exercise); answers as ("answer", course,
+    lesson, exercise, round, answer, verdict). Answers are judged as the progress service judges
+    them (kynangso.progress.judge, its own practice folder), and that verdict is the reply."""
+    import json
+
+    from courses.common import learner
+    from kynangso.progress import judge
+
     seen: list[tuple] = []
 
     def fake(kind, course, lesson, exercise=None, timeout=5):
         seen.append((kind, course, lesson, exercise))
         return False
 
+    def fake_answer(course, lesson, exercise, round_, answer, timeout=5):
+        sent = json.loads(json.dumps(answer))  # what travels is JSON
+        fb = judge.judge(learner(), course, lesson, exercise, round_, sent, tmp_path / "service")
+        seen.append(("answer", course, lesson, exercise, round_, sent, fb))
+        return {"passed": fb.ok, "feedback": fb.text}
+
     import courses.exercises
     import courses.lesson
 
-    monkeypatch.setattr(courses.exercises, "record", fake)
+    monkeypatch.setattr(courses.exercises, "submit_answer", fake_answer)
     monkeypatch.setattr(courses.lesson, "record", fake)
     return seen

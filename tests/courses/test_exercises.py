@@ -17,7 +17,8 @@ import pytest
 import yaml
 
 from courses.catalogue import load_catalogue
-from courses.exercises import Exercise
+from courses.exercises import Exercise, Feedback
+from kynangso.errors import KnsError
 from kynangso.workdays import compute_due, default_calendar
 from sandbox.documents.drafting import date_line
 from sandbox.documents.rules import layout_rules, ruleset
@@ -232,6 +233,15 @@ def test_every_catalogued_exercise_has_a_driver():
     assert {e for lesson in LESSONS for e in lesson.exercises} == set(DRIVERS)
 
 
+def test_the_progress_service_knows_every_catalogued_exercise():
+    """Can the service find the class of every exercise the catalogue names, in its lesson?"""
+    from kynangso.progress.judge import registry
+
+    found = {(course, x): cls.lesson for (course, x), cls in registry().items()}
+    wanted = {(le.course, x): le.id for le in LESSONS for x in le.exercises}
+    assert found == wanted
+
+
 @pytest.mark.parametrize("lesson", [le for le in LESSONS if le.exercises],
                          ids=[le.ref for le in LESSONS if le.exercises])
 def test_exercises_right_and_wrong(lesson, events):
@@ -248,15 +258,34 @@ def test_exercises_right_and_wrong(lesson, events):
             assert not fb.ok, (ex.exercise_id, ex.task, ex.feedback_text)
             assert ex.feedback_text.startswith("Chưa đúng."), ex.feedback_text
             assert expected in ex.feedback_text, (ex.exercise_id, ex.feedback_text)
+            same_verdict_in_kernel_and_service(ex, events[-1])
             expected = DRIVERS[ex.exercise_id](ex, right=True)
             fb = ex.check()
             assert fb.ok, (ex.exercise_id, ex.task, ex.feedback_text)
             assert ex.feedback_text.startswith("Đúng."), ex.feedback_text
             assert expected in ex.feedback_text, (ex.exercise_id, ex.feedback_text)
             assert "role=\"status\"" in ex.feedback.value  # announced by screen readers
-    completed = [e for e in events if e[0] == "lesson_completed"]
-    assert completed == [("lesson_completed", lesson.course, lesson.id, None)]
+            same_verdict_in_kernel_and_service(ex, events[-1])
+    # The kernel sends answers; completion is the service's to derive, never reported.
+    assert not [e for e in events if e[0] == "lesson_completed"]
+    answered = {(e[1], e[2], e[3]) for e in events if e[0] == "answer"}
+    assert answered == {(lesson.course, lesson.id, x) for x in lesson.exercises}
     assert ("lesson_opened", lesson.course, lesson.id, None) in events
+
+
+def same_verdict_in_kernel_and_service(ex, sent):
+    """Did the service, rebuilding the task from (learner, course, exercise, round) alone,
+    judge the answer the kernel sent as the kernel's own rule code does?"""
+    kind, course, lesson, exercise, round_, answer, service = sent
+    assert (kind, course, lesson, exercise, round_) == ("answer", ex.course, ex.lesson,
+                                                        ex.exercise_id, ex.round)
+    try:
+        kernel = ex.judge(ex.task, answer)
+    except KnsError as exc:  # a refusal of the sandbox is the feedback (Exercise.check)
+        kernel = Feedback(False, exc.user_message)
+    assert kernel.ok == service.ok, (exercise, answer, kernel, service)
+    if not ex.local_wording:
+        assert kernel.text == service.text, (exercise, kernel.text, service.text)
 
 
 def test_signing_works_inside_a_running_event_loop(home):

@@ -56,10 +56,11 @@ def test_wrong_password_fails_in_vietnamese(hub):
 
 
 def test_repeated_wrong_passwords_lock_the_account(hub):
-    """After the allowed failures, is even the right password refused for a while?"""
+    """After the allowed failures, is even the right password refused for a while?
+    (An account no other test uses: it stays locked for the rest of the session.)"""
     for _ in range(3):
-        assert log_in(hub, "quantri", "wrong-password-123").status_code == 403
-    locked = log_in(hub, "quantri")
+        assert log_in(hub, "hocvien04", "wrong-password-123").status_code == 403
+    locked = log_in(hub, "hocvien04")
     assert locked.status_code == 403
     assert "tạm khóa" in locked.text
     # The other accounts are not affected.

@@ -55,7 +55,8 @@ def test_run_twice_prints_demo_accounts_and_stops_cleanly(tmp_path, demo_build):
         "state_dir": str(tmp_path / "state"),
         "hub": {"port": port, "api_port": free_port(), "proxy_api_port": free_port()},
         "services": {name: free_port() for name in ("progress_port", "signing_port", "reports_port",
-                                                    "exams_port", "formgrader_port")},
+                                                    "exams_port", "formgrader_port",
+                                                    "admin_port")},
         "isolation": {"mode": "none"},
     }))
     for attempt in (1, 2):

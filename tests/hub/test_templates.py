@@ -35,7 +35,7 @@ OFFICE = "Văn phòng HĐND và UBND xã Minh Tân"
 FORMGRADER = "thi-nang-luc"
 # Displayed services as JupyterHub passes them (every one the user may reach), in the hub's order.
 SERVICES = [{"name": name, "href": f"/services/{name}/"}
-            for name in ("progress", "signing", "exams", FORMGRADER, "reports")]
+            for name in ("progress", "signing", "exams", FORMGRADER, "admin", "reports")]
 
 # Translated copies of JupyterHub's templates (must keep their structure) and our own pages.
 TRANSLATED = [
@@ -632,6 +632,7 @@ def menu(user: FakeUser) -> list[tuple[str, str]]:
     (staff("nhansu01", "nhansu"), [("/services/reports/", "hub.menu_reports")]),
     (staff("quantri", "quantri", admin=True), [("/services/exams/", "hub.menu_exams_desk"),
                                                 (f"/services/{FORMGRADER}/", "hub.menu_formgrader"),
+                                                ("/services/admin/", "hub.menu_admin_app"),
                                                 ("/services/reports/", "hub.menu_reports")]),
 ], ids=["learner", "instructor", "hr", "admin"])
 def test_services_menu_by_role(user, expected):

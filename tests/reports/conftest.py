@@ -68,13 +68,20 @@ def build_office(tmp_path, platform_url: str | None = None, gradebook_url: str |
         when = datetime(2026, 5, 1, 9, tzinfo=UTC)
         for lesson in ("01-van-ban-den-di", "02-so-ky-hieu", "03-the-thuc", "04-dang-ky-va-thoi-han"):
             s.add(ProgressEvent(event_id=f"an-{lesson}", username="an", kind="lesson_completed",
-                                course_id="01-van-ban-dien-tu", lesson_id=lesson, occurred_at=when))
+                                course_id="01-van-ban-dien-tu", lesson_id=lesson, occurred_at=when,
+                                judged=True))
         s.add(ProgressEvent(event_id="binh-dvc-1", username="binh", kind="lesson_completed",
                             course_id="03-dich-vu-cong", lesson_id="01-tiep-nhan-ho-so",
-                            occurred_at=when))
+                            occurred_at=when, judged=True))
         s.add(ProgressEvent(event_id="binh-dvc-open", username="binh", kind="lesson_opened",
                             course_id="03-dich-vu-cong", lesson_id="02-thoi-han-giai-quyet",
-                            occurred_at=when))
+                            occurred_at=when, judged=True))
+        # Completions a kernel reported before the service judged answers (migration 0007):
+        # kept in the table, never counted by the reports.
+        for lesson in ("02-thoi-han-giai-quyet", "03-thanh-toan-va-toan-trinh"):
+            s.add(ProgressEvent(event_id=f"binh-legacy-{lesson}", username="binh",
+                                kind="lesson_completed", course_id="03-dich-vu-cong",
+                                lesson_id=lesson, occurred_at=when, judged=False))
     course_dir = tmp_path / "thi-nang-luc"
     course_dir.mkdir()
     gb_url = gradebook_url or f"sqlite:///{course_dir / 'gradebook.db'}"

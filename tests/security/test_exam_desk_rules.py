@@ -313,6 +313,29 @@ def answered(hub, user: str, exam: str, tmp: Path) -> list[dict]:
     return [f for f in files if f["path"] != sidecar.name] + [item(sidecar.name, sidecar.read_bytes())]
 
 
+def with_added_cell(files: list[dict], exam: str) -> list[dict]:
+    """The submission with one cell the learner added (the scorer patch of issue 14)."""
+    out = []
+    for f in files:
+        if f["path"] == f"{exam}.ipynb":
+            nb = json.loads(base64.b64decode(f["data"]))
+            nb["cells"].append({"cell_type": "code", "metadata": {}, "execution_count": None,
+                                "outputs": [], "source": "import assessments.questions.grading as g\n"
+                                "g._score = lambda *a: float(a[4])"})
+            f = item(f["path"], json.dumps(nb).encode())
+        out.append(f)
+    return out
+
+
+def grading_flags(hub, exam: str) -> dict[str, set[str]]:
+    with sqlite3.connect(hub.settings.database_url.removeprefix("sqlite:///")) as conn:
+        rows = conn.execute("SELECT username, kind FROM grading_flags WHERE exam = ?", (exam,))
+        found: dict[str, set[str]] = {}
+        for user, kind in rows:
+            found.setdefault(user, set()).add(kind)
+    return found
+
+
 def grade_on_the_desk(hub, exam: str) -> None:
     """'Thu bài và chấm tự động' on the desk's page; wait for the grading worker."""
     page = hub.teacher.get(f"{hub.url}/services/exams/", timeout=60)
@@ -361,10 +384,15 @@ def test_late_work_of_one_group_stays_late_when_another_group_opens(rhub, tmp_pa
     # Group B's window opens after A's late submission, and closes later.
     assert kns(hub, "exam", "open", exam, "--group", "nhom-b", "--minutes", "60",
                "--late", "accept_zero").returncode == 0
-    r = api(hub, b, "POST", f"{exam}/submissions", json={"files": answered(hub, b, exam, tmp_path)})
+    # B also added a cell that patches the scorer: strict grading removes it, and the worker
+    # records the flag that HR's person page and export show.
+    files_b = with_added_cell(answered(hub, b, exam, tmp_path), exam)
+    r = api(hub, b, "POST", f"{exam}/submissions", json={"files": files_b})
     assert r.status_code == 200 and r.json()["late"] is False, r.text[:300]
     wait_for_jobs(hub, exam)
     grade_on_the_desk(hub, exam)
+    flags = grading_flags(hub, exam)
+    assert "added_cells" in flags.get(b, set()) and a not in flags, flags
 
     gradebook = Path(hub.settings["exams"]["root"]) / COURSE / "gradebook.db"
     with Gradebook(f"sqlite:///{gradebook}", course_id=COURSE) as gb:

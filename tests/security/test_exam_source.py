@@ -80,7 +80,7 @@ def test_hub_refuses_a_checkout_learners_can_read(tmp_path):
             "hub": {"port": free_port(), "api_port": free_port(), "proxy_api_port": free_port()},
             "services": {"progress_port": free_port(), "signing_port": free_port(),
                          "reports_port": free_port(), "exams_port": free_port(),
-                         "formgrader_port": free_port()},
+                         "formgrader_port": free_port(), "admin_port": free_port()},
             "exams": {"root": f"/tmp/{prefix}exams", "grader_account": f"{prefix}grader"},
             "isolation": {"mode": "auto", "user_prefix": prefix, "home_root": str(work / "homes")},
         }

@@ -1,7 +1,8 @@
 """Hub services as the attacker sees them: who runs them, and what secrets a learner can read.
 
 Issue 13, parts 2 and 3. Run as root against the session's real isolated hub (`hub` fixture):
-the services (progress, signing, reports with its Voilà and kernels, the idle culler) must run
+the services (progress, signing, reports with its Voilà and kernels, the idle culler, the admin
+app) must run
 as their own unprivileged accounts, and a learner's Unix account, reading every process's
 command line and every file under the state folder, the exam root and /var/lib/kynangso, must
 find none of the hub's secrets (collected here as root from the state folder and from the
@@ -33,6 +34,7 @@ SERVICES = {
     "signing": "sandbox.signing.service",
     "reports": "reports.service",
     "jupyterhub-idle-culler": "jupyterhub_idle_culler",
+    "admin": "kynangso.admin.service",
 }
 SECRET_NAMES = ("TOKEN", "SECRET", "KEY", "PASSWORD")
 
@@ -246,7 +248,7 @@ def test_only_the_signing_account_reads_the_ca_key(hub, hr_opened_a_dashboard):
     others = [service_account(hub.settings, s) for s in ("progress", "reports", "jupyterhub-idle-culler")]
     others.append(grader)
     # The grader grades the signing exam against the CA's public part and registry.
-    public = [hub.settings.state_dir / "pki" / "ca" / "root.pem"]
+    public = [hub.settings.state_dir / "pki" / "ca" / "root.pem", hub.settings.state_dir / "pki" / "registry.sqlite"]
     for path in public:
         assert not path.exists() or _can_read(grader, path), f"the grader cannot read {path}"
     for key in keys:

@@ -149,7 +149,7 @@ def test_add_missing_cells_setting_is_honoured(exam_course, tmp_path):
     by_nbgrader, by_kns = copy_course(course, tmp_path / "nbgrader"), copy_course(course, tmp_path / "kns")
     run_nbgrader(["autograde", EXAM, "--student", "hv05"], cwd=by_nbgrader, check=False)
     result = CliRunner().invoke(grade, [EXAM, "--course-dir", str(by_kns), "--student", "hv05"])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 3, result.output  # graded, and flagged for the restored cell
     assert "Học viên hv05, sổ tay exam: ô chấm điểm \"test_q2_b\" bị học viên xóa và đã được" in result.output
     rows = _assert_same(by_nbgrader, by_kns, EXAM)
     assert rows["hv05"]["notebooks"]["exam"]["cells"]["test_q2_b"]["auto_score"] == 0.0
