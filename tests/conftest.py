@@ -42,6 +42,7 @@ STAFF = {
     "hocvien02": ("Trần Văn Đức", "hocvien", "HocVien2@2026"),
     "hocvien03": ("Lê Thị Ánh", "hocvien", "HocVien3@2026"),
     "hocvien04": ("Vũ Văn Khoa", "hocvien", "HocVien4@2026"),  # only the lock-out test logs in
+    "hocvien07": ("Vũ Thị Lan", "hocvien", "HocVien7@2026"),  # on the learner app (not advanced)
     "nhansu01": ("Phạm Thu Hà", "nhansu", "NhanSu@2026!"),
     "quantri": ("Đỗ Minh Quân", "quantri", "QuanTri@2026!"),
 }
@@ -155,7 +156,9 @@ def hub(tmp_path_factory, courses_source):
     prefix = f"knst{secrets.token_hex(2)}-"
     home_root = private_homes(prefix)
     instance = launch_hub(base, {"mode": "auto", "user_prefix": prefix, "home_root": str(home_root)}, STAFF,
-                          extra={"lab": {"courses_source": str(courses_source)}})
+                          extra={"lab": {"courses_source": str(courses_source),
+                                         # The others drive JupyterLab and kernels (see STAFF).
+                                         "advanced_learners": ["hocvien01", "hocvien02", "hocvien03"]}})
     yield instance
     stop_hub(instance.proc)
     if IS_ROOT:

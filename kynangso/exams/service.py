@@ -68,6 +68,17 @@ class Desk:
         self.max_total = quotas["max_total_mb_per_window"] * 2**20
         self.hub_api, self.token = hub_api.rstrip("/"), token
         self._groups: dict[str, tuple[float, set[str]]] = {}
+        self._titles: dict[str, str | None] = {}
+
+    def title(self, exam: str) -> str | None:
+        """The exam's name as the instructor wrote it: the released notebook's first heading
+        (read once: a released exam does not change; a new release means a new id)."""
+        if exam not in self._titles:
+            try:
+                self._titles[exam] = exam_title(self.exchange.released_files(exam))
+            except KnsError:
+                return None
+        return self._titles[exam]
 
     async def hub(self, method: str, path: str, body: dict | None = None):
         request = HTTPRequest(f"{self.hub_api}/{path.lstrip('/')}", method=method,
@@ -97,6 +108,27 @@ class Desk:
         return windows.window_for(self.db_url, exam, await self.groups_of(username))
 
 
+def exam_title(files) -> str | None:
+    """The first Markdown heading of the exam's first top-level notebook, or None."""
+    for item in sorted(files, key=lambda f: f.path):
+        if "/" in item.path or not item.path.endswith(".ipynb"):
+            continue
+        try:
+            cells = json.loads(item.data).get("cells", [])
+        except (ValueError, AttributeError):
+            return None
+        for cell in cells:
+            if cell.get("cell_type") != "markdown":
+                continue
+            source = cell.get("source", "")
+            source = "".join(source) if isinstance(source, list) else str(source)
+            for line in source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()[:200] or None
+        return None
+    return None
+
+
 class LearnerHandler(TokenServiceHandler):
     service_name = SERVICE_NAME
     internal_error_key = "exams.internal_error"
@@ -120,9 +152,13 @@ class ExamListHandler(LearnerHandler):
             if window is None:
                 continue
             is_open = window.is_open(now)
-            if is_open or windows.has_fetched(self.desk.db_url, window, me):
+            # The learner's attempt, from the desk's record: the learner app's exam mode
+            # (kynangso.learner.exam) holds while it is in progress and the window open.
+            attempt = windows.attempt_state(self.desk.db_url, window, me)
+            if is_open or attempt != "none":
                 exams.append({**self.desk.info(window), "assignment_id": exam, "open": is_open,
-                              "notebooks": self.desk.exchange.notebooks(exam)})
+                              "title": self.desk.title(exam),
+                              "attempt": attempt, "notebooks": self.desk.exchange.notebooks(exam)})
         self.send({"course_id": self.desk.places.course_id, "exams": exams})
 
 

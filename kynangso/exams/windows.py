@@ -118,6 +118,16 @@ def has_fetched(db_url: str, window: Window, username: str) -> bool:
             ExamAttempt.window_id == window.id, ExamAttempt.username == username)) is not None
 
 
+def attempt_state(db_url: str, window: Window, username: str) -> str:
+    """'none' (not fetched), 'in_progress' (fetched, nothing submitted) or 'submitted'."""
+    with db.session_scope(db_url) as session:
+        attempt = session.scalar(select(ExamAttempt).where(
+            ExamAttempt.window_id == window.id, ExamAttempt.username == username))
+        if attempt is None:
+            return "none"
+        return "submitted" if attempt.submitted_at is not None else "in_progress"
+
+
 def record_submission(db_url: str, window: Window, username: str, at: dt.datetime,
                       late: bool, counted: bool = False) -> None:
     """The submission's time and lateness in the learner's attempt of `window`; `counted` when

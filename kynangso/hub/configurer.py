@@ -24,6 +24,7 @@ from kynangso.exams import MANAGE_SCOPE
 from kynangso.exams import SERVICE_NAME as EXAMS_SERVICE
 from kynangso.hub import COOKIE_OPTIONS
 from kynangso.hub.auth import directory_post_auth_hook
+from kynangso.hub.landing import ADVANCED_GROUP
 from kynangso.hub.navigation import landing_url, page_navigation
 from kynangso.i18n import t
 from kynangso.models import ROLES
@@ -168,6 +169,9 @@ def _apply_auth(settings: Settings, c, env: HubEnvironment) -> None:
     # Role groups come from the staff directory; they exist even when empty so
     # that roles can name them.
     c.JupyterHub.load_groups = {name: {"users": sorted(env.groups.get(name, []))} for name in ROLES}
+    # Learners who keep JupyterLab (kynangso.hub.landing). load_groups only adds members, so
+    # those added on the hub's admin page stay.
+    c.JupyterHub.load_groups[ADVANCED_GROUP] = {"users": sorted(settings["lab"]["advanced_learners"])}
     c.JupyterHub.load_roles = [
         {"name": f"kns-{group}", "groups": [group], "scopes": scopes}
         for group, scopes in ROLE_SCOPES.items()
@@ -193,6 +197,7 @@ def _apply_spawner(settings: Settings, c, env: HubEnvironment, isolated: bool) -
         if env.is_root:  # isolation turned off by hand on a root hub: servers run as root
             c.Spawner.args = ["--allow-root"]
     c.Spawner.cmd = [os.path.join(prefix, "bin", "jupyterhub-singleuser")]
+    # Staff and advanced learners; other learners land on their app (kynangso.hub.landing).
     c.Spawner.default_url = f"/lab/tree/{folder}"
     c.Spawner.environment = {
         "JUPYTER_CONFIG_PATH": env.userconfig_dir,

@@ -105,6 +105,9 @@ def launch_hub(base: Path, isolation: dict, staff: dict, extra: dict | None = No
                   "grader_account": f"{isolation.get('user_prefix', 'kns-')}grader"},
         "isolation": isolation,
         "auth": {"native": {"allowed_failed_logins": 3}},
+        # Hub tests written for JupyterLab drive learners who run code: they are advanced
+        # learners unless `extra` names the advanced learners itself (the learner app's tests).
+        "lab": {"advanced_learners": sorted(u for u, (_n, role, _p) in staff.items() if role == "hocvien")},
     }
     for key, value in (extra or {}).items():  # one level deep: extra sections merge
         data[key] = {**data[key], **value} if isinstance(data.get(key), dict) else value
@@ -190,7 +193,7 @@ def log_in(hub: Hub, username: str, password: str | None = None) -> requests.Res
         f"{hub.url}/hub/login?next=",
         data={"_xsrf": xsrf, "username": username, "password": password or hub.passwords[username]},
         allow_redirects=False,
-        timeout=30,
+        timeout=120,  # the hub hashes the password; slow when the machine is busy
     )
     r.session = session
     return r
@@ -278,14 +281,15 @@ def run_in_kernel(hub: Hub, session: requests.Session, username: str, code: str,
         session.delete(f"{base}/api/kernels/{kernel_id}", headers={"X-XSRFToken": xsrf or ""}, timeout=60)
 
 
-def browser_login(page, hub: Hub, username: str) -> None:
-    """Log in through the Vietnamese login form, as a person does, and wait for JupyterLab."""
+def browser_login(page, hub: Hub, username: str, landing: str = "lab") -> None:
+    """Log in through the Vietnamese login form, as a person does, and wait for their server's
+    first page (JupyterLab; `kns/home` for a learner on the learner app)."""
     page.goto(f"{hub.url}/hub/login")
     page.fill("#username_input", username)
     page.fill("#password_input", hub.passwords[username])
     page.click("#login_submit")
     # The hub shows its spawn-pending page first, then redirects to the server.
-    page.wait_for_url(f"**/user/{username}/lab**", timeout=180_000)
+    page.wait_for_url(f"**/user/{username}/{landing}**", timeout=180_000)
 
 
 def wait_kernel_idle(page, timeout_ms: int = 180_000) -> None:

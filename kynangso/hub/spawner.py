@@ -21,6 +21,7 @@ from jupyterhub.spawner import LocalProcessSpawner, SimpleLocalProcessSpawner, s
 from traitlets import Integer, Unicode
 from traitlets.config import LoggingConfigurable
 
+from kynangso.hub.landing import learner_env
 from kynangso.i18n import t
 
 
@@ -38,6 +39,8 @@ class _CoursesFolderMixin(LoggingConfigurable):
         env = super().get_env()
         # Where the lessons are, for the "Làm lại bài" (reset a lesson) button.
         env["KNS_COURSES_DIR"] = os.path.join(env["HOME"], self.courses_folder)
+        # Learners land on their app, not JupyterLab (chosen at each start: groups change).
+        env.update(learner_env(self.user))
         return env
 
     async def _deliver_courses(self, home: str, uid: int | None = None, gid: int | None = None) -> None:

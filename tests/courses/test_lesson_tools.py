@@ -45,8 +45,13 @@ def test_listen_button_produces_vietnamese_wav(home):
     out = home / ".kynangso" / "khoa-hoc" / "nghe-bai" / f"{COURSE}-{LESSON}.wav"
     data = out.read_bytes()
     assert data[:4] == b"RIFF" and data[8:12] == b"WAVE" and len(data) > 44 + 16000
-    assert bar.audio.value == data and bar.audio.autoplay is False
-    assert "Đã sẵn sàng" in bar.parts["listen_message"].value
+    # It plays at once, once, with the player's controls (pause) and a stop button.
+    assert bar.audio.value == data and bar.audio.autoplay is True and bar.audio.loop is False
+    assert bar.audio.controls is True and bar.parts["stop"].layout.display is None
+    assert "Đang đọc bài" in bar.parts["listen_message"].value
+    bar.parts["stop"].click()
+    assert bar.audio.value == b"" and bar.audio.layout.display == "none"
+    assert bar.parts["stop"].layout.display == "none"
 
 
 def test_listen_without_engine_says_what_to_do(home, monkeypatch):
@@ -147,3 +152,29 @@ def test_reset_panel_restores_any_lesson(home):
     assert target == home / "KhoaHoc" / "02-chu-ky-so" / "02-ky-so.ipynb"
     assert backup is None and target.exists()
     assert "Đã khôi phục" in panel.parts["message"].value
+
+
+def test_reopened_lesson_says_what_was_already_passed(home):
+    """Does a lesson opened again (a fresh app page) say which of its exercises were passed?"""
+    from courses import state
+    from kynangso.i18n import t
+
+    assert lesson.LessonBar(COURSE, LESSON).done_msg.value == ""
+    entry = load_catalogue().lesson(COURSE, LESSON)
+    state.mark_passed(COURSE, LESSON, entry.exercises[0])
+    state.mark_passed(COURSE, LESSON, "khong-thuoc-bai-nay")  # not this lesson's: not counted
+    bar = lesson.LessonBar(COURSE, LESSON)
+    assert t("courses.ui.already_passed", done=1, total=len(entry.exercises)) in bar.done_msg.value
+
+
+def test_back_home_link_only_on_the_learner_app(home, monkeypatch):
+    """Is the link back to the learner's home shown on the app, and not inside JupyterLab?"""
+    from kynangso.i18n import t
+
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/hocvien07/")
+    monkeypatch.delenv("KNS_LEARNER_APP", raising=False)
+    assert t("learner.app.back_home") not in str([c.value for c in lesson.LessonBar(COURSE, LESSON).children
+                                                  if hasattr(c, "value")])
+    monkeypatch.setenv("KNS_LEARNER_APP", "1")
+    link = lesson.LessonBar(COURSE, LESSON).children[0].value
+    assert "href='/user/hocvien07/kns/home'" in link and t("learner.app.back_home") in link

@@ -67,9 +67,18 @@ def test_role_groups_come_from_the_directory_and_always_exist(settings):
     c = Config()
     apply_config(settings, c, env(is_root=True))
     groups = c.JupyterHub.load_groups
-    assert set(groups) == {"hocvien", "giangvien", "nhansu", "quantri"}
+    assert set(groups) == {"hocvien", "giangvien", "nhansu", "quantri", "nangcao"}
     assert groups["hocvien"]["users"] == ["a", "b"]
     assert groups["giangvien"]["users"] == []
+    assert groups["nangcao"]["users"] == []
+
+
+def test_advanced_learners_setting_fills_the_advanced_group(tmp_path):
+    """Are the learners named in lab.advanced_learners put in the group that keeps JupyterLab?"""
+    s = load_settings(overrides={"state_dir": str(tmp_path), "lab": {"advanced_learners": ["b", "a"]}})
+    c = Config()
+    apply_config(s, c, env(is_root=True))
+    assert c.JupyterHub.load_groups["nangcao"] == {"users": ["a", "b"]}
 
 
 def test_hr_is_not_admin_and_only_quantri_admins(settings):

@@ -226,3 +226,19 @@ def test_own_due_dates_go_into_the_gradebook_as_extensions(tmp_path):
     set_duedate(where, "van-ban", b_close + dt.timedelta(hours=1), own)  # a later window
     with Gradebook(where.gradebook_url, course_id="c") as gb:
         assert gb.find_submission("van-ban", "an").total_seconds_late == pytest.approx(60, abs=1)
+
+
+def test_exam_title_is_the_released_notebooks_first_heading():
+    """Does the desk name an exam by its notebook's first heading (not its id) for the learner app?"""
+    import json
+
+    from kynangso.exams.desk import FileItem
+    from kynangso.exams.service import exam_title
+
+    nb = {"cells": [{"cell_type": "code", "source": "# not a heading"},
+                    {"cell_type": "markdown", "source": ["Lời dẫn\n", "## Kiểm tra văn bản kỳ 1\n"]}]}
+    files = [FileItem("z/other.ipynb", b"{}"), FileItem("de.ipynb", json.dumps(nb).encode()),
+             FileItem("data.csv", b"a,b")]
+    assert exam_title(files) == "Kiểm tra văn bản kỳ 1"
+    assert exam_title([FileItem("de.ipynb", b"not json")]) is None
+    assert exam_title([]) is None

@@ -1,0 +1,92 @@
+"""The learner app: what a learner sees on their own Jupyter server instead of JupyterLab.
+
+A jupyter-server extension (enabled in kynangso/hub/userconfig/jupyter_server_config.json):
+
+- `home.py`: what the home shows (courses and progress, open exams, the certificate), assembled
+  from the catalogue and the services' answers; pure functions plus one fetch per service.
+- `handlers.py`: the home page (`<server>/kns/home`), rendered from `home.html`.
+- here: the wiring. At link time (before Voilà loads) the `kns` Voilà template is written
+  with the lessons' loading sentence and made Voilà's template, so lessons open as apps with
+  a Vietnamese loading screen. On a learner-app server (KNS_LEARNER_APP=1, set by the hub's
+  spawner for learners outside the advanced group, kynangso.hub.landing) the kernels accept
+  only the messages widgets need: Voilà as a server extension sets no such limit itself, so
+  without this the page's websocket would run any `execute_request`. The contents API is
+  read-only there: a notebook of the learner's own making, rendered by Voilà, would run its
+  code (the gate in kynangso.learner.exam refuses the writes).
+
+The course catalogue lives in the `courses` package, which the core does not import: the
+extension is told where to find it (`KnsLearnerApp.catalogue`, set in the same config file).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import tempfile
+
+from traitlets import Unicode
+from traitlets.config import Configurable
+
+from kynangso import voila_template
+from kynangso.i18n import t
+
+# What a Voilà page needs from its kernel: widgets (comm_*), the kernel's info and shutdown,
+# as the standalone `voila` app allows (voila/app.py, 0.5.13). No execute_request.
+APP_MESSAGE_TYPES = ["comm_open", "comm_close", "comm_msg", "comm_info_request",
+                     "kernel_info_request", "shutdown_request"]
+HOME_PATH = "kns/home"
+
+
+class KnsLearnerApp(Configurable):
+    catalogue = Unicode("courses.catalogue:load_catalogue",
+                        help="`module:function` returning the course catalogue.").tag(config=True)
+
+    def load_catalogue(self):
+        module, _, name = self.catalogue.partition(":")
+        return getattr(importlib.import_module(module), name)()
+
+
+def learner_app_enabled() -> bool:
+    return os.environ.get("KNS_LEARNER_APP") == "1"
+
+
+def _jupyter_server_extension_points():
+    return [{"module": "kynangso.learner"}]
+
+
+def _link_jupyter_server_extension(serverapp) -> None:
+    """Before any extension loads: Voilà's template (it reads JUPYTER_PATH and its config when
+    it loads)."""
+    folder = tempfile.mkdtemp(prefix="kns-voila-")  # private to this server's account
+    voila_template.write_template(folder, t("learner.app.loading"))
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (folder, os.environ.get("JUPYTER_PATH")) if p)
+    voila = serverapp.config.VoilaConfiguration
+    voila.template = voila_template.TEMPLATE
+    voila.show_tracebacks = False
+    voila.theme = "light"
+
+
+def _load_jupyter_server_extension(serverapp) -> None:
+    from jupyter_server.utils import url_path_join
+
+    from kynangso.learner.handlers import HomeHandler
+
+    app = KnsLearnerApp(parent=serverapp)
+    web_app = serverapp.web_app
+    base = web_app.settings["base_url"]
+    state = None
+    if learner_app_enabled():
+        from kynangso.learner import exam
+
+        serverapp.kernel_manager.allowed_message_types = list(APP_MESSAGE_TYPES)
+        serverapp.log.info("learner app: kernels accept only %s", ", ".join(APP_MESSAGE_TYPES))
+        state = exam.ExamState()
+        web_app.find_handler = exam.ExamGate(web_app, web_app.find_handler, state)
+        web_app.add_transform(exam.bar_transform(state, base))
+        web_app.add_handlers(".*$", [
+            (url_path_join(base, "kns/exam"), exam.ExamHandler, {"state": state}),
+            (url_path_join(base, "kns/exam/done"), exam.DoneHandler, {"state": state}),
+        ])
+    web_app.add_handlers(".*$", [
+        (url_path_join(base, HOME_PATH), HomeHandler, {"app": app, "state": state}),
+    ])
