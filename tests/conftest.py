@@ -41,8 +41,8 @@ STAFF = {
     "hocvien01": ("Nguyễn Thị Hồng", "hocvien", "HocVien@2026"),
     "hocvien02": ("Trần Văn Đức", "hocvien", "HocVien2@2026"),
     "hocvien03": ("Lê Thị Ánh", "hocvien", "HocVien3@2026"),
-    "hocvien04": ("Vũ Văn Khoa", "hocvien", "HocVien4@2026"),  # only the lock-out test logs in
-    "hocvien07": ("Vũ Thị Lan", "hocvien", "HocVien7@2026"),  # on the learner app (not advanced)
+    "hocvien04": ("Vũ Văn Hùng", "hocvien", "HocVien4@2026"),  # only the lock-out test logs in
+    "hocvien07": ("Đặng Thị Hường", "hocvien", "HocVien7@2026"),  # on the learner app (not advanced)
     "nhansu01": ("Phạm Thu Hà", "nhansu", "NhanSu@2026!"),
     "quantri": ("Đỗ Minh Quân", "quantri", "QuanTri@2026!"),
 }
