@@ -15,9 +15,11 @@ does).
 
 Sandboxed kernels (sandbox.py, `in_place=True`) cannot be moved: the sandbox binds exactly one
 folder, the notebook's, at start. So the worker starts the kernel in that folder as soon as it
-is handed the notebook (`start_ahead`), and it boots while nbgrader's sanitize pass runs;
-afterwards it is retired without waiting, as above. Only a kernel started for the same folder
-(and kernel name) is ever handed out; any other is retired unused.
+is handed the notebook (`start_ahead`), and it boots while nbgrader's sanitize pass runs.
+Afterwards it is killed at once (nbclient's `shutdown_kernel = "immediate"`), not asked to
+stop: no learner code runs after the last cell, and the worker waits until it is gone. Only a
+kernel started for the same folder (and kernel name) is ever handed out; any other is killed
+unused.
 """
 
 from __future__ import annotations
@@ -151,9 +153,18 @@ class KernelPool:
         return taken
 
     def retire(self, km: AsyncKernelManager, kc=None) -> None:
-        """Ask the kernel to stop; do not wait for it (see reap)."""
+        """Ask the kernel to stop; do not wait for it (see reap). A sandboxed kernel is killed
+        now instead (with its pid namespace) and waited for: code it left running must not
+        outlive its notebook and rewrite the autograded folder after nbgrader has written it."""
         if kc is not None:
             kc.stop_channels()
+        if self.in_place:
+            try:
+                run_sync(km.shutdown_kernel)(now=True)
+            except Exception as exc:
+                log.warning("cannot kill a sandboxed kernel: %s", exc)
+                self._dying.append((km, time.monotonic()))
+            return
         try:
             if run_sync(km.is_alive)():
                 run_sync(km.request_shutdown)()

@@ -108,8 +108,8 @@ def test_no_kernel_outlives_the_pool(pool):
 
 def test_sandboxed_kernel_serves_only_the_folder_it_was_started_in(tmp_path):
     """A sandboxed kernel binds one folder when it starts: is a kernel started ahead handed out
-    only to a notebook of that folder, and does a notebook elsewhere get a kernel of its own
-    folder, which cannot see the first one?"""
+    only to a notebook of that folder, does a notebook elsewhere get a kernel of its own folder,
+    which cannot see the first one, and is each one gone when the worker retires it?"""
     from assessments.grading.sandbox import QuietSandboxKernelManager
 
     a, b = tmp_path / "a", tmp_path / "b"
@@ -132,7 +132,11 @@ def test_sandboxed_kernel_serves_only_the_folder_it_was_started_in(tmp_path):
         km, kc = pool.take("python3", str(a))
         assert km is started_for_a
         assert _run(kc, probe).split() == [str(a.resolve()), "True"]
+        # Code left running (a thread that would rewrite the folder later) dies with its kernel,
+        # before the worker hands the notebook back.
+        _run(kc, "import threading, time\nthreading.Thread(target=time.sleep, args=(600,)).start()")
         pool.retire(km, kc)
+        assert not run_sync(km.is_alive)()
     finally:
         pool.close()
     assert pool.started == 3
