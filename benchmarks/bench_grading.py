@@ -90,25 +90,65 @@ class Run:
     tree_rss: int  # bytes, peak of the summed RSS of the process tree
     tree_pss: int  # bytes, peak of the summed PSS of the process tree
     max_single_kib: int  # /usr/bin/time's %M: the largest RSS of one process of the tree
+    cpu_s: float  # user+sys CPU of the whole process tree (see _CpuAccount)
     result: subprocess.CompletedProcess
+
+
+class _CpuAccount:
+    """CPU time of a process and every descendant. bwrap does not wait for its sandbox's init
+    (the exit status comes through an eventfd), so a sandboxed kernel's CPU never reaches the
+    grader's rusage: as root, a cgroup v1 cpuacct group counts everything started in it;
+    otherwise /usr/bin/time's %U+%S (waited-for descendants only, labelled)."""
+
+    ROOT = "/sys/fs/cgroup/cpuacct"
+
+    def __init__(self) -> None:
+        self.group = None
+        if os.geteuid() == 0 and os.path.isdir(self.ROOT):
+            group = os.path.join(self.ROOT, f"kns-bench-{os.getpid()}-{time.monotonic_ns()}")
+            try:
+                os.mkdir(group)
+                self.group = group
+            except OSError:
+                pass
+
+    def enter(self) -> None:  # preexec_fn: runs in the child before exec
+        if self.group:
+            with open(os.path.join(self.group, "cgroup.procs"), "w") as fh:
+                fh.write(str(os.getpid()))
+
+    def seconds(self) -> float | None:
+        if not self.group:
+            return None
+        with open(os.path.join(self.group, "cpuacct.usage")) as fh:
+            used = int(fh.read()) / 1e9
+        try:
+            os.rmdir(self.group)
+        except OSError:  # a straggler is still in it
+            pass
+        return used
 
 
 def _timed_process(args: list[str], cwd: Path, extra: dict[str, str] | None = None) -> Run:
     maxrss_file = cwd / ".maxrss"
-    timed = ["/usr/bin/time", "-f", "%M", "-o", str(maxrss_file), *args] if os.path.exists(
+    timed = ["/usr/bin/time", "-f", "%M %U %S", "-o", str(maxrss_file), *args] if os.path.exists(
         "/usr/bin/time") else args
+    account = _CpuAccount()
     start = time.perf_counter()
     proc = subprocess.Popen(timed, cwd=cwd, env=_env(extra), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=account.enter)
     mem = TreeMemory(proc.pid)
     out, err = proc.communicate()
     wall = time.perf_counter() - start
     tree_rss, tree_pss = mem.stop()
     try:
-        max_single = int(maxrss_file.read_text().strip().splitlines()[-1])
+        rss_kib, user_s, sys_s = maxrss_file.read_text().strip().splitlines()[-1].split()
+        max_single, cpu = int(rss_kib), float(user_s) + float(sys_s)
     except (OSError, ValueError, IndexError):
-        max_single = 0
-    return Run(wall, tree_rss, tree_pss, max_single,
+        max_single, cpu = 0, float("nan")
+    counted = account.seconds()
+    cpu = counted if counted is not None else cpu
+    return Run(wall, tree_rss, tree_pss, max_single, cpu,
                subprocess.CompletedProcess(args, proc.returncode, out, err))
 
 
@@ -227,16 +267,22 @@ def main() -> None:
             (f"wall time, {n} submissions",
              f"{wall_nbg_all:.1f} s" + ("" if sample == n else " (EXTRAPOLATED)"), f"{kns.wall_s:.1f} s"),
             ("per submission", f"{nbg.wall_s / sample:.2f} s", f"{kns.wall_s / n:.2f} s"),
+            (f"CPU time (user+sys), {n} subm.",
+             f"{nbg.cpu_s / sample * n:.1f} s" + ("" if sample == n else " (EXTRAPOLATED)"),
+             f"{kns.cpu_s:.1f} s"),
             ("peak RSS, whole process tree", _mib(nbg.tree_rss), _mib(kns.tree_rss)),
             ("peak PSS, whole process tree", _mib(nbg.tree_pss), _mib(kns.tree_pss)),
             ("largest single process RSS", _mib(nbg.max_single_kib * 1024),
              _mib(kns.max_single_kib * 1024)),
         ]
+        if _CpuAccount().seconds() is None:
+            rows.append(("(CPU: waited-for processes only; sandboxed kernels not counted)", "", ""))
         for label_, a, b in rows:
             print(f"  {label_:<30} {a:>24} {b:>24}", flush=True)
         basis = "measured" if sample == n else "extrapolated nbgrader time"
         print(f"ratio nbgrader/kns wall time: {wall_nbg_all / kns.wall_s:.1f}x ({basis}; aim: at least "
-              f"5x on 2 cores). Memory: summed over the grader's process and all its descendants "
+              f"5x on 2 cores); CPU time: {nbg.cpu_s / sample * n / kns.cpu_s:.1f}x (less sensitive to "
+              f"other load on the machine). Memory: summed over the grader's process and all its descendants "
               f"(kernels, workers, zygotes), sampled every 0.5 s.", flush=True)
 
         from assessments.grading.compare import snapshot

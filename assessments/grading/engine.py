@@ -16,11 +16,15 @@ tests/assessments/grading compares them):
   metadata schema (nbgrader stops the run) and a submission whose code kills the grading
   process (nbgrader dies with it) are reported for that submission only, and the others are
   graded;
-- kernels (kernels.py, zygote.py): started ahead, forked from a process that has imported
-  ipykernel (and IPython's traceback modules), started in a neutral folder and moved to the
-  notebook's folder before the first cell, client connected ahead; each is still used for one
-  notebook only. Kernel stdout/stderr (not cell output) go to /dev/null. A relative entry in
-  PYTHONPATH resolves against the worker's folder instead of the notebook's;
+- kernels (kernels.py): in the sandbox (always, for `kns grade`), started in the notebook's
+  folder as soon as a worker is handed the notebook, booting while it is sanitized, client
+  connected ahead, and killed with their pid namespace when the last cell ends (nbgrader asks
+  the kernel to shut down, which runs exit handlers). Without the sandbox (kernels.py,
+  zygote.py; tests only): started ahead, forked from a process that has imported ipykernel,
+  started in a neutral folder and moved to the notebook's folder before the first cell. Each
+  kernel is used for one notebook only. Kernel stdout/stderr (not cell output) go to
+  /dev/null. A relative entry in PYTHONPATH resolves against the worker's folder instead of
+  the notebook's;
 - gradebook connections are kept open per process and workers read a private snapshot
   (gradebooks.py); the SQL is nbgrader's;
 - a notebook crosses from worker to parent as notebook JSON (nbformat.writes/reads) between

@@ -12,6 +12,14 @@ A spare kernel is started in a neutral folder, because the notebook's folder is 
 when it is handed out; `PooledExecute` changes the kernel's working folder before the first
 cell (Python kernels only; other kernel languages are started cold, in place, as nbgrader
 does).
+
+Sandboxed kernels (sandbox.py, `in_place=True`) cannot be moved: the sandbox binds exactly one
+folder, the notebook's, at start. So the worker starts the kernel in that folder as soon as it
+is handed the notebook (`start_ahead`), and it boots while nbgrader's sanitize pass runs.
+Afterwards it is killed at once (nbclient's `shutdown_kernel = "immediate"`), not asked to
+stop: no learner code runs after the last cell, and the worker waits until it is gone. Only a
+kernel started for the same folder (and kernel name) is ever handed out; any other is killed
+unused.
 """
 
 from __future__ import annotations
@@ -45,8 +53,13 @@ class KernelPool:
     """
 
     def __init__(self, spares: int = 1, extra_arguments: list[str] | None = None,
-                 startup_timeout: int = 60):
+                 startup_timeout: int = 60, manager_class: type = AsyncKernelManager,
+                 config=None, in_place: bool = False):
         self.spares = spares
+        self.manager_class = manager_class
+        self.config = config
+        self.in_place = in_place
+        self._ahead: tuple[str, str, tuple] | None = None  # (folder, kernel name, started)
         self.extra_arguments = list(extra_arguments or [])
         self.startup_timeout = startup_timeout
         self.startup_dir = tempfile.mkdtemp(prefix="kns-kernels-")
@@ -66,15 +79,16 @@ class KernelPool:
                 self._poolable[kernel_name] = False
         return self._poolable[kernel_name]
 
-    def _start(self, kernel_name: str):
-        km = AsyncKernelManager(kernel_name=kernel_name)
-        if zygote.ZYGOTE is not None:
+    def _start(self, kernel_name: str, cwd: str | None = None):
+        kw = {"config": self.config} if self.config is not None else {}
+        km = self.manager_class(kernel_name=kernel_name, **kw)
+        if zygote.ZYGOTE is not None and not self.in_place:
             km.kernel_id = str(uuid.uuid4())
             km.provisioner = zygote.ZygoteProvisioner(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec,
                                                       parent=km)
         # The kernel's own stdout/stderr carry only its start-up chatter (cell output is captured
         # and sent over ZMQ by ipykernel), which would garble the progress bar.
-        run_sync(km.start_kernel)(extra_arguments=list(self.extra_arguments), cwd=self.startup_dir,
+        run_sync(km.start_kernel)(extra_arguments=list(self.extra_arguments), cwd=cwd or self.startup_dir,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.started += 1
         kc = km.client()
@@ -82,22 +96,49 @@ class KernelPool:
         ready = ensure_event_loop().create_task(kc._async_wait_for_ready(timeout=self.startup_timeout))
         return km, kc, ready
 
+    def start_ahead(self, kernel_name: str, cwd: str) -> None:
+        """In-place pools: start the kernel of the notebook that will run in `cwd`."""
+        self._drop_ahead()
+        folder = os.path.realpath(cwd)
+        if self.in_place and self.poolable(kernel_name) and os.path.isdir(folder):
+            self._ahead = (folder, kernel_name, self._start(kernel_name, folder))
+
+    def _drop_ahead(self) -> None:
+        if self._ahead is not None:
+            _, _, (km, kc, task) = self._ahead
+            self._ahead = None
+            task.cancel()
+            self.retire(km, kc)
+
     def prefill(self, kernel_name: str) -> None:
         """Start spare kernels now, before the first notebook needs one."""
+        if self.in_place:
+            return
         if self.poolable(kernel_name):
             ready = self._ready.setdefault(kernel_name, deque())
             while len(ready) < self.spares:
                 ready.append(self._start(kernel_name))
 
-    def take(self, kernel_name: str):
-        """(kernel manager, connected client) for one notebook; None: not poolable, start it
-        the nbgrader way."""
+    def take(self, kernel_name: str, cwd: str | None = None):
+        """(kernel manager, connected client) for one notebook running in `cwd`; None: not
+        poolable, start it the nbgrader way."""
         if not self.poolable(kernel_name):
+            self._drop_ahead()
             return None
         ready = self._ready.setdefault(kernel_name, deque())
+        folder = os.path.realpath(cwd or os.getcwd())
+        if self.in_place:
+            ahead, self._ahead = self._ahead, None
+            if ahead is not None and ahead[:2] == (folder, kernel_name):
+                ready.append(ahead[2])
+            elif ahead is not None:
+                km, kc, task = ahead[2]
+                task.cancel()
+                self.retire(km, kc)
         taken = None
         for _ in range(3):
-            km, kc, task = ready.popleft() if ready else self._start(kernel_name)
+            km, kc, task = ready.popleft() if ready else self._start(
+                kernel_name, folder if self.in_place else None)
             try:
                 if not task.done():
                     ensure_event_loop().run_until_complete(task)
@@ -112,9 +153,18 @@ class KernelPool:
         return taken
 
     def retire(self, km: AsyncKernelManager, kc=None) -> None:
-        """Ask the kernel to stop; do not wait for it (see reap)."""
+        """Ask the kernel to stop; do not wait for it (see reap). A sandboxed kernel is killed
+        now instead (with its pid namespace) and waited for: code it left running must not
+        outlive its notebook and rewrite the autograded folder after nbgrader has written it."""
         if kc is not None:
             kc.stop_channels()
+        if self.in_place:
+            try:
+                run_sync(km.shutdown_kernel)(now=True)
+            except Exception as exc:
+                log.warning("cannot kill a sandboxed kernel: %s", exc)
+                self._dying.append((km, time.monotonic()))
+            return
         try:
             if run_sync(km.is_alive)():
                 run_sync(km.request_shutdown)()
@@ -144,6 +194,7 @@ class KernelPool:
             time.sleep(0.05)
 
     def close(self) -> None:
+        self._drop_ahead()
         for ready in self._ready.values():
             while ready:
                 km, kc, task = ready.popleft()
@@ -175,11 +226,12 @@ class PooledExecute(Execute):
         pool = POOL
         if km is None and pool is not None:
             name = self.kernel_name or nb.metadata.get("kernelspec", {}).get("name") or "python3"
-            taken = pool.take(name)
+            path = (resources or {}).get("metadata", {}).get("path") or os.getcwd()
+            taken = pool.take(name, os.path.abspath(path))
             if taken is not None:
                 km, self._kns_kc = taken
-                path = (resources or {}).get("metadata", {}).get("path") or os.getcwd()
-                self._kns_cwd = os.path.abspath(path)
+                # An in-place (sandboxed) kernel was started in the notebook's folder already.
+                self._kns_cwd = None if pool.in_place else os.path.abspath(path)
                 try:
                     return super().preprocess(nb, resources, km=km)
                 finally:
@@ -194,14 +246,15 @@ class PooledExecute(Execute):
         # The pool already connected this client and waited for the kernel to be ready; the
         # rest is nbclient's async_start_new_kernel_client.
         self.kc, self._kns_kc = self._kns_kc, None
-        # A fresh kernel would have been started in the notebook's folder (nbclient passes
-        # cwd=resources['metadata']['path']); the spare was started elsewhere, so move it.
-        # Silent: no execution count, no history, nothing left in the namespace.
-        msg_id = self.kc.execute(f"__import__('os').chdir({self._kns_cwd!r})", silent=True,
-                                 store_history=False)
-        reply = await self.async_wait_for_reply(msg_id)
-        if reply is None or reply["content"].get("status") != "ok":
-            raise RuntimeError(f"could not change the kernel's folder to {self._kns_cwd}")
+        if self._kns_cwd is not None:
+            # A fresh kernel would have been started in the notebook's folder (nbclient passes
+            # cwd=resources['metadata']['path']); the spare was started elsewhere, so move it.
+            # Silent: no execution count, no history, nothing left in the namespace.
+            msg_id = self.kc.execute(f"__import__('os').chdir({self._kns_cwd!r})", silent=True,
+                                     store_history=False)
+            reply = await self.async_wait_for_reply(msg_id)
+            if reply is None or reply["content"].get("status") != "ok":
+                raise RuntimeError(f"could not change the kernel's folder to {self._kns_cwd}")
         self.kc.allow_stdin = False
         await run_hook(self.on_notebook_start, notebook=self.nb)
         return self.kc

@@ -118,10 +118,23 @@ def init_worker(course_root: str, assignment_id: str, overrides: dict, spares: i
     _STATE.update(converter=converter, worker_part=worker_part, collector=collector,
                   strict=is_strict(converter))
     Finalize(converter, close_gradebooks, exitpriority=1)
-    if overrides.get("Execute", {}).get("kernel_manager_class"):
-        # Sandboxed kernels (sandbox.py) are started cold in the notebook's own folder, as
-        # nbgrader starts them: a spare started ahead cannot know which folder to bind.
-        kernels.POOL = None
+    manager = overrides.get("Execute", {}).get("kernel_manager_class")
+    if manager:
+        # Sandboxed kernels (sandbox.py) bind the notebook's own folder when they start, so
+        # none can be started before the notebook is known: each starts in that folder when
+        # the notebook is handed to this worker (grade_notebook), while it is sanitized.
+        from traitlets.utils.importstring import import_item
+
+        execute = Execute(config=converter.config)
+        pool = kernels.KernelPool(spares=0, extra_arguments=kernel_arguments(converter.config),
+                                  startup_timeout=execute.startup_timeout,
+                                  manager_class=import_item(manager), config=converter.config,
+                                  in_place=True)
+        kernels.POOL = pool
+        # The name the notebook's kernel will have, if it is known before sanitizing.
+        ahead = execute.kernel_name or (kernel_names[0] if len(kernel_names) == 1 else None)
+        _STATE.update(pool=pool, ahead_kernel=ahead)
+        Finalize(pool, pool.close, exitpriority=10)
         return
     pool = kernels.KernelPool(spares=spares, extra_arguments=kernel_arguments(converter.config),
                               startup_timeout=Execute(config=converter.config).startup_timeout)
@@ -148,6 +161,10 @@ def grade_notebook(student_id: str, assignment_id: str, submitted: str) -> dict[
     result: dict[str, Any] = {"ok": False, "warnings": collector.records}
     started = time.perf_counter()
     try:
+        pool = _STATE.get("pool")
+        if pool is not None and pool.in_place and _STATE.get("ahead_kernel"):
+            # Boots while the notebook is sanitized; it runs in nbgrader's autograded folder.
+            pool.start_ahead(_STATE["ahead_kernel"], converter._format_dest(assignment_id, student_id))
         converter._sanitizing = True
         converter._init_preprocessors()
         BaseConverter.convert_single_notebook(converter, submitted)

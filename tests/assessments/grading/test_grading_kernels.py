@@ -104,3 +104,39 @@ def test_no_kernel_outlives_the_pool(pool):
         for _ in range(100):
             os.kill(pid, 0)
             time.sleep(0.05)
+
+
+def test_sandboxed_kernel_serves_only_the_folder_it_was_started_in(tmp_path):
+    """A sandboxed kernel binds one folder when it starts: is a kernel started ahead handed out
+    only to a notebook of that folder, does a notebook elsewhere get a kernel of its own folder,
+    which cannot see the first one, and is each one gone when the worker retires it?"""
+    from assessments.grading.sandbox import QuietSandboxKernelManager
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "mine.txt").write_text("a", encoding="utf-8")
+    probe = f"import os\nprint(os.getcwd(), os.path.exists({str(a / 'mine.txt')!r}))"
+    pool = kernels.KernelPool(spares=0, extra_arguments=["--HistoryManager.hist_file=:memory:"],
+                              manager_class=QuietSandboxKernelManager, in_place=True)
+    try:
+        pool.start_ahead("python3", str(a))
+        started_for_a = pool._ahead[2][0]
+        km, kc = pool.take("python3", str(b))
+        assert km is not started_for_a
+        assert _run(kc, probe).split() == [str(b.resolve()), "False"]
+        pool.retire(km, kc)
+
+        pool.start_ahead("python3", str(a))
+        started_for_a = pool._ahead[2][0]
+        km, kc = pool.take("python3", str(a))
+        assert km is started_for_a
+        assert _run(kc, probe).split() == [str(a.resolve()), "True"]
+        # Code left running (a thread that would rewrite the folder later) dies with its kernel,
+        # before the worker hands the notebook back.
+        _run(kc, "import threading, time\nthreading.Thread(target=time.sleep, args=(600,)).start()")
+        pool.retire(km, kc)
+        assert not run_sync(km.is_alive)()
+    finally:
+        pool.close()
+    assert pool.started == 3
