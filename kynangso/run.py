@@ -16,6 +16,7 @@ go to the log file; the terminal shows the URL, the accounts and the build's out
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -82,8 +83,44 @@ def start_hub(settings: Settings, log_file=None, extra_env: dict | None = None) 
 
 
 def stop_hub(proc: subprocess.Popen, timeout: float = 30) -> None:
-    """SIGTERM the hub's process group (hub, proxy, services), SIGKILL if it hangs."""
+    """SIGTERM the hub's process group, SIGKILL if it hangs; then whatever the hub started in
+    sessions of their own (the proxy, services, servers: JupyterHub gives each a new session)
+    and did not stop itself, as happens when it was killed on a busy machine."""
+    children = _children(proc.pid) if proc.poll() is None else []
     stop_process_group(proc, timeout)
+    left = [c for c in children if _same_process(*c)]
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid, _start in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (left := [c for c in left if _same_process(*c)]):
+            time.sleep(0.1)
+        if not left:
+            return
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()  # fields after "(comm)", from state on
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return None
+
+
+def _children(pid: int) -> list[tuple[int, str]]:
+    """(pid, start time) of the direct children of `pid`, from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (fields := _stat(int(entry))) and fields[1] == str(pid):
+            found.append((int(entry), fields[19]))
+    return found
+
+
+def _same_process(pid: int, start: str) -> bool:
+    """Still running (not a zombie), and not a new process that reused the pid."""
+    fields = _stat(pid)
+    return bool(fields) and fields[19] == start and fields[0] != "Z"
 
 
 def wait_for_login_page(url: str, proc: subprocess.Popen, timeout: float = 120) -> float:
