@@ -82,7 +82,8 @@ def _load_jupyter_server_extension(serverapp) -> None:
         serverapp.log.info("learner app: kernels accept only %s", ", ".join(APP_MESSAGE_TYPES))
         state = exam.ExamState()
         web_app.find_handler = exam.ExamGate(web_app, web_app.find_handler, state)
-        web_app.add_transform(exam.bar_transform(state, base))
+        # Before gzip (compress_response): the bar goes into the page's plain bytes.
+        web_app.transforms.insert(0, exam.bar_transform(state, base))
         web_app.add_handlers(".*$", [
             (url_path_join(base, "kns/exam"), exam.ExamHandler, {"state": state}),
             (url_path_join(base, "kns/exam/done"), exam.DoneHandler, {"state": state}),
