@@ -203,6 +203,7 @@ def run_as(unix_name: str, script: str, check: bool = True) -> subprocess.Comple
 def test_pages_are_sent_gzip_compressed(hub, login):
     """Are the hub's login page, a learner's home and a lesson's app page sent gzip-compressed
     (compress_response on the hub and the users' servers; the proxy passes the bytes on)?"""
+    import json
     import re
     import time
 
@@ -235,6 +236,15 @@ def test_pages_are_sent_gzip_compressed(hub, login):
     # Compressed, then streamed piece by piece: the whole page still arrived (the script that
     # starts the widgets comes last).
     assert "</html>" in app.text
+    # The widget managers' files are named by content hash: cached for a year, where Voilà
+    # alone says "no-cache" (kynangso.learner.CacheHashedAssets).
+    config = re.search(r'id="jupyter-config-data" type="application/json">(.*?)</script>', app.text, re.S)
+    entries = json.loads(config.group(1))["federated_extensions"]
+    assert entries, "no labextension in the lesson page's config"
+    asset = session.get(f"{hub.url}/user/{learner}/voila/labextensions/{entries[0]['name']}/{entries[0]['load']}",
+                        headers=gzip, timeout=60)
+    assert asset.status_code == 200 and asset.headers.get("Content-Encoding") == "gzip", asset.headers
+    assert "max-age=31536000" in asset.headers.get("Cache-Control", ""), asset.headers
     kernel = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', app.text)
     if kernel:  # as the page does when it is closed: Voilà stops the lesson's kernel
         session.post(f"{hub.url}/user/{learner}/voila/api/shutdown/{kernel.group(1)}", timeout=60,
