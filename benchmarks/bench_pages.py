@@ -67,9 +67,9 @@ def measure(browser, hub, user: str, landing: str, url: str, rate: int, lab: boo
         cdp.send("Network.enable")
         cdp.send("Network.clearBrowserCache")
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": rate})
-        seen: set[str] = set()
+        seen: dict[str, str] = {}
         sizes: dict[str, float] = {}
-        cdp.on("Network.requestWillBeSent", lambda e: seen.add(e["requestId"]))
+        cdp.on("Network.requestWillBeSent", lambda e: seen.__setitem__(e["requestId"], e["request"]["url"]))
         cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
         responses: list = []
         page.on("response", lambda r: responses.append(r))
@@ -86,6 +86,7 @@ def measure(browser, hub, user: str, landing: str, url: str, rate: int, lab: boo
         figures["requests"] = len(seen)
         figures["bytes"] = sum(sizes.values())
         figures["responses"] = responses
+        figures["largest"] = sorted(((size, seen.get(rid, "?")) for rid, size in sizes.items()), reverse=True)[:5]
         if lab:  # stop the notebook's kernel: the next run starts from the same point
             xsrf = next((c["value"] for c in context.cookies() if c["name"] == "_xsrf"
                          and c["path"].startswith(f"/user/{user}")), "")
@@ -175,6 +176,9 @@ def main() -> None:
     for rate in (1, 4):
         print(f"  JupyterLab notebook ready (kernel idle, before Run All), CPU slowed {rate}×: "
               f"{results[('lab', rate)]['notebook_ready_s']:.1f} s")
+    print("  largest transfers of the lesson app:")
+    for size, url in results[("app", 1)]["largest"]:
+        print(f"    {size / 1e3:7.1f} kB  {re.sub(r'^https?://[^/]+/user/[^/]+/', '', url.split('?')[0])}")
     app_bytes, app_4x = results[("app", 1)]["bytes"], results[("app", 4)]["usable_s"]
     print(f"target: app < {TARGET_BYTES / 1e6:.1f} MB: {app_bytes / 1e6:.2f} MB, ratio {app_bytes / TARGET_BYTES:.2f}; "
           f"usable ≤ {TARGET_THROTTLED_S:.0f} s at 4×: {app_4x:.1f} s, ratio {app_4x / TARGET_THROTTLED_S:.2f}")
