@@ -139,7 +139,7 @@ def main() -> None:
     lesson_path = f"KhoaHoc/{lesson.notebook}"
     base = Path(tempfile.mkdtemp())
     print(f"at start: {load()}, {os.cpu_count()} cores")
-    with isolated_hub(base, STAFF, extra={"lab": {"advanced_learners": [LAB_USER]}}, tag="p") as hub, \
+    with isolated_hub(base, STAFF, extra={"lab": {"advanced_learners": [LAB_USER]}}, tag="pb") as hub, \
             sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         routes = {
