@@ -457,6 +457,7 @@ def make_app(prefix: str, upstream: Upstream, hub_auth: HubOAuth | None = None,
         ],
         cookie_secret=os.urandom(32),
         hub_auth=hub_auth,
+        compress_response=True,
         # Tornado does not check before the handler; HubOAuth does, on every cookie-authenticated
         # POST (Voilà's kernel-shutdown beacon sends `_xsrf` from the cookie).
         xsrf_cookies=False,

@@ -533,7 +533,7 @@ def make_app(ctx: Context, prefix: str, hub_auth: HubOAuth | None = None) -> web
          {"body": SCRIPT, "kind": "text/javascript"}),
         (url_path_join(prefix, "oauth_callback"), CallbackHandler, deps),
     ], cookie_secret=os.urandom(32), xsrf_cookies=True, xsrf_cookie_kwargs=xsrf_cookie_kwargs(),
-        hub_auth=hub_auth)
+        hub_auth=hub_auth, compress_response=True)
 
 
 def main() -> None:

@@ -413,7 +413,7 @@ def make_app(desk: Desk, prefix: str, hub_auth: HubOAuth | None = None) -> web.A
         (url_path_join(prefix, "oauth_callback"), CallbackHandler, deps),
         (prefix, ManageHandler, deps),
     ], cookie_secret=os.urandom(32), xsrf_cookies=True, xsrf_cookie_kwargs=xsrf_cookie_kwargs(),
-        hub_auth=hub_auth)
+        hub_auth=hub_auth, compress_response=True)
 
 
 def main() -> None:

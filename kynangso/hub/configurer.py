@@ -114,8 +114,9 @@ def apply_config(settings: Settings, c, env: HubEnvironment) -> None:
     c.JupyterHub.db_url = settings.hub_db_url
     c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
     # The hub's cookies and its XSRF cookie; the hub hands the same options to users' servers.
+    # compress_response: gzip for every page and static file (slow office links, issue 12).
     tornado = c.JupyterHub.tornado_settings if "tornado_settings" in c.JupyterHub else {}
-    c.JupyterHub.tornado_settings = {**tornado, "cookie_options": dict(COOKIE_OPTIONS)}
+    c.JupyterHub.tornado_settings = {**tornado, "cookie_options": dict(COOKIE_OPTIONS), "compress_response": True}
     c.JupyterHub.concurrent_spawn_limit = hub["concurrent_spawn_limit"]
     c.JupyterHub.cleanup_servers = True
     c.ConfigurableHTTPProxy.command = list(env.proxy_command)

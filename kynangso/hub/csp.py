@@ -70,7 +70,8 @@ def _jupyter_server_extension_points():
 
 
 def _load_jupyter_server_extension(serverapp):
-    serverapp.web_app.add_transform(FormgraderPolicy)
+    # Before gzip (compress_response): the policy hashes the page's plain bytes.
+    serverapp.web_app.transforms.insert(0, FormgraderPolicy)
     serverapp.log.info("formgrader pages get a Content-Security-Policy (inline scripts by hash)")
 
 

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import tempfile
 
+from tornado import web
 from traitlets import Unicode
 from traitlets.config import Configurable
 
@@ -35,6 +37,22 @@ from kynangso.i18n import t
 APP_MESSAGE_TYPES = ["comm_open", "comm_close", "comm_msg", "comm_info_request",
                      "kernel_info_request", "shutdown_request"]
 HOME_PATH = "kns/home"
+# Voilà serves its labextensions (the widget managers, ipywidgets) with "no-cache", though those
+# files are named by their content's hash: a lesson page then asks for each of them again.
+HASHED_ASSET = re.compile(r"/voila/labextensions/.+\.[0-9a-f]{16,}\.js$")
+
+
+class CacheHashedAssets(web.OutputTransform):
+    """Cache Voilà's content-hashed labextension files for a year (a new version is a new name)."""
+
+    def __init__(self, request):
+        super().__init__(request)
+        self.hashed = HASHED_ASSET.search(request.path) is not None
+
+    def transform_first_chunk(self, status_code, headers, chunk, finishing):
+        if self.hashed and status_code in (200, 304):
+            headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return status_code, headers, chunk
 
 
 class KnsLearnerApp(Configurable):
@@ -82,11 +100,13 @@ def _load_jupyter_server_extension(serverapp) -> None:
         serverapp.log.info("learner app: kernels accept only %s", ", ".join(APP_MESSAGE_TYPES))
         state = exam.ExamState()
         web_app.find_handler = exam.ExamGate(web_app, web_app.find_handler, state)
-        web_app.add_transform(exam.bar_transform(state, base))
+        # Before gzip (compress_response): the bar goes into the page's plain bytes.
+        web_app.transforms.insert(0, exam.bar_transform(state, base))
         web_app.add_handlers(".*$", [
             (url_path_join(base, "kns/exam"), exam.ExamHandler, {"state": state}),
             (url_path_join(base, "kns/exam/done"), exam.DoneHandler, {"state": state}),
         ])
+    web_app.transforms.insert(0, CacheHashedAssets)
     web_app.add_handlers(".*$", [
         (url_path_join(base, HOME_PATH), HomeHandler, {"app": app, "state": state}),
     ])

@@ -136,7 +136,8 @@ def make_app(db_url: str, prefix: str, hub_auth: HubAuth | None = None, limits: 
             (url_path_join(prefix, "api/events"), EventsHandler, args),
             (url_path_join(prefix, "api/me"), SummaryHandler, args),
             (url_path_join(prefix, r"api/users/([^/]+)"), SummaryHandler, args),
-        ]
+        ],
+        compress_response=True,
     )
 
 

@@ -413,7 +413,8 @@ def make_app(desk: FrontDesk, prefix: str, hub_auth: HubAuth | None = None) -> w
             (url_path_join(prefix, "api/certificate"), CertificateHandler, args),
             (url_path_join(prefix, "api/certificate/renew"), RenewHandler, args),
             (url_path_join(prefix, "api/ca"), CaHandler, args),
-        ]
+        ],
+        compress_response=True,
     )
 
 

@@ -198,3 +198,54 @@ def run_as(unix_name: str, script: str, check: bool = True) -> subprocess.Comple
         ["runuser", "-u", unix_name, "--", "/bin/sh", "-c", script],
         capture_output=True, text=True, check=check,
     )
+
+
+def test_pages_are_sent_gzip_compressed(hub, login):
+    """Are the hub's login page, a learner's home and a lesson's app page sent gzip-compressed
+    (compress_response on the hub and the users' servers; the proxy passes the bytes on)?"""
+    import json
+    import re
+    import time
+
+    from courses.catalogue import load_catalogue
+    from kynangso.hub.harness import cookie
+
+    gzip = {"Accept-Encoding": "gzip"}
+    page = new_session().get(f"{hub.url}/hub/login", headers=gzip, timeout=30)
+    assert page.status_code == 200 and page.headers.get("Content-Encoding") == "gzip", page.headers
+
+    learner = "hocvien07"  # on the learner app (tests/conftest.py)
+    session = login(learner)
+    session.get(f"{hub.url}/hub/spawn/{learner}", timeout=120)
+    deadline = time.monotonic() + 180  # a spawn on a busy 2-core machine
+    while True:
+        home = session.get(f"{hub.url}/user/{learner}/kns/home", headers=gzip, timeout=120)
+        if (home.status_code == 200 and "kns-home" in home.text) or time.monotonic() > deadline:
+            break
+        if home.status_code == 424:  # not running (a stop was under way): ask again
+            session.get(f"{hub.url}/hub/spawn/{learner}", timeout=120)
+        time.sleep(1)
+    assert home.status_code == 200 and "kns-home" in home.text, home.status_code
+    assert home.headers.get("Content-Encoding") == "gzip", home.headers
+
+    lesson = load_catalogue().course("01-van-ban-dien-tu").lessons[0]
+    app = session.get(f"{hub.url}/user/{learner}/voila/render/KhoaHoc/{lesson.notebook}", headers=gzip,
+                      timeout=300)
+    assert app.status_code == 200 and "kernelId" in app.text, app.status_code
+    assert app.headers.get("Content-Encoding") == "gzip", app.headers
+    # Compressed, then streamed piece by piece: the whole page still arrived (the script that
+    # starts the widgets comes last).
+    assert "</html>" in app.text
+    # The widget managers' files are named by content hash: cached for a year, where Voilà
+    # alone says "no-cache" (kynangso.learner.CacheHashedAssets).
+    config = re.search(r'id="jupyter-config-data" type="application/json">(.*?)</script>', app.text, re.S)
+    entries = json.loads(config.group(1))["federated_extensions"]
+    assert entries, "no labextension in the lesson page's config"
+    asset = session.get(f"{hub.url}/user/{learner}/voila/labextensions/{entries[0]['name']}/{entries[0]['load']}",
+                        headers=gzip, timeout=60)
+    assert asset.status_code == 200 and asset.headers.get("Content-Encoding") == "gzip", asset.headers
+    assert "max-age=31536000" in asset.headers.get("Cache-Control", ""), asset.headers
+    kernel = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', app.text)
+    if kernel:  # as the page does when it is closed: Voilà stops the lesson's kernel
+        session.post(f"{hub.url}/user/{learner}/voila/api/shutdown/{kernel.group(1)}", timeout=60,
+                     headers={"X-XSRFToken": cookie(session, "_xsrf", f"/user/{learner}/") or ""})
