@@ -73,7 +73,9 @@ def start_hub(settings: Settings, log_file=None, extra_env: dict | None = None) 
         close_checkout()
     hub_dir = settings.state_dir / "hub"
     hub_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [os.path.join(sys.prefix, "bin", "jupyterhub"), "-f", str(HUB_CONFIG)]
+    # kynangso.hub.app: JupyterHub, starting its managed services side by side (-P: the state
+    # folder, our working directory, is not put on the import path).
+    cmd = [sys.executable, "-P", "-m", "kynangso.hub.app", "-f", str(HUB_CONFIG)]
     env = dict(os.environ, KNS_STATE_DIR=str(settings.state_dir), **(extra_env or {}))
     env["PATH"] = f"{sys.prefix}/bin:{env.get('PATH', '')}"
     return subprocess.Popen(

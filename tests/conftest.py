@@ -83,6 +83,7 @@ SHARED_FIXTURES = {
     "hub": "session-hub",  # a real hub with Unix accounts (login depends on it)
     "exam_copies": "exam-grading",  # the four real exams graded by nbgrader and by kns grade
     "demo_build": "demo-build",  # `make run`'s demo gradebook, built by the real pipeline
+    "demo_cache": "demo-build",  # where test_make_run's build leaves it for `demo_build`
 }
 
 SHARED_FIXTURE_TIMEOUT_S = 1800  # pyproject's per-test limit is 600 s
@@ -167,10 +168,21 @@ def hub(tmp_path_factory, courses_source):
 
 
 @pytest.fixture(scope="session")
-def demo_build(tmp_path_factory):
-    """(settings, course folder, seconds the build took): the demo exam results of `make run`
-    (reports.demo.build_demo_gradebook, the real grading pipeline), built once per session and
-    shared by tests/reports/test_demo.py and tests/hub/test_make_run.py. Read-only for users."""
+def demo_cache(tmp_path_factory) -> Path:
+    """This session's demo cache (`make run`'s KNS_DEMO_CACHE). tests/hub/test_make_run.py's
+    background build fills it; `demo_build` then copies the course from it, so the ~80 demo
+    notebooks are graded once per session, not twice. Both are in one xdist group, and
+    test_make_run comes first in it."""
+    return tmp_path_factory.getbasetemp() / "demo-cache"
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory, demo_cache):
+    """(settings, course folder, how it was made): the demo exam results of `make run`
+    (reports.demo.build_demo_gradebook, the real grading pipeline), built once per session
+    and shared by tests/reports/test_demo.py and tests/hub/test_make_run.py: copied from the
+    cache that test_make_run's build filled when it ran first, else built here (and cached).
+    Read-only for users."""
     import os
     import time
 
@@ -179,6 +191,7 @@ def demo_build(tmp_path_factory):
     from reports.demo import build_demo_gradebook
 
     state = tmp_path_factory.mktemp("demo") / "state"
+    cached = demo_cache.is_dir() and any(demo_cache.iterdir())
     with pytest.MonkeyPatch.context() as mp:
         # The grading kernels import this working tree and see this state folder.
         mp.setenv("PYTHONPATH", str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -189,9 +202,10 @@ def demo_build(tmp_path_factory):
                                             "exams": {"root": str(state / "exams")}})
         load_demo_office(settings)
         started = time.perf_counter()
-        course = build_demo_gradebook(settings)
+        course = build_demo_gradebook(settings, cache_dir=demo_cache)
         seconds = time.perf_counter() - started
-    return settings, course, seconds
+    how = f"{'copied from the cache of test_make_run' if cached else 'built'} in {seconds:.1f} s"
+    return settings, course, how
 
 
 @pytest.fixture

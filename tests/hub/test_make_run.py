@@ -122,13 +122,15 @@ def assert_first_screen(printed: str, port: int) -> None:
 # Three starts of the platform and one real build of the demo results (~80 notebooks graded):
 # over the suite's 600 s per test on 2 busy cores.
 @pytest.mark.timeout(1800)
-def test_first_start_then_build_in_background_then_cache(tmp_path, browser):
+def test_first_start_then_build_in_background_then_cache(tmp_path, browser, demo_cache):
     """Does `make run` from an empty state show the login page and the accounts before the
     demo exam results exist, the dashboards say the sample data is being prepared and fill in
     by themselves when the background build is done; does Ctrl-C during the build stop
     everything (no build, worker or kernel left, nothing half made); and does an empty state
     start with the results copied from the cache the build filled?"""
-    cache = tmp_path / "cache"
+    # The session's demo cache, so that what this build leaves serves tests/reports/test_demo.py;
+    # a cache of our own if that one was filled already (test_demo ran first).
+    cache = tmp_path / "cache" if demo_cache.exists() and any(demo_cache.iterdir()) else demo_cache
     state = tmp_path / "state"
     settings_file, port = settings_for(tmp_path, state)
     course = state / "exams" / DEMO_COURSE
