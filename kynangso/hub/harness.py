@@ -120,7 +120,7 @@ def launch_hub(base: Path, isolation: dict, staff: dict, extra: dict | None = No
     proc = start_hub(settings, log_file=log_path.open("w"), extra_env={"KNS_SETTINGS": str(settings_file)})
     url = f"http://127.0.0.1:{settings['hub']['port']}"
     try:
-        # Generous: each of the hub's services starts in turn, and on 2 cores shared with
+        # Generous: the hub starts its services side by side, and on 2 cores shared with
         # parallel test workers and other jobs that took over 180 s. Returns when ready.
         wait_for_login_page(url, proc, timeout=480)
     except Exception:
