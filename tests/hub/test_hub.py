@@ -45,6 +45,17 @@ def test_learner_logs_in_and_reaches_jupyterlab(hub, login):
     assert courses.status_code == 200 and courses.json()["type"] == "directory"
 
 
+def test_services_start_side_by_side(hub):
+    """Does the hub start every managed service before waiting for the first to answer
+    (kynangso.hub.app)? JupyterHub alone starts the next service only once the previous one
+    answers, so the progress service would be up before the signing service was started."""
+    lines = hub.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    starts = [i for i, line in enumerate(lines) if "Starting managed service" in line]
+    up = next(i for i, line in enumerate(lines) if "progress service on http" in line)
+    assert len(starts) >= 6, starts
+    assert max(starts) < up, "a service was started only after the progress service answered"
+
+
 def test_wrong_password_fails_in_vietnamese(hub):
     """Is a wrong password refused with a Vietnamese message and no session?"""
     r = log_in(hub, "hocvien03", "not-the-password")
