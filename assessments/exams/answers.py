@@ -26,7 +26,6 @@ import answer_keys as keys  # noqa: E402
 from exam_items import EXAMS, Item  # noqa: E402
 
 from assessments.questions.identity import variant_secret  # noqa: E402
-
 from assessments.questions.sidecar import Sidecar  # noqa: E402
 from assessments.questions.tasks import task_class  # noqa: E402
 

@@ -11,8 +11,8 @@ import pytest
 from assessments.questions import Exam
 from assessments.questions.tasks.signing import FindInvalidSignature, SignFile
 from sandbox.signing import tamper
-from tests.assessments.questions.keys import keys, whole
 from sandbox.signing.pki import Subject, TrainingPKI
+from tests.assessments.questions.keys import keys, whole
 
 PASS = "mat-khau-thi-123"
 
