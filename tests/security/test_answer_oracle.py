@@ -211,6 +211,7 @@ def test_the_installed_package_does_not_answer_the_exam(ohub):
                     if grade.name in cells:
                         scores[f"{exam}/{grade.name}"] = (grade.auto_score, grade.max_score)
     assert len(scores) == 5, (scores, printed)
+    assert all(got is not None for got, _ in scores.values()), scores  # each task was graded
     answered = [name for name, (got, best) in scores.items() if got is not None and got >= best]
     assert not answered, (f"the oracle scored full points on {answered} "
                           f"({sum(scores[n][1] for n in answered)} points): {scores}\n{printed}")

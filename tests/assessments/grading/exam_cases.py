@@ -91,8 +91,9 @@ def build_course(base: Path, exams: list[str], env: dict[str, str]) -> Path:
         shutil.copytree(EXAMS_DIR / "source" / exam, root / "source" / exam)
     # As the platform's course: the grader writes the tasks' answer keys into the hidden tests.
     shutil.copyfile(EXAMS_DIR / "answer_keys.py", root / "answer_keys.py")
-    (root / "nbgrader_config.py").write_text("c = get_config()\n" + COURSE_CONFIG + ANSWER_KEYS,
-                                             encoding="utf-8")
+    keys_file = f"c.AnswerKeys.keys_file = {str(root / 'answer_keys.py')!r}\n"
+    (root / "nbgrader_config.py").write_text(
+        "c = get_config()\n" + COURSE_CONFIG + ANSWER_KEYS + keys_file, encoding="utf-8")
     for exam in exams:
         nbgrader(["generate_assignment", exam], root, env)
     return root
