@@ -67,3 +67,34 @@ def test_the_grader_writes_the_secret_variant_and_its_key_into_the_hidden_test()
     plain = next(c for c in nb.cells if "score_single(" in c.source)
     assert inject(plain.source, "hv1", SECRET, keys) == plain.source
     assert AnswerKeys  # the preprocessor the platform's config names
+
+
+def test_an_existing_course_gets_the_answer_keys_once(tmp_path):
+    """Does a course made before this change get the preprocessor (last, after strict
+    grading) and the grader's answer_keys.py (0600), once?"""
+    import os
+
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from kynangso.exams.course import (
+        ANSWER_KEYS_PREPROCESSOR,
+        NBGRADER_CONFIG,
+        ExamPlaces,
+        ensure_answer_keys,
+    )
+
+    where = ExamPlaces(tmp_path, "kiem-tra")
+    where.course.mkdir()
+    old = NBGRADER_CONFIG.replace(f'    "{ANSWER_KEYS_PREPROCESSOR}",\n', "")
+    assert ANSWER_KEYS_PREPROCESSOR not in old
+    config = where.course / "nbgrader_config.py"
+    config.write_text(old.format(course="c", course_id="kiem-tra", exchange="e"), encoding="utf-8")
+    keys = (EXAMS_DIR / "answer_keys.py").read_bytes()
+    ensure_answer_keys(where, keys)
+    ensure_answer_keys(where, keys)
+    assert config.read_text(encoding="utf-8").count(ANSWER_KEYS_PREPROCESSOR) == 1
+    loaded = PyFileConfigLoader(config.name, str(where.course)).load_config()
+    order = list(loaded.Autograde.sanitize_preprocessors)
+    assert order[-1] == ANSWER_KEYS_PREPROCESSOR and "assessments.grading.strict.RemoveAddedCells" in order
+    target = where.course / "answer_keys.py"
+    assert target.read_bytes() == keys and os.stat(target).st_mode & 0o777 == 0o600
