@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import subprocess
 import sys
 from pathlib import Path
@@ -215,3 +216,23 @@ def test_the_installed_package_does_not_answer_the_exam(ohub):
     answered = [name for name, (got, best) in scores.items() if got is not None and got >= best]
     assert not answered, (f"the oracle scored full points on {answered} "
                           f"({sum(scores[n][1] for n in answered)} points): {scores}\n{printed}")
+
+    # What the learner holds: their variant's inputs, handed out by the desk at fetch and drawn
+    # from the course's secret (not the public seed), without hidden parts or keys.
+    from assessments.questions.tasks import task_class
+    from kynangso.exams.variants import task_items
+
+    home = pwd.getpwnam(hub.unix_name(LEARNER)).pw_dir
+    for exam in EXAMS:
+        r = subprocess.run(["runuser", "-u", hub.unix_name(LEARNER), "--", "cat",
+                            f"{home}/{exam}/{exam}.variant.json"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        handed = json.loads(r.stdout)
+        assert handed["learner"] == LEARNER and '"expected"' not in r.stdout and '"key"' not in r.stdout
+        notebook = (Path(__file__).resolve().parents[2] / "assessments" / "exams" / "source" / exam
+                    / f"{exam}.ipynb").read_bytes()
+        public = {item: task_class(method).inputs(task_class(method).variant(exam, item, LEARNER))
+                  for method, item, _spec in task_items(notebook)}
+        assert set(handed["items"]) == set(public)
+        assert any(handed["items"][i] != public[i] for i in public), (handed, public)
