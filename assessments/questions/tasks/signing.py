@@ -12,9 +12,12 @@ to a grader; it is not used for the signing task.
 
 The documents to check are made by the sandbox's scenario generator in a throwaway scenario CA
 in the learner's home (`~/.kynangso/kiem-tra/pki`): only the learner's verifier reads them, and
-the grader recomputes which are faulty from the seed (`scenarios.plan_inbox`), never from the
-files. They are generated into the exam folder only when missing and never in nbgrader's
-folders, so re-execution by the grader regenerates nothing.
+the grader recomputes which are faulty from the seed (`scenarios.plan_inbox`, in the exam
+course's answer_keys.py), never from the files. They are generated into the exam folder only
+when missing and never in nbgrader's folders, so re-execution by the grader regenerates
+nothing. Known limit: the seed is among the inputs the learner's kernel holds (it makes the
+documents), so the plan can be recomputed there with the sandbox's generator; making the
+documents at the desk instead would close that.
 """
 
 from __future__ import annotations
