@@ -203,7 +203,7 @@ def _build_exam_course(base: Path, exam: str, n: int) -> tuple[Path, dict[str, s
     shutil.copyfile(exams_dir / "answer_keys.py", course / "answer_keys.py")
     (course / "nbgrader_config.py").write_text(
         "c = get_config()\nc.Autograde.sanitize_preprocessors.append("
-        f"'assessments.grading.keys.AnswerKeys')\n"
+        "'assessments.grading.keys.AnswerKeys')\n"
         f"c.AnswerKeys.keys_file = {str(course / 'answer_keys.py')!r}\n", encoding="utf-8")
     done = _run([os.path.join(BIN, "nbgrader"), "generate_assignment", exam], course, extra)
     if done.returncode:
