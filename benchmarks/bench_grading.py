@@ -199,7 +199,12 @@ def _build_exam_course(base: Path, exam: str, n: int) -> tuple[Path, dict[str, s
     extra = {"KNS_STATE_DIR": str(state), "HOME": str(home)}
     course = base / "kiem-tra"
     shutil.copytree(exams_dir / "source" / exam, course / "source" / exam)
-    (course / "nbgrader_config.py").write_text("c = get_config()\n", encoding="utf-8")
+    # As the platform's course: the grader writes the tasks' answer keys into the hidden tests.
+    shutil.copyfile(exams_dir / "answer_keys.py", course / "answer_keys.py")
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.Autograde.sanitize_preprocessors.append("
+        "'assessments.grading.keys.AnswerKeys')\n"
+        f"c.AnswerKeys.keys_file = {str(course / 'answer_keys.py')!r}\n", encoding="utf-8")
     done = _run([os.path.join(BIN, "nbgrader"), "generate_assignment", exam], course, extra)
     if done.returncode:
         raise RuntimeError(f"nbgrader generate_assignment {exam} failed: {done.stderr[-2000:]}")

@@ -169,6 +169,16 @@ c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = {course_id!r}
 c.LateSubmissionPlugin.penalty_method = "zero"
 c.Execute.timeout = 120
+# The grader writes the simulation tasks' answer keys into the hidden tests (issue 14).
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "assessments.grading.keys.AnswerKeys",
+]
+c.AnswerKeys.keys_file = {keys_file!r}
 '''
 QUALITIES = ("correct", "partial", "wrong", "blank")  # answers.QUALITIES, strongest first
 
@@ -376,7 +386,8 @@ def _build_course(course: Path, source: Path, workers: int | None) -> None:
 
     ensure_tools_on_path()  # nbgrader shells out to alembic
     answers = _answers(source)
-    (course / "nbgrader_config.py").write_text(DEMO_CONFIG.format(course_id=DEMO_COURSE),
+    (course / "nbgrader_config.py").write_text(DEMO_CONFIG.format(
+        course_id=DEMO_COURSE, keys_file=str(source / "answer_keys.py")),
                                                encoding="utf-8")
     db_url = f"sqlite:///{course / 'gradebook.db'}"
     learners = demo_learners()

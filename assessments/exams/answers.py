@@ -22,8 +22,10 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+import answer_keys as keys  # noqa: E402
 from exam_items import EXAMS, Item  # noqa: E402
 
+from assessments.questions.identity import variant_secret  # noqa: E402
 from assessments.questions.sidecar import Sidecar  # noqa: E402
 from assessments.questions.tasks import task_class  # noqa: E402
 
@@ -70,14 +72,13 @@ def _generic(item: Item, quality: str, index: int) -> Any:
 
 
 def _task(exam_id: str, item: Item, learner: str, folder: Path, quality: str,
-          pki=None) -> Any:
+          pki=None, secret: bytes | None = None) -> Any:
     cls = task_class(item.method)
-    task = cls.variant(exam_id, item.item_id, learner)
+    with variant_secret(secret):
+        task = cls.variant(exam_id, item.item_id, learner)
     name = cls.__name__
     if name == "RegisterIncoming":
-        from assessments.questions.tasks.documents import registered
-
-        r = dict(registered(task))
+        r = keys.registered(task)
         value = {k: r[k] for k in cls.FIELDS}
         if quality == "partial":
             value["arrival_number"] += 1
@@ -92,9 +93,7 @@ def _task(exam_id: str, item: Item, learner: str, folder: Path, quality: str,
                      "secrecy": "" if r["secrecy"] else "mat"}
         return value
     if name == "ReadSymbol":
-        from assessments.questions.tasks.documents import symbol_faults
-
-        faulty = bool(symbol_faults(task["symbol"], task["type_name"]))
+        faulty = bool(keys.symbol_faults(task["symbol"], task["type_name"]))
         if quality == "wrong":
             return {"verdict": "ok" if faulty else "bad", "fixed": ""}
         if faulty:
@@ -102,10 +101,10 @@ def _task(exam_id: str, item: Item, learner: str, folder: Path, quality: str,
             return {"verdict": "bad", "fixed": fixed}
         return {"verdict": "ok", "fixed": ""}
     if name == "HandlingDeadline":
-        due = cls.due(task).isoformat()
+        due = keys.handling_due(task).isoformat()
         return due if quality != "wrong" else _shift(due, 1)
     if name == "DossierDue":
-        _, due = cls.deadline(task)
+        _, due = keys.dossier_deadline(task)
         start, end = due.counted_from.isoformat(), due.due_date.isoformat()
         if quality == "partial":
             return {"start": start, "due": _shift(end, 1)}
@@ -115,7 +114,7 @@ def _task(exam_id: str, item: Item, learner: str, folder: Path, quality: str,
     if name == "ProcessDossier":
         from sandbox.filing.catalogue import default_catalogue
 
-        action, missing = cls.expected(task)
+        action, missing = keys.dossier_decision(task)
         names = [d.name for d in default_catalogue().get(task["procedure"]).documents
                  if d.required]
         if quality == "wrong":
@@ -124,7 +123,7 @@ def _task(exam_id: str, item: Item, learner: str, folder: Path, quality: str,
             return {"action": action, "missing": [] if missing else names[:1]}
         return {"action": action, "missing": sorted(missing)}
     if name == "FindInvalidSignature":
-        faulty = cls.faulty(task)
+        faulty = keys.faulty_files(task)
         if quality == "correct":
             return sorted(faulty)
         if quality == "partial":
@@ -178,10 +177,11 @@ def _sign(cls, task: dict, learner: str, folder: Path, quality: str, pki) -> dic
 
 
 def simulate_submission(exam_id: str, learner: str, folder: Path | str, quality: str,
-                        pki=None) -> dict[str, Any]:
+                        pki=None, secret: bytes | None = None) -> dict[str, Any]:
     """Write `learner`'s answers to `exam_id` at `quality` into `folder`; returns them.
 
-    `pki` is the training CA that signs (default: the platform's, `TrainingPKI()`)."""
+    `pki` is the training CA that signs (default: the platform's, `TrainingPKI()`); `secret`
+    the course's variant secret when the variants are drawn from one (a hub's exam course)."""
     if quality not in QUALITIES:
         raise ValueError(f"quality must be one of {QUALITIES}, not {quality!r}")
     exam = EXAMS[exam_id]
@@ -195,7 +195,7 @@ def simulate_submission(exam_id: str, learner: str, folder: Path | str, quality:
         if item.kind == "written":
             value = WRITTEN[quality]
         elif item.kind == "task":
-            value = _task(exam_id, item, learner, folder, quality, pki)
+            value = _task(exam_id, item, learner, folder, quality, pki, secret)
         else:
             value = _generic(item, quality, index)
         sidecar.save(item.item_id, value)

@@ -70,10 +70,18 @@ def _letter(index: int) -> str:
 
 class Question(w.VBox):
     kind: ClassVar[str] = ""
+    # Parts of a variant the learner must not hold (e.g. the corrected answer): the desk hands
+    # out `inputs(task)`, the grader keeps the whole task.
+    HIDDEN: ClassVar[tuple[str, ...]] = ()
+    # True when scoring needs the answer key the grader computes (`task["key"]`, written into
+    # the hidden test by assessments.grading.keys): the key function is not in this package.
+    NEEDS_KEY: ClassVar[bool] = False
 
     def __init__(self, exam, item_id: str, title: str = "", **spec: Any):
         self.exam, self.item_id, self.spec = exam, item_id, spec
-        self.task = self.variant(exam.exam_id, item_id, exam.learner, **spec)
+        handed = exam.handed(item_id) if hasattr(exam, "handed") else None
+        self.task = handed if handed is not None else self.inputs(self.variant(
+            exam.exam_id, item_id, exam.learner, **spec))
         self.status = w.HTML()
         self.inputs: list[w.Widget] = self.build_inputs()
         self._restoring = False
@@ -89,6 +97,11 @@ class Question(w.VBox):
     def variant(cls, exam_id: str, item_id: str, learner: str, **spec: Any) -> dict[str, Any]:
         """This learner's task (default: the spec as given, no variant)."""
         return dict(spec)
+
+    @classmethod
+    def inputs(cls, task: dict[str, Any]) -> dict[str, Any]:
+        """What the learner is handed of `task`: everything but the HIDDEN parts."""
+        return {k: v for k, v in task.items() if k not in cls.HIDDEN and k != "key"}
 
     @classmethod
     def rng(cls, exam_id: str, item_id: str, learner: str):

@@ -11,11 +11,14 @@ Every question method builds the widget, displays it and returns it.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 from pathlib import Path
 
 from assessments.questions.identity import GRADER_FOLDERS, learner_id
 from assessments.questions.sidecar import Sidecar
 
+log = logging.getLogger(__name__)
 LOCAL_TZ = dt.timezone(dt.timedelta(hours=7))  # Vietnam, no daylight saving
 
 
@@ -28,6 +31,28 @@ class Exam:
         self.grading = self.folder.resolve().parent.parent.name in GRADER_FOLDERS
         self.sidecar = Sidecar(exam_id, self.learner, self.folder)
         self.questions: dict = {}  # item id -> the widget on screen (scripts and tests drive it)
+        self._handed = self._read_handed()
+
+    def _read_handed(self) -> dict:
+        """The inputs of this learner's variants, handed out by the exam desk at fetch
+        (`<exam>.variant.json`, kynangso.exams.variants); {} when there is none (practice)."""
+        path = self.folder / f"{self.exam_id}.variant.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            log.warning("unreadable variant file %s: %r", path, exc)
+            return {}
+        if not isinstance(data, dict) or data.get("exam") != self.exam_id \
+                or data.get("learner") != self.learner or not isinstance(data.get("items"), dict):
+            log.warning("variant file %s is not %s's for %s", path, self.learner, self.exam_id)
+            return {}
+        return data["items"]
+
+    def handed(self, item_id: str) -> dict | None:
+        task = self._handed.get(item_id)
+        return dict(task) if isinstance(task, dict) else None
 
     @staticmethod
     def local_time(iso: str) -> str:

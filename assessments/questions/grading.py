@@ -104,9 +104,18 @@ def score_ordering(exam, item: str, correct: list[str], points: float, *,
 
 
 def score_item(exam, item: str, question_class, points: float, *,
-               folder: Path | str | None = None, **spec: Any) -> float:
-    """Any Question subclass: recompute this learner's variant from the submission path (never
-    from what the notebook or sidecar says) and let the class score the saved answer."""
-    learner = learner_id(folder)
-    task = question_class.variant(_exam_id(exam), item, learner, **spec)
+               folder: Path | str | None = None, task: dict[str, Any] | None = None,
+               **spec: Any) -> float:
+    """Any Question subclass: let the class score the saved answer against this learner's task.
+
+    `task` is the whole variant with its answer key, written into the hidden test by the
+    grader before execution (assessments.grading.keys). Without it the variant is recomputed
+    from the submission path (never from what the notebook or sidecar says); a class whose
+    key only the grader computes (`NEEDS_KEY`, the simulation tasks) then scores 0 with a line
+    saying why."""
+    if task is None:
+        if getattr(question_class, "NEEDS_KEY", False):
+            print(t("questions.grading.no_key", item=item))
+            return 0.0
+        task = question_class.variant(_exam_id(exam), item, learner_id(folder), **spec)
     return _score(question_class, task, exam, item, points, folder)

@@ -35,6 +35,8 @@ from kynangso.settings import Settings
 log = logging.getLogger("kns.exams")
 
 STRICT_PREPROCESSOR = "assessments.grading.strict.RemoveAddedCells"
+ANSWER_KEYS_PREPROCESSOR = "assessments.grading.keys.AnswerKeys"
+KEYS_FILE = "answer_keys.py"  # the grader's answer keys (assessments/exams/answer_keys.py)
 STRICT_CONFIG = f'''\
 # Strict grading of widget exams (issue 14): cells that are not in the released notebook are
 # removed before execution and the submission is flagged (assessments/grading/strict.py).
@@ -46,7 +48,14 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",
+    "{ANSWER_KEYS_PREPROCESSOR}",
 ]
+'''
+# Courses made before the answer keys moved to the grader get this line (ensure_answer_keys).
+ANSWER_KEYS_CONFIG = f'''\
+# Answer keys of simulation tasks (issue 14): computed by the grader from the variant secret
+# and this folder's answer_keys.py, written into the hidden tests (assessments/grading/keys.py).
+c.Autograde.sanitize_preprocessors.append("{ANSWER_KEYS_PREPROCESSOR}")
 '''
 
 NBGRADER_CONFIG = '''\
@@ -77,6 +86,7 @@ c.ClearSolutions.code_stub = {{"python": "# Phần trả lời của Anh/Chị"}
 
 
 EXCHANGE_GROUP = "exchange"  # system_accounts.service_group: the grader and the desk
+VARIANT_SECRET = "variant-key"  # in the share: the grader's and the desk's, no learner's
 
 
 @dataclass(frozen=True)
@@ -233,13 +243,16 @@ def prepare(settings: Settings, isolated: bool, default_source: Path) -> ExamPla
             _owned_dir(parent, where.share.name, owner[0], share_gid, 0o710)
     finally:
         os.close(parent)
+    keys = (src / KEYS_FILE).read_bytes() if (src / KEYS_FILE).is_file() else None
     if not os.path.lexists(where.course):
         _install_course(where, src, owner)
     elif isolated:
         _as_account(owner, _move_legacy_exchange, where)
         _as_account(owner, ensure_strict_grading, where)
+        _as_account(owner, ensure_answer_keys, where, keys)
     else:
         ensure_strict_grading(where)
+        ensure_answer_keys(where, keys)
     share = os.open(where.share, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     try:
         if not os.path.lexists(where.exchange):
@@ -247,9 +260,57 @@ def prepare(settings: Settings, isolated: bool, default_source: Path) -> ExamPla
             # and only a release creates it: made here so that the first release can be done
             # on its page. nbgrader's own mode (the share above is closed to learners).
             _owned_dir(share, "exchange", *owner, 0o777)
+        _variant_secret(share, owner[0], share_gid, isolated)
     finally:
         os.close(share)
     return where
+
+
+def _variant_secret(share: int, uid: int, gid: int, isolated: bool) -> None:
+    """The course's variant secret (assessments.questions.identity), made once: the grader
+    and the desk read it (isolated: grader:<exchange group> 0640 in the share, which learners
+    cannot enter), learners never. Never in release/ nor in nbgrader's exchange."""
+    import secrets
+
+    try:
+        fd = os.open(VARIANT_SECRET, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                     | os.O_CLOEXEC, 0o600, dir_fd=share)
+    except FileExistsError:
+        return
+    try:
+        os.write(fd, secrets.token_hex(32).encode("ascii"))
+        if isolated:
+            os.fchown(fd, uid, gid)
+            os.fchmod(fd, 0o640)
+    finally:
+        os.close(fd)
+    log.info("variant secret of the exam course created")
+
+
+def variant_secret_path(where: ExamPlaces) -> Path:
+    return where.share / VARIANT_SECRET
+
+
+def ensure_answer_keys(where: ExamPlaces, keys: bytes | None) -> None:
+    """As the course's owner: the course's config runs the answer-keys preprocessor, and its
+    answer_keys.py is the checkout's (0600: only the grader reads it)."""
+    config = where.course / "nbgrader_config.py"
+    if os.path.isfile(config) and not os.path.islink(config):
+        text = config.read_text(encoding="utf-8")
+        if ANSWER_KEYS_PREPROCESSOR not in text:
+            with open(config, "a", encoding="utf-8") as fh:
+                fh.write(("" if text.endswith("\n") else "\n") + ANSWER_KEYS_CONFIG)
+            log.warning("answer keys computed by the grader: added to %s", config)
+    if keys is None:
+        return
+    target = where.course / KEYS_FILE
+    if os.path.islink(target) or (target.is_file() and target.read_bytes() == keys):
+        return
+    tmp = target.with_name(f".{KEYS_FILE}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(keys)
+    os.replace(tmp, target)
 
 
 def _as_account(owner: tuple[int, int], action, *args) -> None:
@@ -308,6 +369,9 @@ def _install_course(where: ExamPlaces, src: Path, owner: tuple[int, int]) -> Non
     try:
         shutil.copytree(src, staging, symlinks=True, ignore=shutil.ignore_patterns(
             "__pycache__", "*.py", "release", "submitted", "autograded", "feedback", "gradebook.db"))
+        if (src / KEYS_FILE).is_file():  # the grader's answer keys: the one .py file it needs
+            shutil.copyfile(src / KEYS_FILE, staging / KEYS_FILE)
+            os.chmod(staging / KEYS_FILE, 0o600)
         (staging / "nbgrader_config.py").write_text(NBGRADER_CONFIG.format(
             course=str(where.course), course_id=where.course_id, exchange=str(where.exchange)))
         for folder, dirs, files in os.walk(staging):  # root's private copy: nothing to follow

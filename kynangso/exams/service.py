@@ -36,8 +36,17 @@ from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 from kynangso import db
 from kynangso.errors import KnsError
-from kynangso.exams import MANAGE_SCOPE, SERVICE_NAME, course, instructor, jobs, overview, windows
-from kynangso.exams.desk import TIMESTAMP_FORMAT, Exchange, decode_files
+from kynangso.exams import (
+    MANAGE_SCOPE,
+    SERVICE_NAME,
+    course,
+    instructor,
+    jobs,
+    overview,
+    variants,
+    windows,
+)
+from kynangso.exams.desk import TIMESTAMP_FORMAT, Exchange, FileItem, decode_files
 from kynangso.hub.service_base import (
     TokenServiceHandler,
     check_xsrf,
@@ -102,6 +111,17 @@ class Desk:
                 "late_policy": window.late_policy,
                 "policy_text": t(f"exams.policy.{window.late_policy}",
                                  closes=windows.local(window.closes_at))}
+
+    async def handed_variant(self, exam: str, username: str,
+                             files: list[FileItem]) -> FileItem | None:
+        """`<exam>.variant.json`: the inputs of the caller's variant, drawn from the course's
+        variant secret (kynangso.exams.variants); None without a secret or a task."""
+        secret = variants.read_secret(course.variant_secret_path(self.places))
+        if secret is None:
+            return None
+        notebooks = [f.data for f in files if f.path.endswith(".ipynb") and "/" not in f.path]
+        data = await asyncio.to_thread(variants.handed_variant, exam, username, notebooks, secret)
+        return FileItem(f"{exam}.variant.json", data) if data is not None else None
 
     async def window_for(self, username: str, exam: str) -> windows.Window | None:
         """The latest window of `exam` (open or closed) for any of the user's hub groups."""
@@ -175,6 +195,10 @@ class FetchHandler(LearnerHandler):
             files = self.desk.exchange.released_files(exam)
         except KnsError as exc:
             self.fail(404, exc.key, **exc.params)
+        files = [f for f in files if f.path != f"{exam}.variant.json"]
+        handed = await self.desk.handed_variant(exam, me, files)
+        if handed is not None:
+            files.append(handed)
         windows.record_fetch(self.desk.db_url, window, me, now)
         log.info("fetch: %s %s", me, exam)
         self.send({"files": [f.to_json() for f in files], "info": self.desk.info(window)})

@@ -305,10 +305,13 @@ def answered(hub, user: str, exam: str, tmp: Path) -> list[dict]:
     """The released exam as the learner fetched it, with correct answers in the sidecar (what
     the question widgets write in the learner's kernel)."""
     from assessments.exams.answers import simulate_submission
+    from kynangso.exams.course import places, variant_secret_path
 
     files = fetched(hub, user, exam)
     folder = tmp / f"{exam}-{user}"
-    simulate_submission(exam, user, folder, "correct")
+    # The variants are drawn from the course's secret, which root (the operator) can read.
+    secret = variant_secret_path(places(hub.settings, True)).read_bytes().strip()
+    simulate_submission(exam, user, folder, "correct", secret=secret)
     sidecar = folder / f"{exam}.answers.json"
     return [f for f in files if f["path"] != sidecar.name] + [item(sidecar.name, sidecar.read_bytes())]
 

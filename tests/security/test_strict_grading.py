@@ -105,6 +105,7 @@ def strict():
         root.mkdir(mode=0o700)
         course = root / "kns"
         shutil.copytree(EXAMS_DIR / "source" / EXAM, course / "source" / EXAM)
+        shutil.copyfile(EXAMS_DIR / "answer_keys.py", course / "answer_keys.py")  # as the hub does
         _write_config(course, root)
         subprocess.run(["chown", "-R", f"{pw.pw_uid}:{pw.pw_gid}", str(root)], check=True)
         env = _env(root)

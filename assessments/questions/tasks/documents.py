@@ -1,20 +1,15 @@
 """Documents tasks (sandbox.documents): register an incoming document, read a số/ký hiệu, and
 count a handling deadline in working days.
 
-Every expected answer is computed by the sandbox's rule code from the learner's variant: the
-register's own numbering (`Registry.register_incoming` in a throwaway SQLite file), the symbol
-parser (`parse_symbol`, NĐ 30/2020 PL I Mục II.3 and PL III) and the working-day calendar
-(`sandbox.documents.deadlines`).
+Every expected answer is computed by the grader, outside the learner's kernel, with the
+sandbox's rule code (assessments/exams/answer_keys.py, never installed): the register's own
+numbering, the symbol parser and the working-day calendar. These classes draw the variant,
+show it and compare an answer with the key the grader wrote into the hidden test.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import tempfile
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
 import ipywidgets as w
 
@@ -35,7 +30,6 @@ from assessments.questions.tasks.common import (
 from kynangso.i18n import t
 from sandbox.documents import deadlines, scenarios
 from sandbox.documents.rules import ruleset
-from sandbox.documents.storage import Actor, Registry
 from sandbox.documents.symbol import SymbolError, parse_symbol
 
 ORG = "UBND"
@@ -62,44 +56,11 @@ def type_options() -> list[tuple[str, str]]:
 # -- register an incoming document -------------------------------------------------------------
 
 
-@lru_cache(maxsize=256)
-def _registered(task_json: str) -> dict[str, Any]:
-    """The register row the sandbox writes for this task's document (after the earlier rows)."""
-    k = json.loads(task_json)
-    at = dt.datetime.fromisoformat(k["received_at"])
-    clerk = Actor("van-thu", "van_thu")
-    with tempfile.TemporaryDirectory() as tmp:
-        reg = Registry(Path(tmp) / "so-den.sqlite", clock=lambda: at)
-        try:
-            reg.add_organisation(ORG, ORG_NAME)
-            earlier = [(None, n) for n in range(k["previous"])]
-            earlier += [("mat", n) for n in range(k["previous_secret"])]
-            for secrecy, n in earlier:
-                reg.register_incoming(
-                    ORG, clerk, author="Sở Nội vụ thành phố Hà Nội",
-                    symbol=f"{n + 1:02d}/SNV-VP", doc_date=at.date(), type_name="Công văn",
-                    subject="Văn bản đã đăng ký trước", secrecy=secrecy, allow_duplicate=True)
-            view = reg.register_incoming(
-                ORG, clerk, author=k["author"], symbol=k["symbol"],
-                doc_date=dt.date.fromisoformat(k["doc_date"]), type_name=k["type_name"],
-                subject=k["subject"], urgency=k["urgency"], secrecy=k["secrecy"],
-                received_at=at, allow_duplicate=True)
-        finally:
-            reg.close()
-    return {"arrival_number": view["arrival_number"], "arrival_date": iso(view["arrival_date"]),
-            "author": view["author"], "symbol": view["symbol"],
-            "doc_date": iso(view["doc_date"]), "type_name": view["type_name"],
-            "urgency": view["urgency"], "secrecy": view["secrecy"] or ""}
-
-
-def registered(task: dict[str, Any]) -> dict[str, Any]:
-    return _registered(json.dumps(task, sort_keys=True, ensure_ascii=False))
-
-
 class RegisterIncoming(Question):
     """Fill the register row of a paper document that has just arrived (Điều 22, PL IV)."""
 
     kind = "task_register_incoming"
+    NEEDS_KEY = True
     FIELDS = ("arrival_number", "arrival_date", "type_name", "symbol", "author", "doc_date",
               "urgency", "secrecy")
 
@@ -174,8 +135,9 @@ class RegisterIncoming(Question):
 
     @classmethod
     def field_results(cls, task, value) -> dict[str, bool]:
-        """Which fields of the learner's row match the row the register writes."""
-        right = registered(task)
+        """Which fields of the learner's row match the row the register writes (the grader's
+        key: the sandbox register's own row for this task, assessments/exams/answer_keys.py)."""
+        right = task["key"]["row"]
         value = value or {}
         out = {}
         for key in cls.FIELDS:
@@ -200,30 +162,12 @@ class RegisterIncoming(Question):
 # -- read a số, ký hiệu ------------------------------------------------------------------------
 
 
-def expected_type(type_name: str):
-    """The DocType of the title printed on a document (Công văn has no abbreviation)."""
-    rules = ruleset(dt.date(2026, 1, 1))
-    return rules.type_by_name(type_name) or rules.type_by_key("cong_van")
-
-
-def symbol_faults(symbol: str, type_name: str) -> list[str]:
-    """What is wrong with `symbol` on a document titled `type_name` (empty: nothing)."""
-    try:
-        sym = parse_symbol(symbol, dt.date(2026, 1, 1))
-    except SymbolError as exc:
-        return list(exc.problems)
-    dtype = expected_type(type_name)
-    got = sym.doc_type.abbrev if sym.doc_type else None
-    if got != dtype.abbrev:
-        return [t("questions.tasks.sym_type_mismatch", name=dtype.name,
-                  abbrev=dtype.abbrev or "—", got=got or "—")]
-    return []
-
-
 class ReadSymbol(Question):
     """Is the số, ký hiệu printed on this document right? If not, write it correctly."""
 
     kind = "task_read_symbol"
+    HIDDEN = ("expected",)  # the corrected số, ký hiệu
+    NEEDS_KEY = True
 
     @classmethod
     def variant(cls, exam_id, item_id, learner, **spec):
@@ -262,14 +206,16 @@ class ReadSymbol(Question):
     def score(cls, task, value, points):
         if not value or value.get("verdict") not in ("ok", "bad"):
             return 0.0
-        faulty = bool(symbol_faults(task["symbol"], task["type_name"]))
-        if not faulty:
+        key = task["key"]
+        if not key["faulty"]:
             return float(points) if value["verdict"] == "ok" else 0.0
         if value["verdict"] != "bad":
             return 0.0
-        fixed = value.get("fixed") or ""
-        corrected = (not symbol_faults(fixed, task["type_name"])
-                     and parse_symbol(fixed, dt.date(2026, 1, 1)).text == task["expected"])
+        try:
+            corrected = parse_symbol(value.get("fixed") or "", dt.date(2026, 1, 1)).text \
+                == key["expected"]
+        except SymbolError:
+            corrected = False
         return share([(1.0, True), (1.0, corrected)], points)
 
 
@@ -280,6 +226,7 @@ class HandlingDeadline(Question):
     """The leader gives N working days from the day of assignment: on which date is it due?"""
 
     kind = "task_handling_deadline"
+    NEEDS_KEY = True
 
     @classmethod
     def variant(cls, exam_id, item_id, learner, **spec):
@@ -289,10 +236,6 @@ class HandlingDeadline(Question):
         while not cal.is_working_day(start):
             start += dt.timedelta(days=1)
         return {"start": start.isoformat(), "days": rng.choice([3, 5, 7])}
-
-    @staticmethod
-    def due(task) -> dt.date:
-        return deadlines.due_date(dt.date.fromisoformat(task["start"]), task["days"])
 
     def prompt_html(self):
         return para("questions.tasks.deadline_prompt", start=vn_date(self.task["start"]),
@@ -310,10 +253,10 @@ class HandlingDeadline(Question):
 
     @classmethod
     def score(cls, task, value, points):
-        return float(points) if value == cls.due(task).isoformat() else 0.0
+        return float(points) if value == task["key"]["due"] else 0.0
 
     def shown(self):
         return {"start": self.task["start"], "days": self.task["days"]}
 
 
-__all__ = ["HandlingDeadline", "ReadSymbol", "RegisterIncoming", "registered", "symbol_faults"]
+__all__ = ["HandlingDeadline", "ReadSymbol", "RegisterIncoming"]

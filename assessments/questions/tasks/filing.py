@@ -1,10 +1,11 @@
 """One-stop tasks (sandbox.filing): the appointment date of a dossier, and the reception
 decision on a dossier.
 
-The appointment is computed with `kynangso.workdays.compute_due` and the procedure's own
-convention from the sandbox catalogue (the function the desk uses); the decision with the
-desk's completeness rule (`sandbox.filing.workflow.missing_documents`) over the catalogue's
-thành phần hồ sơ.
+The expected answers are computed by the grader, outside the learner's kernel
+(assessments/exams/answer_keys.py, never installed): the appointment with
+`kynangso.workdays.compute_due` and the procedure's own convention, the decision with the
+desk's completeness rule over the catalogue's thành phần hồ sơ. These classes draw the
+variant, show it and compare an answer with the key written into the hidden test.
 """
 
 from __future__ import annotations
@@ -27,8 +28,7 @@ from assessments.questions.tasks.common import (
     share,
 )
 from kynangso.i18n import t
-from kynangso.workdays import compute_due, default_calendar, fmt_moment
-from sandbox.filing import workflow
+from kynangso.workdays import fmt_moment
 from sandbox.filing.catalogue import default_catalogue
 
 # Moments that exercise each rule: after the 15:00 cut-off, a Friday, before Tết 2026
@@ -46,6 +46,7 @@ class DossierDue(Question):
     which day is the result due?"""
 
     kind = "task_dossier_due"
+    NEEDS_KEY = True
 
     @classmethod
     def variant(cls, exam_id, item_id, learner, **spec):
@@ -54,14 +55,8 @@ class DossierDue(Question):
         at = rng.choice(MOMENTS) + dt.timedelta(minutes=rng.randrange(0, 20))
         return {"procedure": proc.code, "at": at.isoformat(timespec="minutes")}
 
-    @staticmethod
-    def deadline(task):
-        proc = default_catalogue().get(task["procedure"])
-        at = dt.datetime.fromisoformat(task["at"])
-        return proc, compute_due(default_calendar(), at, proc.days, proc.convention)
-
     def prompt_html(self):
-        proc, _ = self.deadline(self.task)
+        proc = default_catalogue().get(self.task["procedure"])
         at = dt.datetime.fromisoformat(self.task["at"])
         return para("questions.tasks.due_prompt", procedure=proc.name, days=proc.days,
                     moment=fmt_moment(at), source=proc.source)
@@ -84,9 +79,9 @@ class DossierDue(Question):
     def score(cls, task, value, points):
         if not value:
             return 0.0
-        _, due = cls.deadline(task)
-        return share([(2.0, value.get("start") == due.counted_from.isoformat()),
-                      (3.0, value.get("due") == due.due_date.isoformat())], points)
+        key = task["key"]
+        return share([(2.0, value.get("start") == key["start"]),
+                      (3.0, value.get("due") == key["due"])], points)
 
 
 def _person(rng) -> str:
@@ -99,6 +94,7 @@ class ProcessDossier(Question):
     """Receive, ask for supplementation (naming what is missing) or refuse a dossier."""
 
     kind = "task_process_dossier"
+    NEEDS_KEY = True
 
     @classmethod
     def variant(cls, exam_id, item_id, learner, **spec):
@@ -118,20 +114,6 @@ class ProcessDossier(Question):
             request = rng.choice([p for p in procs if p.field != proc.field]).name
         return {"procedure": proc.code, "applicant": _person(rng), "given": given,
                 "request": request}
-
-    @staticmethod
-    def expected(task) -> tuple[str, list[str]]:
-        """(action, names of missing documents) by the desk's rules."""
-        proc = default_catalogue().get(task["procedure"])
-        asked = next((p.code for p in default_catalogue()
-                      if p.name.casefold() == task["request"].casefold()), None)
-        if asked is not None and asked != proc.code:
-            return "refuse", []
-        required = {d.key: d.quantity for d in proc.documents if d.required}
-        missing = workflow.missing_documents(required, task["given"])
-        if missing:
-            return "request_supplement", [proc.document(k).name for k in missing]
-        return "receive", []
 
     def prompt_html(self):
         k = self.task
@@ -170,7 +152,7 @@ class ProcessDossier(Question):
     def score(cls, task, value, points):
         if not value or value.get("action") not in ACTIONS:
             return 0.0
-        action, missing = cls.expected(task)
+        action, missing = task["key"]["action"], task["key"]["missing"]
         if value["action"] != action:
             return 0.0
         return share([(3.0, True), (2.0, sorted(value.get("missing") or []) == sorted(missing))],

@@ -12,9 +12,12 @@ to a grader; it is not used for the signing task.
 
 The documents to check are made by the sandbox's scenario generator in a throwaway scenario CA
 in the learner's home (`~/.kynangso/kiem-tra/pki`): only the learner's verifier reads them, and
-the grader recomputes which are faulty from the seed (`scenarios.plan_inbox`), never from the
-files. They are generated into the exam folder only when missing and never in nbgrader's
-folders, so re-execution by the grader regenerates nothing.
+the grader recomputes which are faulty from the seed (`scenarios.plan_inbox`, in the exam
+course's answer_keys.py), never from the files. They are generated into the exam folder only
+when missing and never in nbgrader's folders, so re-execution by the grader regenerates
+nothing. Known limit: the seed is among the inputs the learner's kernel holds (it makes the
+documents), so the plan can be recomputed there with the sandbox's generator; making the
+documents at the desk instead would close that.
 """
 
 from __future__ import annotations
@@ -84,6 +87,7 @@ class FindInvalidSignature(Question):
     """Several signed documents arrived: which ones do not carry a valid signature?"""
 
     kind = "task_find_invalid_signature"
+    NEEDS_KEY = True
 
     @classmethod
     def variant(cls, exam_id, item_id, learner, count: int = INBOX_COUNT, **spec):
@@ -93,13 +97,6 @@ class FindInvalidSignature(Question):
         files = [f"{item_id}/van-ban-den-{n:02d}.pdf" for n in range(1, count + 1)]
         return {"seed": seed, "count": count, "files": files,
                 "numbers": [p.number for p in plan], "learner": learner}
-
-    @classmethod
-    def faulty(cls, task) -> list[str]:
-        """The files whose planned case is faulty (the generator's plan, from the seed)."""
-        plan = scenarios.plan_inbox(task["learner"], seed=task["seed"], count=task["count"])
-        return [f for f, p in zip(task["files"], plan, strict=True)
-                if p.case not in scenarios.VALID_CASES]
 
     def __init__(self, exam, item_id, title="", **spec):
         self.folder = Path(exam.folder)
@@ -157,7 +154,7 @@ class FindInvalidSignature(Question):
     def score(cls, task, value, points):
         if not value:
             return 0.0
-        faulty = set(cls.faulty(task))
+        faulty = set(task["key"]["faulty"])
         chosen = set(value)
         hits, false_alarms = len(chosen & faulty), len(chosen - faulty)
         return round(points * max(0, hits - false_alarms) / len(faulty), 2) if faulty else 0.0

@@ -32,6 +32,15 @@ GRADING_TIMEOUT_S = TIMEOUT_S
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMS_DIR = REPO / "assessments" / "exams"
+ANSWER_KEYS = """c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "assessments.grading.keys.AnswerKeys",
+]
+"""
 BIN = os.path.dirname(sys.executable)
 ON_TIME = "2026-03-02 08:30:00.000000 UTC"
 # A student graded first whose answers are copied by the "copied_sidecar" case.
@@ -80,7 +89,11 @@ def build_course(base: Path, exams: list[str], env: dict[str, str]) -> Path:
     root = base / "kiem-tra"
     for exam in exams:
         shutil.copytree(EXAMS_DIR / "source" / exam, root / "source" / exam)
-    (root / "nbgrader_config.py").write_text("c = get_config()\n" + COURSE_CONFIG, encoding="utf-8")
+    # As the platform's course: the grader writes the tasks' answer keys into the hidden tests.
+    shutil.copyfile(EXAMS_DIR / "answer_keys.py", root / "answer_keys.py")
+    keys_file = f"c.AnswerKeys.keys_file = {str(root / 'answer_keys.py')!r}\n"
+    (root / "nbgrader_config.py").write_text(
+        "c = get_config()\n" + COURSE_CONFIG + ANSWER_KEYS + keys_file, encoding="utf-8")
     for exam in exams:
         nbgrader(["generate_assignment", exam], root, env)
     return root

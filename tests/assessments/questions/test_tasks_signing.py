@@ -12,6 +12,7 @@ from assessments.questions import Exam
 from assessments.questions.tasks.signing import FindInvalidSignature, SignFile
 from sandbox.signing import tamper
 from sandbox.signing.pki import Subject, TrainingPKI
+from tests.assessments.questions.keys import keys, whole
 
 PASS = "mat-khau-thi-123"
 
@@ -46,16 +47,16 @@ def test_find_invalid_generates_once_and_scores(env):
     stamp = [f.stat().st_mtime_ns for f in files]
     Exam("chu-ky-so", env).task_find_invalid_signature("kiem-tra-chu-ky")
     assert [f.stat().st_mtime_ns for f in files] == stamp  # not regenerated
-    faulty = FindInvalidSignature.faulty(q.task)
+    faulty = keys.faulty_files(q.task)
     q.pick_file.value = faulty[0]
     q.check_button.click()
     assert "✘" in q.report.value
     q.bad.value = tuple(faulty)
-    assert FindInvalidSignature.score(q.task, q.get_value(), 4) == 4.0
+    assert FindInvalidSignature.score(whole(q), q.get_value(), 4) == 4.0
     q.bad.value = tuple(faulty[:1])
-    assert FindInvalidSignature.score(q.task, q.get_value(), 4) == 2.0
+    assert FindInvalidSignature.score(whole(q), q.get_value(), 4) == 2.0
     valid = [f for f in q.task["files"] if f not in faulty]
-    assert FindInvalidSignature.score(q.task, valid, 4) == 0.0
+    assert FindInvalidSignature.score(whole(q), valid, 4) == 0.0
 
 
 def test_grader_folder_generates_nothing(env):

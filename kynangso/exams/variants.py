@@ -1,0 +1,72 @@
+"""Each learner's exam variant, handed out by the desk at fetch as data (issue 14, part 3).
+
+Variants of simulation tasks are drawn from the course's variant secret
+(assessments.questions.identity.variant_secret), which the desk and the grader read and no
+learner can (kynangso.exams.course: `variant-key` in the share). At fetch the desk computes
+the caller's variant of each task in the released notebook and adds `<exam>.variant.json` to
+the files it hands over: the task's inputs only (`Question.inputs`: the HIDDEN parts, such as
+a corrected answer, stay out). The learner's widgets show those inputs; the grader recomputes
+the whole variant and its answer key itself (assessments.grading.keys).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+from pathlib import Path
+
+log = logging.getLogger("kns.exams")
+
+
+def read_secret(path: Path) -> bytes | None:
+    try:
+        data = path.read_bytes().strip()
+    except FileNotFoundError:
+        return None
+    return data or None
+
+
+def task_items(notebook: bytes) -> list[tuple[str, str, dict]]:
+    """(task method, item id, spec) of each `bai.task_…("item", …)` call in a notebook."""
+    from assessments.questions.tasks import TASKS
+
+    found = []
+    for cell in json.loads(notebook).get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in TASKS and node.args
+                    and isinstance(node.args[0], ast.Constant)):
+                try:
+                    spec = {k.arg: ast.literal_eval(k.value) for k in node.keywords
+                            if k.arg not in (None, "title")}
+                except ValueError:
+                    continue
+                found.append((node.func.attr, str(node.args[0].value), spec))
+    return found
+
+
+def handed_variant(exam: str, learner: str, notebooks: list[bytes], secret: bytes) -> bytes | None:
+    """`<exam>.variant.json` for `learner`: the inputs of their variant of every task."""
+    from assessments.questions.identity import variant_secret
+    from assessments.questions.tasks import task_class
+
+    items = {}
+    for notebook in notebooks:
+        for method, item, spec in task_items(notebook):
+            cls = task_class(method)
+            with variant_secret(secret):
+                task = cls.variant(exam, item, learner, **spec)
+            items[item] = cls.inputs(task)
+    if not items:
+        return None
+    return json.dumps({"exam": exam, "learner": learner, "items": items},
+                      ensure_ascii=False, indent=1).encode("utf-8")
