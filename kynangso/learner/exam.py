@@ -162,7 +162,8 @@ def exam_bar(state: ExamState, base_url: str) -> bytes:
     from kynangso.learner.handlers import render
 
     exam = state.current
-    return render("exam_bar.html", exam=exam, closes=home.exam_rows({"exams": [exam]})[0].closes,
+    return render("exam_bar.html", exam=exam, title=home.exam_title(exam),
+                  closes=home.exam_rows({"exams": [exam]})[0].closes,
                   submit=base_url + "assignments/submit", done=base_url + "kns/exam/done").encode()
 
 

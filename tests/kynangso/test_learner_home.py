@@ -56,7 +56,9 @@ def test_exams_show_closing_time_and_policy_open_first():
         {"exam": "hong"},  # no closing time: left out (and logged), not a crash
     ]}
     rows = home.exam_rows(desk)
-    assert [(r.title, r.is_open) for r in rows] == [("Kiểm tra văn bản", True), ("cu", False)]
+    # An exam whose notebook has no heading is named in Vietnamese, never by its id.
+    assert [(r.title, r.is_open) for r in rows] == [("Kiểm tra văn bản", True),
+                                                    (t("learner.home.exam_untitled"), False)]
     assert rows[0].closes == "16:30 ngày 02/03/2026"
     assert rows[0].policy_text == "Sau giờ đóng không nhận bài."
 
@@ -128,3 +130,22 @@ def test_exam_mode_serves_the_exam_app_and_nothing_else():
                 "voila/render/KhoaHoc/01-van-ban-dien-tu/01-van-ban-den-di.ipynb", "voila/render/van-ban/van-ban.ipynb",
                 "voila/render/tong-hop/../x.ipynb", "voila/tree", "kns/home", "assignments/fetch", "tree"):
         assert not allowed(rel, "tong-hop"), rel
+
+
+def test_exam_bar_names_an_untitled_exam_in_vietnamese_not_by_its_id():
+    """Does the exam bar's heading show the exam's title, or "Bài kiểm tra", never the desk's id?"""
+    import re
+
+    from kynangso.learner.exam import exam_bar
+
+    state = ExamState()
+    exam = {"assignment_id": "dich-vu-cong-ky-1", "course_id": "kns", "open": True, "attempt": "in_progress",
+            "closes_at": "2026-03-02T09:30:00+00:00", "policy_text": "Sau giờ đóng không nhận bài.",
+            "notebooks": ["de"], "title": None}
+    for title, shown in ((None, t("learner.home.exam_untitled")), ("Dịch vụ công kỳ 1", "Dịch vụ công kỳ 1")):
+        state.current = {**exam, "title": title}
+        bar = exam_bar(state, BASE).decode()
+        heading = re.search(r"<h1>(.*?)</h1>", bar).group(1)
+        assert heading == t("learner.exam.heading", title=shown)
+        visible = re.sub(r"<script>.*?</script>|<style>.*?</style>|<[^>]+>", " ", bar, flags=re.S)
+        assert "dich-vu-cong-ky-1" not in visible
