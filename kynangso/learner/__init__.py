@@ -15,7 +15,8 @@ A jupyter-server extension (enabled in kynangso/hub/userconfig/jupyter_server_co
   code (the gate in kynangso.learner.exam refuses the writes).
 - light pages: lessons use Voilà's progressive rendering (scripts load while the kernel runs
   the cells); voila.js and its chunks are served from a versioned path and cached for a year,
-  Voilà's other static files are cached with revalidation (`CacheHashedAssets`).
+  Voilà's other static files are cached with revalidation (`CacheHashedAssets`); a kernel is
+  kept started ahead for the next lesson page (`pool.py`).
 
 The course catalogue lives in the `courses` package, which the core does not import: the
 extension is told where to find it (`KnsLearnerApp.catalogue`, set in the same config file).
@@ -30,7 +31,7 @@ import re
 import tempfile
 
 from tornado import web
-from traitlets import Unicode
+from traitlets import Bool, Unicode
 from traitlets.config import Configurable
 
 from kynangso import voila_template
@@ -107,6 +108,8 @@ def versioned_static_handler():
 class KnsLearnerApp(Configurable):
     catalogue = Unicode("courses.catalogue:load_catalogue",
                         help="`module:function` returning the course catalogue.").tag(config=True)
+    kernel_pool = Bool(True, help="Keep one kernel started ahead, with the lessons' imports done, "
+                                  "for the next lesson page (learner-app servers).").tag(config=True)
 
     def load_catalogue(self):
         module, _, name = self.catalogue.partition(":")
@@ -155,6 +158,10 @@ def _load_jupyter_server_extension(serverapp) -> None:
 
         serverapp.kernel_manager.allowed_message_types = list(APP_MESSAGE_TYPES)
         serverapp.log.info("learner app: kernels accept only %s", ", ".join(APP_MESSAGE_TYPES))
+        if app.kernel_pool:
+            from kynangso.learner.pool import KernelPool
+
+            KernelPool(serverapp.kernel_manager).install()
         state = exam.ExamState()
         web_app.find_handler = exam.ExamGate(web_app, web_app.find_handler, state)
         # Before gzip (compress_response): the bar goes into the page's plain bytes.
