@@ -42,6 +42,7 @@ from kynangso.i18n import t
 APP_MESSAGE_TYPES = ["comm_open", "comm_close", "comm_msg", "comm_info_request",
                      "kernel_info_request", "shutdown_request"]
 HOME_PATH = "kns/home"
+VOILA_UNUSED_EXTENSIONS = ("@jupyter/nbgrader", "@jupyter-notebook/lab-extension")
 # Voilà serves its labextensions (the widget managers, ipywidgets) with "no-cache", though those
 # files are named by their content's hash: a lesson page then asks for each of them again.
 HASHED_ASSET = re.compile(r"/voila/labextensions/.+\.[0-9a-f]{16,}\.js$")
@@ -142,6 +143,10 @@ def _link_jupyter_server_extension(serverapp) -> None:
     # after (Voilà's /voila/execution/<kernel> websocket runs the notebook's own cells, kept
     # server-side; the page sends only the kernel id).
     voila.progressive_rendering = True
+    # JupyterLab extensions that do nothing in a Voilà page (nbgrader's Assignment List and
+    # validate buttons, Notebook's menus: their plugins need JupyterLab's own services) but
+    # that the page would download and parse before the widgets start.
+    voila.extension_denylist = list(VOILA_UNUSED_EXTENSIONS)
 
 
 def _load_jupyter_server_extension(serverapp) -> None:
