@@ -44,7 +44,7 @@ class StepOrder(Exercise):
             (workflow.action_label(a).capitalize(), a) for a in self.task["options"]]
         for i, dd in enumerate(self.steps):
             dd.options = opts
-            dd.value = None
+            dd.index = 0  # shows "— chọn thao tác —" (its value is None), not an empty box
             dd.layout.display = None if i < len(self.task["steps"]) else "none"
 
     def _render_prompt(self):
