@@ -77,12 +77,16 @@ def test_learner_journey_home_lesson_exercise_progress(hub, page, artifacts):
 
     # The lesson opens as an app from the home: exercises ready, no code, no prompt, no menu.
     responses = []
-    page.on("response", responses.append)
+
+    def keep(response):
+        responses.append(response)
+
+    page.on("response", keep)
     card.get_by_role("link", name=lesson.title).click()
     page.wait_for_url(f"**/user/{LEARNER}/voila/render/**", timeout=60_000)
     check = page.get_by_role("button", name=t("courses.ui.check"), exact=True)
     check.first.wait_for(timeout=180_000)
-    page.remove_listener("response", responses.append)
+    page.remove_listener("response", keep)
     assert_static_assets_cached(hub, responses)
     text = visible_text(page)
     assert "import" not in text and "quy_trinh" not in text and "lesson.start" not in text, "code is visible"
