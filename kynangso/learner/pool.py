@@ -11,6 +11,8 @@ Voilà page, and replaced in the background.
 take the waiting kernel (Voilà passes `VOILA_REQUEST_URL` in the kernel's environment); it is
 moved to the notebook's folder and given Voilà's environment variables first, through the
 server's own client (the page's websocket, which accepts only widget messages, is not used).
+A page that asks while the kernel is still warming up waits for it (it started first); the next
+one is started a few seconds later, once the page's own cells have run.
 Anything unusual (another kernel name, a culled or dead kernel, an error) falls back to a
 normal start.
 """
@@ -21,6 +23,8 @@ import asyncio
 import json
 import logging
 import os
+
+from tornado.ioloop import IOLoop
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,7 @@ del _m, importlib, pkgutil
 """
 VOILA_MARK = "VOILA_REQUEST_URL"
 TIMEOUT_S = 300  # a kernel start on a busy machine
+REFILL_DELAY_S = 5.0
 
 
 class KernelPool:
@@ -55,8 +60,6 @@ class KernelPool:
     def install(self, delay_s: float = 2.0) -> None:
         """Stand in for the server's start_kernel; the first kernel starts once the server runs
         (a moment after, so that the learner's home comes first)."""
-        from tornado.ioloop import IOLoop
-
         self.km.start_kernel = self.start_kernel
         IOLoop.current().call_later(delay_s, self.refill)
 
@@ -88,12 +91,12 @@ class KernelPool:
 
     async def _take(self, path, env: dict) -> str | None:
         task, self.waiting = self.waiting, None
-        if task is None or not task.done():
-            if task is not None:  # still warming up: keep it for the page after
-                self.waiting = task
+        if task is None:
             return None
         try:
-            kernel_id = task.result()
+            # Still warming up: it started before this page asked, so waiting for it beats a
+            # second kernel booting beside it on a busy machine.
+            kernel_id = await task
         except Exception:
             log.warning("kernel pool: the waiting kernel failed to start", exc_info=True)
             return None
@@ -115,7 +118,8 @@ class KernelPool:
         if not args and not kwargs and env and VOILA_MARK in env \
                 and (kernel_name or self.kernel_name) == self.kernel_name:
             kernel_id = await self._take(path, env)
-            self.refill()
+            # The next one a little later: the page's own cells run first.
+            IOLoop.current().call_later(REFILL_DELAY_S, self.refill)
             if kernel_id is not None:
                 log.info("kernel pool: lesson page got the waiting kernel %s", kernel_id)
                 return kernel_id
