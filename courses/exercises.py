@@ -150,5 +150,13 @@ def choice(options: list[tuple[str, object]], label: str) -> w.RadioButtons:
                           layout=w.Layout(width="auto"))
 
 
+def dropdown(label: str, options=(), **kwargs) -> w.Dropdown:
+    """A drop-down list wide enough for its options' text (ipywidgets' default leaves the list
+    about 100 px beside a 200 px label, and cuts the options off). Each gets its own Layout:
+    the exercises hide some of them one by one."""
+    return w.Dropdown(options=options, description=label, style=STYLE,
+                      layout=w.Layout(width=WIDE.width), **kwargs)
+
+
 def text_input(label: str, placeholder: str = "") -> w.Text:
     return w.Text(description=label, placeholder=placeholder, style=STYLE, layout=WIDE)

@@ -56,7 +56,7 @@ SPINNER = """{% macro css() %}
 # Upstream's macros (Voilà 0.5.13) with the progress text left as it is: "cell 2 of 2" means
 # nothing to HR, the sentence above says what is happening.
 SETUP = """{%- macro voila_setup_labextensions(base_url, labextensions) -%}
-<script src="{{ page_config['fullStaticUrl'] | e }}/{{ main_js }}"></script>
+@MAIN_SCRIPT@
 {%- endmacro %}
 
 {%- macro voila_setup(base_url, nbextensions) -%}
@@ -93,13 +93,32 @@ SETUP = """{%- macro voila_setup_labextensions(base_url, labextensions) -%}
 """
 
 
-def write_template(root: Path, loading: str) -> Path:
+UPSTREAM_MAIN = """<script src="{{ page_config['fullStaticUrl'] | e }}/{{ main_js }}"></script>"""
+# Voilà's static files (voila.js and its ~60 webpack chunks, named "1187.voila.js", not by their
+# content) from a versioned copy of /voila/static that may be cached for good: voila.js takes
+# the chunks' folder from the page's config (fullStaticUrl), so that is pointed there first.
+VERSIONED_MAIN = """<script>
+  (function () {
+    var el = document.getElementById("jupyter-config-data");
+    if (!el) { return; }
+    var config = JSON.parse(el.textContent);
+    config.fullStaticUrl = {{ (base_url ~ '@STATIC@') | tojson }};
+    el.textContent = JSON.stringify(config);
+  })();
+</script>
+<script src="{{ (base_url ~ '@STATIC@') | e }}/{{ main_js }}"></script>"""
+
+
+def write_template(root: Path, loading: str, static: str | None = None) -> Path:
     """Write the `kns` template under `root` (a JUPYTER_PATH entry), with `loading` (plain
-    text) as the loading screen's sentence; returns its folder."""
+    text) as the loading screen's sentence; returns its folder. `static`: where Voilà's static
+    files are served from, relative to the server's base URL, when a server offers a
+    versioned copy (kynangso.learner); else Voilà's own /voila/static."""
     folder = Path(root) / "voila" / "templates" / TEMPLATE
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "conf.json").write_text(json.dumps({"base_template": "lab"}), encoding="utf-8")
     (folder / "spinner.macro.html.j2").write_text(SPINNER.replace("@LOADING@", html.escape(loading)).replace("@LOADING_MARKER@", LOADING_MARKER),
                                                   encoding="utf-8")
-    (folder / "voila_setup.macro.html.j2").write_text(SETUP, encoding="utf-8")
+    main = VERSIONED_MAIN.replace("@STATIC@", static.strip("/")) if static else UPSTREAM_MAIN
+    (folder / "voila_setup.macro.html.j2").write_text(SETUP.replace("@MAIN_SCRIPT@", main), encoding="utf-8")
     return folder

@@ -1,4 +1,4 @@
-"""Lesson 01: the JupyterLab screen. Questions and answers are in screen.yaml."""
+"""Lesson 01: the learner's app (home, lessons as apps, exam mode). Questions and answers are in screen.yaml."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import ipywidgets as w
 
 from courses.c01 import COURSE
 from courses.common import esc, para
-from courses.exercises import STYLE, Exercise, Feedback
+from courses.exercises import Exercise, Feedback, dropdown
 from kynangso.i18n import t
 from sandbox.documents import workflow
 
@@ -36,8 +36,7 @@ class StepOrder(Exercise):
         return {"flow": flow, "kind": kind, "start": start, "steps": steps, "options": options}
 
     def build_inputs(self):
-        self.steps = [w.Dropdown(description=t("courses.c01.step", n=i + 1), style=STYLE)
-                      for i in range(5)]
+        self.steps = [dropdown(t("courses.c01.step", n=i + 1)) for i in range(5)]
         return [w.VBox(self.steps)]
 
     def _fill(self):
@@ -45,7 +44,7 @@ class StepOrder(Exercise):
             (workflow.action_label(a).capitalize(), a) for a in self.task["options"]]
         for i, dd in enumerate(self.steps):
             dd.options = opts
-            dd.value = None
+            dd.index = 0  # shows "— chọn thao tác —" (its value is None), not an empty box
             dd.layout.display = None if i < len(self.task["steps"]) else "none"
 
     def _render_prompt(self):

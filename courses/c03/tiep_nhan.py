@@ -10,7 +10,7 @@ import ipywidgets as w
 
 from courses.c03 import COURSE
 from courses.common import esc, learner, para, practice_dir
-from courses.exercises import STYLE, WIDE, Exercise, Feedback, choice
+from courses.exercises import STYLE, Exercise, Feedback, choice, dropdown
 from kynangso.i18n import t
 from sandbox.filing import scenario
 from sandbox.filing.codes import make_code, parse_code
@@ -56,8 +56,7 @@ class Reception(Exercise):
     def build_inputs(self):
         self.action = choice([(t("courses.c03.action." + a), a) for a in ACTIONS],
                              t("courses.c03.action_pick"))
-        self.missing = w.Dropdown(description=t("courses.c03.missing_pick"), style=STYLE,
-                                  layout=WIDE)
+        self.missing = dropdown(t("courses.c03.missing_pick"))
         return [self.action, self.missing]
 
     def _render_prompt(self):

@@ -358,7 +358,8 @@ class ManageHandler(HubOAuthenticated, web.RequestHandler):
             window = await self.desk.window_for(me, exam)
             if window and window.is_open(now):
                 info = self.desk.info(window)
-                items.append(f"<li><strong>{esc(exam)}</strong>: {esc(info['policy_text'])}</li>")
+                title = self.desk.title(exam) or t("exams.page.learner_untitled")  # a name, not the id
+                items.append(f"<li><strong>{esc(title)}</strong>: {esc(info['policy_text'])}</li>")
         body = (f"<ul>{''.join(items)}</ul><p>{esc(t('exams.page.learner_howto'))}</p>" if items
                 else f"<p>{esc(t('exams.page.learner_none'))}</p>")
         self._send(instructor.shell(t("exams.page.learner_title"), body,

@@ -13,6 +13,10 @@ A jupyter-server extension (enabled in kynangso/hub/userconfig/jupyter_server_co
   without this the page's websocket would run any `execute_request`. The contents API is
   read-only there: a notebook of the learner's own making, rendered by Voilà, would run its
   code (the gate in kynangso.learner.exam refuses the writes).
+- light pages: lessons use Voilà's progressive rendering (scripts load while the kernel runs
+  the cells); voila.js and its chunks are served from a versioned path and cached for a year,
+  Voilà's other static files are cached with revalidation (`CacheHashedAssets`); a kernel is
+  kept started ahead for the next lesson page (`pool.py`).
 
 The course catalogue lives in the `courses` package, which the core does not import: the
 extension is told where to find it (`KnsLearnerApp.catalogue`, set in the same config file).
@@ -20,13 +24,14 @@ extension is told where to find it (`KnsLearnerApp.catalogue`, set in the same c
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import os
 import re
 import tempfile
 
 from tornado import web
-from traitlets import Unicode
+from traitlets import Bool, Unicode
 from traitlets.config import Configurable
 
 from kynangso import voila_template
@@ -37,27 +42,75 @@ from kynangso.i18n import t
 APP_MESSAGE_TYPES = ["comm_open", "comm_close", "comm_msg", "comm_info_request",
                      "kernel_info_request", "shutdown_request"]
 HOME_PATH = "kns/home"
+VOILA_UNUSED_EXTENSIONS = ("@jupyter/nbgrader", "@jupyter-notebook/lab-extension")
 # Voilà serves its labextensions (the widget managers, ipywidgets) with "no-cache", though those
 # files are named by their content's hash: a lesson page then asks for each of them again.
 HASHED_ASSET = re.compile(r"/voila/labextensions/.+\.[0-9a-f]{16,}\.js$")
 
 
+# Voilà's other static files (its templates' files, themes): kept, but asked again each time
+# (tornado's ETag and Last-Modified answer 304 when they have not changed).
+VOILA_STATIC = re.compile(r"/voila/(static|templates|labextensions|api/themes)/")
+
+
 class CacheHashedAssets(web.OutputTransform):
-    """Cache Voilà's content-hashed labextension files for a year (a new version is a new name)."""
+    """Cache Voilà's content-hashed labextension files for a year (a new version is a new name);
+    every other static file of Voilà's that says nothing is cached with revalidation."""
 
     def __init__(self, request):
         super().__init__(request)
         self.hashed = HASHED_ASSET.search(request.path) is not None
+        self.static = request.method in ("GET", "HEAD") and VOILA_STATIC.search(request.path) is not None
 
     def transform_first_chunk(self, status_code, headers, chunk, finishing):
-        if self.hashed and status_code in (200, 304):
-            headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        if status_code in (200, 304):
+            if self.hashed:
+                headers["Cache-Control"] = "public, max-age=31536000, immutable"
+            elif self.static and "Cache-Control" not in headers:
+                headers["Cache-Control"] = "no-cache"
         return status_code, headers, chunk
+
+
+# Voilà serves /voila/static (voila.js and its webpack chunks, named by number, not content) with
+# no Cache-Control at all. The same files, under a path naming the installed voila.js's hash
+# (the entry script lists every chunk, so a new Voilà is a new path), are cached for a year.
+STATIC_ROUTE = "voila/kns-static"
+
+
+def static_paths() -> list[str]:
+    """The folders Voilà serves /voila/static from, for our template (its own search)."""
+    from voila.paths import collect_static_paths
+
+    return collect_static_paths(["voila", "nbconvert"], voila_template.TEMPLATE)
+
+
+def static_version(paths: list[str]) -> str:
+    """A short hash of the voila.js that /voila/static serves ("" when there is none)."""
+    for folder in paths:
+        entry = os.path.join(folder, "voila.js")
+        if os.path.isfile(entry):
+            with open(entry, "rb") as f:
+                return hashlib.sha256(f.read()).hexdigest()[:16]
+    return ""
+
+
+def versioned_static_handler():
+    from voila.static_file_handler import MultiStaticFileHandler
+
+    class VersionedStatic(MultiStaticFileHandler):
+        """Voilà's static files under a versioned path: the same bytes, cached for a year."""
+
+        def set_extra_headers(self, path):
+            self.set_header("Cache-Control", "public, max-age=31536000, immutable")
+
+    return VersionedStatic
 
 
 class KnsLearnerApp(Configurable):
     catalogue = Unicode("courses.catalogue:load_catalogue",
                         help="`module:function` returning the course catalogue.").tag(config=True)
+    kernel_pool = Bool(True, help="Keep one kernel started ahead, with the lessons' imports done, "
+                                  "for the next lesson page (learner-app servers).").tag(config=True)
 
     def load_catalogue(self):
         module, _, name = self.catalogue.partition(":")
@@ -76,12 +129,24 @@ def _link_jupyter_server_extension(serverapp) -> None:
     """Before any extension loads: Voilà's template (it reads JUPYTER_PATH and its config when
     it loads)."""
     folder = tempfile.mkdtemp(prefix="kns-voila-")  # private to this server's account
-    voila_template.write_template(folder, t("learner.app.loading"))
     os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (folder, os.environ.get("JUPYTER_PATH")) if p)
+    version = static_version(static_paths())
+    serverapp.kns_static_version = version
+    voila_template.write_template(folder, t("learner.app.loading"),
+                                  static=f"{STATIC_ROUTE}/{version}" if version else None)
     voila = serverapp.config.VoilaConfiguration
     voila.template = voila_template.TEMPLATE
     voila.show_tracebacks = False
     voila.theme = "light"
+    # The page (and its scripts) first, the cells' outputs streamed to it as they run: the
+    # browser loads and starts the widget manager while the kernel runs the lesson, instead of
+    # after (Voilà's /voila/execution/<kernel> websocket runs the notebook's own cells, kept
+    # server-side; the page sends only the kernel id).
+    voila.progressive_rendering = True
+    # JupyterLab extensions that do nothing in a Voilà page (nbgrader's Assignment List and
+    # validate buttons, Notebook's menus: their plugins need JupyterLab's own services) but
+    # that the page would download and parse before the widgets start.
+    voila.extension_denylist = list(VOILA_UNUSED_EXTENSIONS)
 
 
 def _load_jupyter_server_extension(serverapp) -> None:
@@ -98,6 +163,10 @@ def _load_jupyter_server_extension(serverapp) -> None:
 
         serverapp.kernel_manager.allowed_message_types = list(APP_MESSAGE_TYPES)
         serverapp.log.info("learner app: kernels accept only %s", ", ".join(APP_MESSAGE_TYPES))
+        if app.kernel_pool:
+            from kynangso.learner.pool import KernelPool
+
+            KernelPool(serverapp.kernel_manager).install()
         state = exam.ExamState()
         web_app.find_handler = exam.ExamGate(web_app, web_app.find_handler, state)
         # Before gzip (compress_response): the bar goes into the page's plain bytes.
@@ -107,6 +176,9 @@ def _load_jupyter_server_extension(serverapp) -> None:
             (url_path_join(base, "kns/exam/done"), exam.DoneHandler, {"state": state}),
         ])
     web_app.transforms.insert(0, CacheHashedAssets)
-    web_app.add_handlers(".*$", [
-        (url_path_join(base, HOME_PATH), HomeHandler, {"app": app, "state": state}),
-    ])
+    handlers = [(url_path_join(base, HOME_PATH), HomeHandler, {"app": app, "state": state})]
+    version = getattr(serverapp, "kns_static_version", "")
+    if version:
+        handlers.append((url_path_join(base, STATIC_ROUTE, version, "(.*)"), versioned_static_handler(),
+                         {"paths": static_paths()}))
+    web_app.add_handlers(".*$", handlers)

@@ -38,8 +38,9 @@ KERNEL_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 ALLOWED = (
     r"kns/exam(/(done))?",
     r"voila/render/{exam}/[^/]+\.ipynb",
-    r"voila/(static|templates|api/themes|labextensions|api/shutdown)/.*",
+    r"voila/(static|kns-static|templates|api/themes|labextensions|api/shutdown)/.*",
     rf"api/kernels/{KERNEL_ID}(/channels)?",
+    rf"voila/execution/{KERNEL_ID}",
     r"api/kernelspecs(/.*)?",
     r"static/.*",
     r"api|api/status|api/me",
@@ -162,7 +163,8 @@ def exam_bar(state: ExamState, base_url: str) -> bytes:
     from kynangso.learner.handlers import render
 
     exam = state.current
-    return render("exam_bar.html", exam=exam, closes=home.exam_rows({"exams": [exam]})[0].closes,
+    return render("exam_bar.html", exam=exam, title=home.exam_title(exam),
+                  closes=home.exam_rows({"exams": [exam]})[0].closes,
                   submit=base_url + "assignments/submit", done=base_url + "kns/exam/done").encode()
 
 

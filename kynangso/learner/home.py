@@ -111,6 +111,13 @@ def course_rows(catalogue, summary: dict | None, base_url: str, courses_folder: 
     return rows
 
 
+def exam_title(exam: dict) -> str:
+    """The exam's name as its instructor wrote it (the desk reads it from the released
+    notebook's first heading); an exam released without one is "Bài kiểm tra", never its id."""
+    title = str(exam.get("title") or "").strip()
+    return title or t("learner.home.exam_untitled")
+
+
 def exam_rows(desk_list: dict | None) -> list[ExamRow]:
     """The exams the desk lists for the learner (open now, or fetched and closed), open first."""
     rows = []
@@ -120,7 +127,7 @@ def exam_rows(desk_list: dict | None) -> list[ExamRow]:
         except (KeyError, TypeError, ValueError):
             log.info("exam desk listed an exam without a closing time: %r", exam)
             continue
-        rows.append(ExamRow(exam.get("title") or exam.get("exam") or "", closes,
+        rows.append(ExamRow(exam_title(exam), closes,
                             exam.get("policy_text", ""), bool(exam.get("open")),
                             exam.get("assignment_id") or exam.get("exam") or "",
                             (desk_list or {}).get("course_id", ""), exam.get("attempt") or "none"))

@@ -40,6 +40,23 @@ def assert_no_english(text: str, where: str) -> None:
     assert found is None, f"{where}: {found.group(0)!r} in …{text[max(0, found.start() - 80):found.end() + 80]}…"
 
 
+def assert_static_assets_cached(hub, responses) -> None:
+    """Is every file the lesson page loaded from the server cached: for a year when its path
+    or query names its version, else kept and revalidated (no-cache with an ETag)?"""
+    assets = [r for r in responses if r.url.startswith(hub.url)
+              and r.request.resource_type in ("script", "stylesheet", "font", "image")]
+    assert len(assets) > 50, [r.url for r in assets]  # Voilà's scripts and the widgets'
+    for r in assets:
+        header = r.headers.get("cache-control", "")
+        if "no-cache" in header:
+            assert r.headers.get("etag") or r.headers.get("last-modified"), r.url
+        else:
+            age = re.search(r"max-age=(\d+)", header)
+            assert age and int(age.group(1)) >= 31536000, f"{r.url}: {header!r}"
+    # voila.js and its chunks: the versioned copy, cached for good.
+    assert sum("/voila/kns-static/" in r.url for r in assets) > 40
+
+
 def lesson_one():
     return load_catalogue().course(COURSE).lessons[0]
 
@@ -59,15 +76,25 @@ def test_learner_journey_home_lesson_exercise_progress(hub, page, artifacts):
     assert_no_english(visible_text(page), "home")
 
     # The lesson opens as an app from the home: exercises ready, no code, no prompt, no menu.
+    responses = []
+
+    def keep(response):
+        responses.append(response)
+
+    page.on("response", keep)
     card.get_by_role("link", name=lesson.title).click()
     page.wait_for_url(f"**/user/{LEARNER}/voila/render/**", timeout=60_000)
     check = page.get_by_role("button", name=t("courses.ui.check"), exact=True)
     check.first.wait_for(timeout=180_000)
+    page.remove_listener("response", keep)
+    assert_static_assets_cached(hub, responses)
     text = visible_text(page)
     assert "import" not in text and "quy_trinh" not in text and "lesson.start" not in text, "code is visible"
     # Markdown cells render in .jp-InputArea; code would be in an editor, with a prompt.
     assert page.locator(".jp-InputPrompt, .jp-CodeMirrorEditor, .cm-editor, .lm-MenuBar").count() == 0
     assert page.locator("select").count() > 0
+    # Wide enough for the steps' names ("Đăng ký văn bản đi"), not ipywidgets' ~100 px.
+    assert page.locator("select").first.bounding_box()["width"] >= 300
     page.screenshot(path=str(artifacts / "learner-02-lesson.png"))
     assert_no_english(text, "lesson")
 

@@ -256,6 +256,14 @@ def test_pages_are_sent_gzip_compressed(hub, login):
                         headers=gzip, timeout=60)
     assert asset.status_code == 200 and asset.headers.get("Content-Encoding") == "gzip", asset.headers
     assert "max-age=31536000" in asset.headers.get("Cache-Control", ""), asset.headers
+    # voila.js and its chunks: from the versioned copy the page points at, cached for a year
+    # (Voilà's /voila/static sends no Cache-Control); nothing outside Voilà's folders through it.
+    main = re.search(r'<script src="(/user/[^"]*/voila/kns-static/[0-9a-f]{16})/voila\.js"', app.text)
+    assert main, "voila.js is not loaded from the versioned copy"
+    js = session.get(f"{hub.url}{main.group(1)}/voila.js", headers=gzip, timeout=60)
+    assert js.status_code == 200 and "immutable" in js.headers.get("Cache-Control", ""), js.headers
+    probe = session.get(f"{hub.url}{main.group(1)}/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd", timeout=60)
+    assert probe.status_code in (403, 404) and "root:" not in probe.text, probe.status_code
     kernel = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', app.text)
     if kernel:  # as the page does when it is closed: Voilà stops the lesson's kernel
         session.post(f"{hub.url}/user/{learner}/voila/api/shutdown/{kernel.group(1)}", timeout=60,

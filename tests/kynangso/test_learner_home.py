@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 from courses.catalogue import load_catalogue
@@ -56,7 +57,9 @@ def test_exams_show_closing_time_and_policy_open_first():
         {"exam": "hong"},  # no closing time: left out (and logged), not a crash
     ]}
     rows = home.exam_rows(desk)
-    assert [(r.title, r.is_open) for r in rows] == [("Kiểm tra văn bản", True), ("cu", False)]
+    # An exam whose notebook has no heading is named in Vietnamese, never by its id.
+    assert [(r.title, r.is_open) for r in rows] == [("Kiểm tra văn bản", True),
+                                                    (t("learner.home.exam_untitled"), False)]
     assert rows[0].closes == "16:30 ngày 02/03/2026"
     assert rows[0].policy_text == "Sau giờ đóng không nhận bài."
 
@@ -121,10 +124,44 @@ def test_exam_mode_serves_the_exam_app_and_nothing_else():
     """During an exam, are the exam's app and what Voilà needs allowed, and the rest refused?"""
     kernel = "0123abcd-0000-4000-8000-00000000beef"
     for rel in ("kns/exam", "kns/exam/done", "voila/render/tong-hop/tong-hop.ipynb",
-                "voila/static/voila.js", f"api/kernels/{kernel}/channels", "assignments/submit"):
+                "voila/static/voila.js", "voila/kns-static/0123456789abcdef/1187.voila.js",
+                f"voila/execution/{kernel}", f"api/kernels/{kernel}/channels", "assignments/submit"):
         assert allowed(rel, "tong-hop"), rel
     for rel in ("lab", "lab/tree/KhoaHoc", "api/contents", "api/contents/tong-hop/tong-hop.ipynb",
                 "api/kernels", "api/sessions", "terminals/1", "api/terminals", "files/tong-hop/x",
                 "voila/render/KhoaHoc/01-van-ban-dien-tu/01-van-ban-den-di.ipynb", "voila/render/van-ban/van-ban.ipynb",
-                "voila/render/tong-hop/../x.ipynb", "voila/tree", "kns/home", "assignments/fetch", "tree"):
+                "voila/render/tong-hop/../x.ipynb", "voila/tree", "kns/home", "assignments/fetch", "tree",
+                "voila/execution/x", f"voila/execution/{kernel}/x"):
         assert not allowed(rel, "tong-hop"), rel
+
+
+def test_exam_bar_names_an_untitled_exam_in_vietnamese_not_by_its_id():
+    """Does the exam bar's heading show the exam's title, or "Bài kiểm tra", never the desk's id?"""
+    from kynangso.learner.exam import exam_bar
+
+    state = ExamState()
+    exam = {"assignment_id": "dich-vu-cong-ky-1", "course_id": "kns", "open": True, "attempt": "in_progress",
+            "closes_at": "2026-03-02T09:30:00+00:00", "policy_text": "Sau giờ đóng không nhận bài.",
+            "notebooks": ["de"], "title": None}
+    for title, shown in ((None, t("learner.home.exam_untitled")), ("Dịch vụ công kỳ 1", "Dịch vụ công kỳ 1")):
+        state.current = {**exam, "title": title}
+        bar = exam_bar(state, BASE).decode()
+        heading = re.search(r"<h1>(.*?)</h1>", bar).group(1)
+        assert heading == t("learner.exam.heading", title=shown)
+        visible = re.sub(r"<script>.*?</script>|<style>.*?</style>|<[^>]+>", " ", bar, flags=re.S)
+        assert "dich-vu-cong-ky-1" not in visible
+
+
+def test_voila_template_loads_voila_from_the_versioned_static_copy(tmp_path):
+    """On a learner's server, do voila.js and its chunks come from the versioned, cached copy
+    (the page's fullStaticUrl pointed there first), and elsewhere from Voilà's own folder?"""
+    from kynangso import voila_template
+    from kynangso.learner import STATIC_ROUTE, static_paths, static_version
+
+    version = static_version(static_paths())
+    assert re.fullmatch(r"[0-9a-f]{16}", version)  # Voilà's voila.js is installed and hashed
+    folder = voila_template.write_template(tmp_path / "v", "Đang mở", static=f"{STATIC_ROUTE}/{version}")
+    setup = (folder / "voila_setup.macro.html.j2").read_text("utf-8")
+    assert f"'{STATIC_ROUTE}/{version}'" in setup and "fullStaticUrl =" in setup
+    plain = voila_template.write_template(tmp_path / "p", "Đang mở")
+    assert "kns-static" not in (plain / "voila_setup.macro.html.j2").read_text("utf-8")
