@@ -38,6 +38,7 @@ from nbclient.util import run_hook
 from nbgrader.preprocessors import Execute
 
 from assessments.grading import zygote
+from assessments.grading.sandbox import SandboxMixin
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,10 @@ class KernelPool:
             km.kernel_id = str(uuid.uuid4())
             km.provisioner = zygote.ZygoteProvisioner(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec,
                                                       parent=km)
+        elif self.in_place and cwd and zygote.sandbox_zygote_covers(cwd) and isinstance(km, SandboxMixin):
+            km.kernel_id = str(uuid.uuid4())
+            km.provisioner = zygote.SandboxZygoteProvisioner(kernel_id=km.kernel_id,
+                                                             kernel_spec=km.kernel_spec, parent=km)
         # The kernel's own stdout/stderr carry only its start-up chatter (cell output is captured
         # and sent over ZMQ by ipykernel), which would garble the progress bar.
         run_sync(km.start_kernel)(extra_arguments=list(self.extra_arguments), cwd=cwd or self.startup_dir,

@@ -135,6 +135,8 @@ def init_worker(course_root: str, assignment_id: str, overrides: dict, spares: i
         ahead = execute.kernel_name or (kernel_names[0] if len(kernel_names) == 1 else None)
         _STATE.update(pool=pool, ahead_kernel=ahead)
         Finalize(pool, pool.close, exitpriority=10)
+        if fork_kernels and any(pool.poolable(name) for name in kernel_names):
+            start_sandbox_zygote(converter, assignment_id)
         return
     pool = kernels.KernelPool(spares=spares, extra_arguments=kernel_arguments(converter.config),
                               startup_timeout=Execute(config=converter.config).startup_timeout)
@@ -148,6 +150,40 @@ def init_worker(course_root: str, assignment_id: str, overrides: dict, spares: i
         pool.prefill(name)
     _STATE.update(pool=pool)
     Finalize(pool, pool.close, exitpriority=10)
+
+
+def start_sandbox_zygote(converter, assignment_id: str) -> None:
+    """A kernel zygote inside the sandbox (zygote.SANDBOX_LOOP): it sees every autograded
+    folder of the course and forks each kernel confined to its own. Without one (it cannot
+    confine kernels, e.g. when bwrap runs as root), each kernel is a cold sandbox of its own."""
+    import tempfile
+    from multiprocessing.util import Finalize
+
+    from assessments.grading import sandbox, zygote
+
+    coursedir = converter.coursedir
+    autograded = os.path.realpath(os.path.join(coursedir.root, coursedir.autograded_directory))
+    os.makedirs(autograded, exist_ok=True)  # as nbgrader's init_destination would
+    private_root = tempfile.mkdtemp(prefix="kns-kernels-")
+    source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment_id))
+    spec = zygote.SandboxSpec(writable=[private_root, autograded], private_root=private_root,
+                              fresh=["/tmp", "/dev/shm"])
+    zyg = None
+    try:
+        zyg = zygote.Zygote(preload=zygote.course_imports(source), sandbox=spec)
+        answer = zyg.probe()
+    except Exception as exc:  # noqa: BLE001 - cold sandboxes are always correct
+        answer = f"{type(exc).__name__}: {exc}"
+    if answer != "ok":
+        log.warning("kernels start cold, each in a sandbox of its own: the sandboxed zygote "
+                    "cannot confine kernels (%s)", answer)
+        if zyg is not None:
+            zyg.close()
+        shutil.rmtree(private_root, ignore_errors=True)
+        return
+    zygote.SANDBOX_ZYGOTE = zyg
+    Finalize(zyg, zyg.close, exitpriority=5)  # after the pool (10)
+    Finalize(None, shutil.rmtree, args=(private_root,), kwargs={"ignore_errors": True}, exitpriority=4)
 
 
 def grade_notebook(student_id: str, assignment_id: str, submitted: str) -> dict[str, Any]:
