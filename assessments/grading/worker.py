@@ -58,6 +58,48 @@ def split_preprocessors(classes: list) -> tuple[list, list]:
     return worker, resolved[cut:]
 
 
+def cache_metadata_schema() -> None:
+    """nbgrader's CheckCellMetadata checks every grade cell with `jsonschema.validate`, which
+    checks the schema itself and builds a validator at each call (~0.1 s per notebook of our
+    exams). Here the validator of each schema (nbgrader's own files) is built, and the schema
+    checked, once per process; the instance is validated and its error chosen (best_match)
+    exactly as `jsonschema.validate` does."""
+    import json
+
+    import jsonschema
+    from nbgrader.nbgraderformat import common
+
+    if isinstance(common.jsonschema, _CachedJsonschema):
+        return
+    common.jsonschema = _CachedJsonschema(jsonschema, json)
+
+
+class _CachedJsonschema:
+    """The `jsonschema` module as nbgrader.nbgraderformat.common sees it, with a cached validate."""
+
+    def __init__(self, module, json) -> None:
+        self._module = module
+        self._json = json
+        self._validators: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    def validate(self, instance, schema, cls=None, *args, **kwargs) -> None:
+        if cls is not None or args or kwargs:
+            return self._module.validate(instance, schema, cls, *args, **kwargs)
+        key = self._json.dumps(schema, sort_keys=True)
+        validator = self._validators.get(key)
+        if validator is None:
+            cls = self._module.validators.validator_for(schema)
+            cls.check_schema(schema)
+            validator = self._validators[key] = cls(schema)
+        error = self._module.exceptions.best_match(validator.iter_errors(instance))
+        if error is not None:
+            raise error
+        return None
+
+
 def make_converter(course_root: Path, assignment_id: str, student_glob: str,
                    overrides: dict | None = None):
     """nbgrader's Autograde converter for this course, ready to convert single notebooks."""
@@ -70,6 +112,7 @@ def make_converter(course_root: Path, assignment_id: str, student_glob: str,
     coursedir.root = str(course_root)
     coursedir.assignment_id = assignment_id
     coursedir.student_id = student_glob
+    cache_metadata_schema()
     converter = Autograde(coursedir=coursedir, config=config)
     converter.log = logging.getLogger("kns.grading.nbgrader")
     converter.writer = FilesWriter(parent=converter, config=converter.config)
