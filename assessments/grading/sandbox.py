@@ -25,6 +25,10 @@ config, formgrader) is started by `SandboxKernelManager`, which wraps the kernel
   another uid. What that uid owns is out of sight (only the binds above exist), its processes
   are out of reach (own pid namespace), and it has no capability anywhere.
 
+`kns grade` run by an unprivileged account forks its kernels from a zygote living in one such
+sandbox per worker (`zygote_argv`, zygote.SANDBOX_LOOP): the zygote sees every autograded folder,
+and each kernel it forks is confined to its own, in namespaces of its own, before anything runs.
+
 The kernel talks to the trusted process only through the ipc (unix socket) transport in that
 private folder. A signal cannot cross into the new session's process group, so interrupts (a
 cell's time-out) are sent as `interrupt_request` messages, which ipykernel handles.

@@ -202,7 +202,7 @@ def start_sandbox_zygote(converter, assignment_id: str) -> None:
     import tempfile
     from multiprocessing.util import Finalize
 
-    from assessments.grading import sandbox, zygote
+    from assessments.grading import zygote
 
     coursedir = converter.coursedir
     autograded = os.path.realpath(os.path.join(coursedir.root, coursedir.autograded_directory))
