@@ -19,7 +19,9 @@ tests/assessments/grading compares them):
 - kernels (kernels.py): in the sandbox (always, for `kns grade`), started in the notebook's
   folder as soon as a worker is handed the notebook, booting while it is sanitized, client
   connected ahead, and killed with their pid namespace when the last cell ends (nbgrader asks
-  the kernel to shut down, which runs exit handlers). Without the sandbox (kernels.py,
+  the kernel to shut down, which runs exit handlers); forked, where bwrap allows it (not run
+  by root), by a zygote living in a sandbox of its own and confined to the notebook's folder
+  before it runs anything (zygote.py). Without the sandbox (kernels.py,
   zygote.py; tests only): started ahead, forked from a process that has imported ipykernel,
   started in a neutral folder and moved to the notebook's folder before the first cell. Each
   kernel is used for one notebook only. Kernel stdout/stderr (not cell output) go to

@@ -25,6 +25,10 @@ config, formgrader) is started by `SandboxKernelManager`, which wraps the kernel
   another uid. What that uid owns is out of sight (only the binds above exist), its processes
   are out of reach (own pid namespace), and it has no capability anywhere.
 
+`kns grade` run by an unprivileged account forks its kernels from a zygote living in one such
+sandbox per worker (`zygote_argv`, zygote.SANDBOX_LOOP): the zygote sees every autograded folder,
+and each kernel it forks is confined to its own, in namespaces of its own, before anything runs.
+
 The kernel talks to the trusted process only through the ipc (unix socket) transport in that
 private folder. A signal cannot cross into the new session's process group, so interrupts (a
 cell's time-out) are sent as `interrupt_request` messages, which ipykernel handles.
@@ -54,6 +58,7 @@ ALLOWED_PREFIXES = ("LC_", "JPY_")
 # imports. Taken off before any cell runs.
 NO_CWD_IMPORTS = ("--InteractiveShellApp.exec_lines=import os as _o, sys as _s; "
                   "_s.path[:] = [p for p in _s.path if p not in ('', '.', _o.getcwd())]; del _o, _s")
+STASH = "/.kns-stash"
 SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin", "/etc", "/proc", "/dev")
 
 
@@ -91,10 +96,24 @@ def sandbox_home(env: dict[str, str]) -> str:
 
 def bwrap_argv(cmd: list[str], cwd: str, env: dict[str, str], private_dir: str) -> list[str]:
     """The bwrap command that runs `cmd` in `cwd` (read-write) with only the environment visible."""
+    return _bwrap(cmd, [private_dir, os.path.realpath(cwd)], os.path.realpath(cwd), env)
+
+
+def zygote_argv(cmd: list[str], writable: list[str], chdir: str, env: dict[str, str],
+                extra_env: dict[str, str]) -> list[str]:
+    """The bwrap command of a kernel zygote (zygote.py): the same sandbox, but `writable` are
+    folders holding many kernels' folders (every submission's autograded folder, every kernel's
+    private folder), and the zygote keeps the capabilities of the sandbox's user namespace.
+    It never runs learner code: each kernel it forks is first confined (zygote.CONFINE_CODE) to
+    its own folders, its own pid, mount and ipc namespaces, with every capability dropped."""
+    return _bwrap(cmd, writable, chdir, env, zygote=True, extra_env=extra_env)
+
+
+def _bwrap(cmd: list[str], writable: list[str], chdir: str, env: dict[str, str],
+           zygote: bool = False, extra_env: dict[str, str] | None = None) -> list[str]:
     exe = bwrap_path()
     if exe is None:
         raise RuntimeError("bubblewrap (bwrap) is not installed: learner code cannot be sandboxed")
-    cwd = os.path.realpath(cwd)
     home = sandbox_home(env)
     argv = [exe, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
             "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "grading",
@@ -120,10 +139,16 @@ def bwrap_argv(cmd: list[str], cwd: str, env: dict[str, str], private_dir: str) 
         path = os.path.join(state, "pki", name) if state else ""
         if path and os.access(path, os.R_OK):
             argv += ["--ro-bind", path, path]
-    argv += ["--tmpfs", home, "--bind", private_dir, private_dir, "--bind", cwd, cwd,
-             # The root's tmpfs (with the folders leading to the binds) becomes read-only.
-             "--remount-ro", "/", "--chdir", cwd, "--clearenv"]
-    for key, value in sorted(kernel_env(env, home).items()):
+    argv += ["--tmpfs", home]
+    for path in writable:
+        argv += ["--bind", path, path]
+    if zygote:
+        # Mount operations in the zygote's forks (their own namespaces); STASH holds a kernel's
+        # folders while the rest is covered.
+        argv += ["--cap-add", "ALL", "--dir", STASH]
+    # The root's tmpfs (with the folders leading to the binds) becomes read-only.
+    argv += ["--remount-ro", "/", "--chdir", chdir, "--clearenv"]
+    for key, value in sorted({**kernel_env(env, home), **(extra_env or {})}.items()):
         argv += ["--setenv", key, value]
     return [*argv, "--", *cmd]
 
@@ -136,7 +161,12 @@ class SandboxMixin:
     async def _async_pre_start_kernel(self, **kw):
         # The connection file and ipc sockets live in a folder of their own, bound into the
         # sandbox; the ipc socket paths derive from the connection file's name.
-        self._kns_private = tempfile.mkdtemp(prefix="kns-kernel-")
+        from assessments.grading import zygote
+
+        forked = isinstance(self.provisioner, zygote.SandboxZygoteProvisioner)
+        # A kernel of the sandboxed zygote has its private folder where the zygote sees it.
+        self._kns_private = tempfile.mkdtemp(
+            prefix="kns-kernel-", dir=zygote.SANDBOX_ZYGOTE.sandbox.private_root if forked else None)
         self.transport = "ipc"
         self.connection_file = os.path.join(self._kns_private, "kernel.json")
         self.ip = os.path.join(self._kns_private, "kernel-ipc")
@@ -148,10 +178,17 @@ class SandboxMixin:
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         cwd = str(kw.get("cwd") or os.getcwd())
         env = dict(kw.get("env") or os.environ)
+        kw["env"] = kernel_env(env, sandbox_home(env))
+        from assessments.grading import zygote
+
+        if (isinstance(self.provisioner, zygote.SandboxZygoteProvisioner) and zygote.SANDBOX_ZYGOTE
+                and kernel_cmd[:3] == [sys.executable, "-m", "ipykernel_launcher"]):
+            # Forked in the sandbox by its zygote and confined there (zygote.SANDBOX_LOOP).
+            kw["cwd"] = cwd
+            return await super()._async_launch_kernel([*kernel_cmd, NO_CWD_IMPORTS], **kw)
         kw["cwd"] = self._kns_private  # bwrap itself starts in a folder it can see
         # bwrap stays in the sandbox as its pid 1, where /proc/1/environ is readable: it gets
         # the kernel's allow-listed environment, never the grading process's.
-        kw["env"] = kernel_env(env, sandbox_home(env))
         return await super()._async_launch_kernel(
             bwrap_argv([*kernel_cmd, NO_CWD_IMPORTS], cwd, env, self._kns_private), **kw)
 

@@ -58,6 +58,48 @@ def split_preprocessors(classes: list) -> tuple[list, list]:
     return worker, resolved[cut:]
 
 
+def cache_metadata_schema() -> None:
+    """nbgrader's CheckCellMetadata checks every grade cell with `jsonschema.validate`, which
+    checks the schema itself and builds a validator at each call (~0.1 s per notebook of our
+    exams). Here the validator of each schema (nbgrader's own files) is built, and the schema
+    checked, once per process; the instance is validated and its error chosen (best_match)
+    exactly as `jsonschema.validate` does."""
+    import json
+
+    import jsonschema
+    from nbgrader.nbgraderformat import common
+
+    if isinstance(common.jsonschema, _CachedJsonschema):
+        return
+    common.jsonschema = _CachedJsonschema(jsonschema, json)
+
+
+class _CachedJsonschema:
+    """The `jsonschema` module as nbgrader.nbgraderformat.common sees it, with a cached validate."""
+
+    def __init__(self, module, json) -> None:
+        self._module = module
+        self._json = json
+        self._validators: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    def validate(self, instance, schema, cls=None, *args, **kwargs) -> None:
+        if cls is not None or args or kwargs:
+            return self._module.validate(instance, schema, cls, *args, **kwargs)
+        key = self._json.dumps(schema, sort_keys=True)
+        validator = self._validators.get(key)
+        if validator is None:
+            cls = self._module.validators.validator_for(schema)
+            cls.check_schema(schema)
+            validator = self._validators[key] = cls(schema)
+        error = self._module.exceptions.best_match(validator.iter_errors(instance))
+        if error is not None:
+            raise error
+        return None
+
+
 def make_converter(course_root: Path, assignment_id: str, student_glob: str,
                    overrides: dict | None = None):
     """nbgrader's Autograde converter for this course, ready to convert single notebooks."""
@@ -70,6 +112,7 @@ def make_converter(course_root: Path, assignment_id: str, student_glob: str,
     coursedir.root = str(course_root)
     coursedir.assignment_id = assignment_id
     coursedir.student_id = student_glob
+    cache_metadata_schema()
     converter = Autograde(coursedir=coursedir, config=config)
     converter.log = logging.getLogger("kns.grading.nbgrader")
     converter.writer = FilesWriter(parent=converter, config=converter.config)
@@ -135,6 +178,8 @@ def init_worker(course_root: str, assignment_id: str, overrides: dict, spares: i
         ahead = execute.kernel_name or (kernel_names[0] if len(kernel_names) == 1 else None)
         _STATE.update(pool=pool, ahead_kernel=ahead)
         Finalize(pool, pool.close, exitpriority=10)
+        if fork_kernels and any(pool.poolable(name) for name in kernel_names):
+            start_sandbox_zygote(converter, assignment_id)
         return
     pool = kernels.KernelPool(spares=spares, extra_arguments=kernel_arguments(converter.config),
                               startup_timeout=Execute(config=converter.config).startup_timeout)
@@ -148,6 +193,40 @@ def init_worker(course_root: str, assignment_id: str, overrides: dict, spares: i
         pool.prefill(name)
     _STATE.update(pool=pool)
     Finalize(pool, pool.close, exitpriority=10)
+
+
+def start_sandbox_zygote(converter, assignment_id: str) -> None:
+    """A kernel zygote inside the sandbox (zygote.SANDBOX_LOOP): it sees every autograded
+    folder of the course and forks each kernel confined to its own. Without one (it cannot
+    confine kernels, e.g. when bwrap runs as root), each kernel is a cold sandbox of its own."""
+    import tempfile
+    from multiprocessing.util import Finalize
+
+    from assessments.grading import zygote
+
+    coursedir = converter.coursedir
+    autograded = os.path.realpath(os.path.join(coursedir.root, coursedir.autograded_directory))
+    os.makedirs(autograded, exist_ok=True)  # as nbgrader's init_destination would
+    private_root = tempfile.mkdtemp(prefix="kns-kernels-")
+    source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment_id))
+    spec = zygote.SandboxSpec(writable=[private_root, autograded], private_root=private_root,
+                              fresh=["/tmp", "/dev/shm"])
+    zyg = None
+    try:
+        zyg = zygote.Zygote(preload=zygote.course_imports(source), sandbox=spec)
+        answer = zyg.probe()
+    except Exception as exc:  # noqa: BLE001 - cold sandboxes are always correct
+        answer = f"{type(exc).__name__}: {exc}"
+    if answer != "ok":
+        log.warning("kernels start cold, each in a sandbox of its own: the sandboxed zygote "
+                    "cannot confine kernels (%s)", answer)
+        if zyg is not None:
+            zyg.close()
+        shutil.rmtree(private_root, ignore_errors=True)
+        return
+    zygote.SANDBOX_ZYGOTE = zyg
+    Finalize(zyg, zyg.close, exitpriority=5)  # after the pool (10)
+    Finalize(None, shutil.rmtree, args=(private_root,), kwargs={"ignore_errors": True}, exitpriority=4)
 
 
 def grade_notebook(student_id: str, assignment_id: str, submitted: str) -> dict[str, Any]:

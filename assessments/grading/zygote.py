@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 # Run with `python -c`, so that it imports nothing from this project and its sys.path is the
 # interpreter's own: as ipykernel_launcher does, the '' entry is removed before importing, and
 # IPython adds it back when the kernel starts (InteractiveShellApp.init_path).
-SERVER_CODE = r"""
+PRELUDE = r"""
 import sys
 if sys.path and sys.path[0] == "":
     del sys.path[0]
@@ -57,6 +58,9 @@ if _made:
     os.environ["KNS_ZYGOTE_PRELOAD"] = "[]"
     os.execv(sys.executable, [sys.executable, "-c", os.environ["KNS_ZYGOTE_CODE"]])
 
+"""
+
+PLAIN_LOOP = r"""
 # Children are reaped by the OS; each child restores the default (student code may wait()).
 signal.signal(signal.SIGCHLD, signal.SIG_IGN)
 for line in sys.stdin:
@@ -94,46 +98,277 @@ for line in sys.stdin:
     sys.stdout.write(f"{pid}\n")
     sys.stdout.flush()
 """
+SERVER_CODE = PRELUDE + PLAIN_LOOP
+
+# The loop of a zygote that lives in the sandbox (sandbox.zygote_argv). It sees every
+# submission's folder but runs no learner code. For each kernel it forks a "keeper" which
+# confines itself (below) and forks the kernel as pid 1 of a new pid namespace: when the kernel
+# dies or is killed, every process it left behind dies with it. The keeper waits for it, so the
+# zygote can tell (waitpid on the keeper) whether the kernel still runs.
+# Requests: {"op": "fork", argv, cwd, env, keep, cover, fresh} -> kernel pid (in the zygote's
+# pid namespace) or "error ..."; {"op": "kill"|"poll", "pid"} -> "ok" | "alive" | "dead".
+SANDBOX_LOOP = r"""
+import ctypes
+_libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWIPC = 0x20000, 0x20000000, 0x8000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 8, 32, 4096, 16384
+MS_PRIVATE = 1 << 18
+STASH = os.environ["KNS_ZYGOTE_STASH"]
+
+
+def _ok(result, what):
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, what + ": " + os.strerror(err))
+
+
+def _mount(source, target, fstype, flags, data=None):
+    def enc(v):
+        return v.encode() if v is not None else None
+    _ok(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
+        "mount " + target)
+
+
+def confine(keep, cover, fresh):
+    # Own mount, pid (for the next fork) and ipc namespaces. In the mount namespace: `keep`
+    # (the kernel's notebook folder and private folder) stay at their paths, read-write; the
+    # folders holding other kernels' (`cover`) become empty read-only tmpfs; `fresh` ($HOME,
+    # /tmp, /dev/shm) get a new empty tmpfs, so nothing passes from one kernel to the next.
+    _ok(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC), "unshare")
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _mount("tmpfs", STASH, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700")
+    for i, path in enumerate(keep):
+        os.mkdir(STASH + "/" + str(i))
+        _mount(path, STASH + "/" + str(i), None, MS_BIND | MS_REC)
+    for path in fresh:
+        if os.path.isdir(path):
+            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
+    covered = []
+    for path in cover:
+        if os.path.isdir(path):
+            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
+            covered.append(path)
+    for i, path in enumerate(keep):
+        os.makedirs(path, exist_ok=True)
+        _mount(STASH + "/" + str(i), path, None, MS_BIND | MS_REC)
+    _ok(_libc.umount2(STASH.encode(), 2), "umount " + STASH)  # MNT_DETACH
+    for path in covered:
+        _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def drop_privileges():
+    # Every capability, for good: bounding and ambient sets, then the process's own sets.
+    for cap in range(64):
+        _libc.prctl(24, cap, 0, 0, 0)  # PR_CAPBSET_DROP
+    _libc.prctl(47, 4, 0, 0, 0)  # PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL
+    header = ctypes.create_string_buffer((0x20080522).to_bytes(4, sys.byteorder) + bytes(4))
+    _ok(_libc.capset(header, ctypes.create_string_buffer(24)), "capset")
+    _ok(_libc.prctl(38, 1, 0, 0, 0), "no_new_privs")
+    with open("/proc/self/status") as fh:
+        caps = dict(line.split(":", 1) for line in fh if line.startswith("Cap"))
+    if any(int(v, 16) for v in caps.values()):
+        raise OSError("capabilities remain: " + repr(caps))
+
+
+def _alive(keeper):
+    if keeper is None:
+        return False
+    try:
+        return os.waitpid(keeper, os.WNOHANG)[0] == 0
+    except ChildProcessError:
+        return False
+
+
+def _answer(text):
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _kernel(request):
+    # pid 1 of its own pid namespace, already confined: a /proc of its own namespace, no
+    # capability, then the kernel as ipykernel_launcher would start it.
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    drop_privileges()
+    os.setsid()
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.chdir(request["cwd"])
+    import ipykernel_launcher
+    sys.argv = [ipykernel_launcher.__file__, *request["argv"][3:]]
+    kernelapp.launch_new_instance(argv=sys.argv[1:])
+
+
+keepers = {}
+for line in sys.stdin:
+    request = json.loads(line)
+    op = request.get("op")
+    if op in ("kill", "poll"):
+        keeper = keepers.get(request["pid"])
+        alive = _alive(keeper)
+        if op == "kill" and alive:
+            os.kill(request["pid"], signal.SIGKILL)
+        _answer("ok" if op == "kill" else "alive" if alive else "dead")
+        continue
+    r, w = os.pipe()
+    keeper = os.fork()
+    if keeper == 0:
+        code = 1
+        try:
+            os.close(r)
+            confine(request["keep"], request["cover"], request["fresh"])
+            pid = os.fork()
+            if pid == 0:
+                os.close(w)
+                code = 0
+                try:
+                    if op == "probe":  # can a kernel be confined here? (all but the kernel)
+                        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+                        drop_privileges()
+                        sys.exit(0)
+                    _kernel(request)
+                except SystemExit as exc:
+                    code = exc.code if isinstance(exc.code, int) else 1
+                except BaseException:
+                    code = 1
+                finally:
+                    try:
+                        atexit._run_exitfuncs()
+                    finally:
+                        os._exit(code)
+            if op == "probe":
+                status = os.waitpid(pid, 0)[1]
+                os.write(w, (("ok" if status == 0 else "error probe " + str(status)) + "\n").encode())
+                os._exit(0)
+            os.write(w, (str(pid) + "\n").encode())
+            os.close(w)
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1):
+                os.dup2(null, fd)
+            while True:
+                try:
+                    os.waitpid(pid, 0)
+                    break
+                except InterruptedError:
+                    continue
+            code = 0
+        except BaseException as exc:
+            try:
+                os.write(w, ("error " + repr(exc).replace("\n", " ") + "\n").encode())
+            except OSError:
+                pass
+        finally:
+            os._exit(code)
+    os.close(w)
+    got = b""
+    while not got.endswith(b"\n"):
+        chunk = os.read(r, 4096)
+        if not chunk:
+            break
+        got += chunk
+    os.close(r)
+    text = got.decode().strip() or "error the keeper exited"
+    if text.isdigit():
+        keepers[int(text)] = keeper
+    else:
+        _alive(keeper)
+    _answer(text)
+"""
+SANDBOX_SERVER_CODE = PRELUDE + SANDBOX_LOOP
+
+
+@dataclass
+class SandboxSpec:
+    """Where a sandboxed zygote's kernels live: `writable` folders hold every kernel's notebook
+    folder and private folder (the zygote sees them all, each kernel only its own);
+    `private_root` is the folder of the kernels' private folders; `fresh` the folders each
+    kernel gets empty."""
+
+    writable: list[str]
+    private_root: str
+    fresh: list[str]
 
 
 class Zygote:
     """The worker's handle on its zygote process."""
 
-    def __init__(self, preload: list[str] | None = None) -> None:
+    def __init__(self, preload: list[str] | None = None, sandbox: SandboxSpec | None = None) -> None:
         self.lock = threading.Lock()
         self.restarts = 0
         self.preload = list(preload or [])
+        self.sandbox = sandbox
         self._spawn()
 
     def _spawn(self) -> None:
-        env = {**os.environ, "KNS_ZYGOTE_PRELOAD": json.dumps(self.preload),
-               "KNS_ZYGOTE_CODE": SERVER_CODE}
-        self.proc = subprocess.Popen([sys.executable, "-c", SERVER_CODE], env=env,
+        code = SANDBOX_SERVER_CODE if self.sandbox else SERVER_CODE
+        extra = {"KNS_ZYGOTE_PRELOAD": json.dumps(self.preload), "KNS_ZYGOTE_CODE": code}
+        env = {**os.environ, **extra}
+        argv = [sys.executable, "-c", code]
+        cwd = None
+        if self.sandbox:
+            from assessments.grading import sandbox
+
+            extra["KNS_ZYGOTE_STASH"] = sandbox.STASH
+            env = {**sandbox.kernel_env(os.environ, sandbox.sandbox_home(os.environ)), **extra}
+            argv = sandbox.zygote_argv(argv, self.sandbox.writable, self.sandbox.private_root,
+                                       dict(os.environ), extra)
+            cwd = self.sandbox.private_root
+        self.proc = subprocess.Popen(argv, env=env, cwd=cwd,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True, bufsize=1)
 
-    def fork(self, argv: list[str], cwd: str, env: dict[str, str]) -> int:
-        """The pid of a new kernel. A zygote that died (a learner's code can kill its parent
-        process) is replaced once, so one submission cannot stop the others being graded."""
-        request = json.dumps({"argv": argv, "cwd": cwd, "env": env}) + "\n"
+    def _ask(self, request: dict, restart: bool = True) -> str:
+        line = json.dumps(request) + "\n"
         with self.lock:
             for attempt in range(2):
                 try:
                     if self.proc.poll() is not None:
                         raise BrokenPipeError("zygote exited")
-                    self.proc.stdin.write(request)
+                    self.proc.stdin.write(line)
                     self.proc.stdin.flush()
-                    answer = self.proc.stdout.readline()
-                    if answer.strip():
-                        return int(answer)
+                    answer = self.proc.stdout.readline().strip()
+                    if answer:
+                        return answer
                     raise BrokenPipeError("no answer from zygote")
                 except (OSError, ValueError):
-                    if attempt:
+                    if attempt or not restart:
                         raise RuntimeError("the kernel zygote process cannot be restarted") from None
                     self.proc.kill()
+                    self.proc.wait()
                     self.restarts += 1
                     self._spawn()
         raise RuntimeError("unreachable")
+
+    def fork(self, argv: list[str], cwd: str, env: dict[str, str], **confine: list[str]) -> int:
+        """The pid of a new kernel. A zygote that died (a learner's code can kill its parent
+        process) is replaced once, so one submission cannot stop the others being graded.
+        A sandboxed zygote's kernels are confined to `keep`, their pid is in its namespace."""
+        answer = self._ask({"op": "fork", "argv": argv, "cwd": cwd, "env": env, **confine})
+        if not answer.isdigit():
+            raise RuntimeError(f"the kernel zygote could not start a kernel: {answer}")
+        return int(answer)
+
+    def probe(self) -> str:
+        """"ok", or why this sandboxed zygote cannot confine kernels (e.g. bwrap run by root)."""
+        try:
+            return self._ask({"op": "probe", "argv": [], "cwd": self.sandbox.private_root, "env": {},
+                              "keep": [self.sandbox.private_root], "cover": [],
+                              "fresh": self.sandbox.fresh}, restart=False)
+        except RuntimeError as exc:
+            return str(exc)
+
+    def kill(self, pid: int) -> None:
+        self._ask({"op": "kill", "pid": pid}, restart=False)
+
+    def running(self, pid: int) -> bool:
+        try:
+            return self._ask({"op": "poll", "pid": pid}, restart=False) == "alive"
+        except RuntimeError:  # the zygote is gone, and its sandbox with every kernel in it
+            return False
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -204,6 +439,59 @@ class ZygoteProvisioner(LocalProvisioner):
         self.cwd = cwd
         return self.connection_info
 
+
+
+SANDBOX_ZYGOTE: Zygote | None = None  # a sandboxed worker's zygote (in the sandbox), if it can confine
+
+
+def sandbox_zygote_covers(cwd: str) -> bool:
+    """Can the sandboxed zygote start a kernel in `cwd` (a folder under its writable roots)?"""
+    zyg = SANDBOX_ZYGOTE
+    if zyg is None or zyg.sandbox is None:
+        return False
+    folder = os.path.realpath(cwd)
+    return any(folder.startswith(root.rstrip("/") + "/")
+               for root in zyg.sandbox.writable if root != zyg.sandbox.private_root)
+
+
+class ConfinedProcess(ForkedProcess):
+    """A kernel forked by the sandboxed zygote: its pid is in the sandbox's pid namespace, so it
+    is signalled and watched through the zygote, never with os.kill from here. It only dies:
+    interrupts are messages (sandbox.py), and SIGTERM kills it as SIGKILL does (a sandboxed
+    kernel is killed, not asked to stop)."""
+
+    def __init__(self, pid: int, zyg: Zygote):
+        super().__init__(pid)
+        self.zygote = zyg
+
+    def poll(self) -> int | None:
+        if self.returncode is None and not self.zygote.running(self.pid):
+            self.returncode = 0
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if signum in (signal.SIGKILL, signal.SIGTERM):
+            self.zygote.kill(self.pid)
+
+
+class SandboxZygoteProvisioner(LocalProvisioner):
+    """LocalProvisioner whose kernel is forked, already confined, by the sandboxed zygote.
+    The manager (sandbox.SandboxMixin) gives it the kernel's own command, not bwrap's."""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any):
+        zyg = SANDBOX_ZYGOTE
+        if zyg is None or cmd[:3] != [sys.executable, "-m", "ipykernel_launcher"]:
+            return await super().launch_kernel(cmd, **kwargs)  # bwrap's command (sandbox.py)
+        env = dict(kwargs["env"])
+        cwd = os.path.realpath(str(kwargs["cwd"]))
+        private = self.parent._kns_private
+        pid = zyg.fork(list(cmd), cwd, env, keep=[cwd, private], cover=list(zyg.sandbox.writable),
+                       fresh=[*zyg.sandbox.fresh, env.get("HOME", "/home/sandbox")])
+        self.process = ConfinedProcess(pid, zyg)
+        self.pid = pid
+        self.pgid = None  # not a pid of this namespace: never os.killpg it
+        self.cwd = cwd
+        return self.connection_info
 
 
 def course_imports(source_folder: Path) -> list[str]:

@@ -323,3 +323,80 @@ def test_files_beside_the_notebook_do_not_shadow_the_graders_modules(tmp_path):
     NotebookClient(nb, timeout=120, kernel_manager_class=SandboxKernelManager,  # generous: busy CI
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     assert nb.cells[0].outputs[0]["text"].strip() == "clean", nb.cells[0].outputs
+
+
+# Run in each of two learners' kernels, forked one after the other by the same zygote.
+PROBE = r'''
+import ctypes, json, os, sys
+me = os.path.basename(os.path.dirname(os.getcwd()))
+autograded = {autograded!r}
+found = {{"me": me, "pid": os.getpid()}}
+def attempt(name, fn):
+    try:
+        found[name] = fn()
+    except Exception as exc:
+        found[name] = "FAILED " + type(exc).__name__
+attempt("autograded", lambda: sorted(os.listdir(autograded)))
+attempt("other", lambda: os.listdir(os.path.join(autograded, {other!r})))
+attempt("kernels", lambda: sorted(os.listdir(os.path.dirname(os.path.dirname(sys.argv[sys.argv.index("-f") + 1])))))
+attempt("procs", lambda: sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
+for folder in ("/tmp", "/dev/shm", os.path.expanduser("~")):
+    attempt("left:" + folder, lambda: sorted(os.listdir(folder)))
+    attempt("leave:" + folder, lambda: open(os.path.join(folder, "left-by-" + me), "w").close() or "ok")
+with open("/proc/self/status") as fh:
+    found["caps"] = {{k: v.strip() for k, v in (l.split(":", 1) for l in fh) if k.startswith("Cap")}}
+libc = ctypes.CDLL(None, use_errno=True)
+found["unshare_mount_ns"] = libc.unshare(0x20000)
+found["mount"] = libc.mount(b"tmpfs", b"/tmp", b"tmpfs", 0, None)
+print("PROBE " + json.dumps(found, default=str))
+'''
+
+
+def test_kernels_forked_in_the_sandbox_see_only_their_own_submission(setup):
+    """Attack on the sandboxed kernel zygote (zygote.py): one zygote in one sandbox sees every
+    autograded folder and forks a kernel per notebook. A learner's kernel, forked after another
+    learner's by the same zygote (one worker), tries to list the autograded folders and the
+    other learner's, the other kernels' private folders, the processes of the zygote and of
+    other kernels, files left in /tmp, /dev/shm or $HOME by the previous kernel, and to keep a
+    capability, unshare a mount namespace or mount. Each must fail: every kernel is pid 1 of its
+    own pid namespace, in its own mount namespace, with no capability."""
+    s = setup
+    course = s["course"]
+    autograded = str(course / "autograded")
+    release = nbformat.read(course / "release" / EXAM / f"{EXAM}.ipynb", as_version=4)
+    for student, other in (("kernel1", "kernel2"), ("kernel2", "kernel1")):
+        nb = nbformat.from_dict(json.loads(json.dumps(release)))
+        nb.cells.insert(1, nbformat.v4.new_code_cell(PROBE.format(autograded=autograded, other=other)))
+        folder = course / "submitted" / student / EXAM
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / f"{EXAM}.ipynb")
+        (folder / "timestamp.txt").write_text("2026-03-02 08:30:00.000000 UTC", encoding="utf-8")
+    subprocess.run(["chown", "-R", f"{s['uid']}:{s['uid']}", str(course / "submitted")], check=True)
+    _as(s["grader"], [f"{BIN}/kns", "grade", EXAM, "--course-dir", str(course), "--json", "--workers", "1"],
+        course, _env(s["root"]))
+    for student in ("kernel1", "kernel2"):
+        nb = nbformat.read(course / "autograded" / student / EXAM / f"{EXAM}.ipynb", as_version=4)
+        texts = [o.get("text", "") for c in nb.cells for o in c.get("outputs", [])]
+        found = next((json.loads(t[len("PROBE "):]) for t in texts if t.startswith("PROBE ")), None)
+        assert found is not None, f"{student}'s probe printed nothing: {texts}"
+        # pid 1: forked by the sandboxed zygote into a pid namespace of its own (a kernel in a
+        # sandbox of its own, the fallback, is pid 2 under bwrap).
+        assert found["pid"] == 1, f"{student}'s kernel was not forked by the sandboxed zygote: {found}"
+        failures = []
+        if found["autograded"] != [student]:
+            failures.append(f"listed the autograded folders: {found['autograded']}")
+        if not str(found["other"]).startswith("FAILED"):
+            failures.append(f"listed the other learner's autograded folder: {found['other']}")
+        if not str(found["kernels"]).startswith("FAILED") and len(found["kernels"]) != 1:
+            failures.append(f"saw other kernels' private folders: {found['kernels']}")
+        if not str(found["procs"]).startswith("FAILED") and max(found["procs"]) > 50:
+            failures.append(f"saw processes outside its pid namespace: {found['procs']}")
+        for key, value in found.items():
+            if key.startswith("left:") and any(str(v).startswith("left-by-") for v in value):
+                failures.append(f"found a file another kernel left in {key[5:]}: {value}")
+        held = {k: v for k, v in found["caps"].items() if int(v, 16)}
+        if held:
+            failures.append(f"holds capabilities: {held}")
+        if found["unshare_mount_ns"] == 0 or found["mount"] == 0:
+            failures.append("unshared a mount namespace or mounted a tmpfs")
+        assert not failures, f"{student}: " + "; ".join(failures)

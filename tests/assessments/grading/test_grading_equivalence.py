@@ -165,8 +165,11 @@ def test_a_submission_that_kills_its_worker_does_not_stop_the_batch(exam_course,
     nb = nbformat.read(killer / "exam.ipynb", as_version=4)
     # Aims at the kernel's grandparent (the worker, once: nbgrader itself would die). In the
     # sandbox the kernel's parent is the sandbox's init, whose parent is out of sight: the
-    # learner kills only their own kernel.
-    nb.cells[1].source = ("import os, signal\nwith open(f'/proc/{os.getppid()}/stat') as f:\n"
+    # learner kills only their own kernel. Forked by the sandboxed zygote (grading as an
+    # unprivileged account), the kernel is pid 1 of its own namespace, with no parent in sight
+    # and immune to its own signals: it can only end itself.
+    nb.cells[1].source = ("import os, signal\nif os.getppid() == 0:\n    os._exit(1)\n"
+                          "with open(f'/proc/{os.getppid()}/stat') as f:\n"
                           "    os.kill(int(f.read().rsplit(')', 1)[1].split()[1]), signal.SIGKILL)")
     nbformat.write(nb, killer / "exam.ipynb")
     result = CliRunner().invoke(grade, [EXAM, "--course-dir", str(course), "--student", "hv01*",
