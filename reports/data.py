@@ -513,6 +513,12 @@ class SourceFrames:
     exams: pd.DataFrame
     items: pd.DataFrame
     problems: list[str]
+    # Usernames, periods and competences in the order the grades first name them: the order
+    # of `history` when several gradebooks are put together (see `assemble`).
+    order: dict = field(default_factory=dict)
+
+
+HISTORY_KEYS = ("username", "period_id", "competence")
 
 
 def summary_frames(platform_url: str, gradebooks: list[GradebookSource], fw: Framework,
@@ -622,7 +628,8 @@ def _read_source(src: GradebookSource, fw: Framework) -> tuple[SourceFrames, pd.
              .agg(earned=("earned", "sum"), possible=("possible", "sum"),
                   submitted_at=("submitted_at", "max")))
     exams["percent"] = (100 * exams["earned"] / exams["possible"].where(exams["possible"] > 0)).round(1)
-    return SourceFrames(periods, history, exams, items, problems), results
+    order = {k: [str(v) for v in results[k].unique()] for k in HISTORY_KEYS}
+    return SourceFrames(periods, history, exams, items, problems, order), results
 
 
 def _categories(frame: pd.DataFrame, columns) -> pd.DataFrame:
@@ -658,6 +665,13 @@ def assemble(parts: list[SourceFrames]):
                                  "earned", "possible"], ("username", "period_id", "competence"))
     exams = joined("exams", ["username", "period_id", "earned", "possible", "submitted_at",
                              "percent"], ("username", "period_id"))
+    if len(parts) > 1 and len(history):
+        # As if grouped over all grades at once: by each name's first appearance among them.
+        ranks = [history[k].astype(str).map({v: n for n, v in enumerate(dict.fromkeys(
+            v for p in parts for v in p.order.get(k, [])))}) for k in HISTORY_KEYS]
+        at = pd.DataFrame({str(n): r for n, r in enumerate(ranks)})
+        history = history.iloc[at.sort_values(list(at.columns), kind="stable").index]
+        history = history.reset_index(drop=True)
     if len(parts) > 1 and len(exams):  # each gradebook's are sorted; sort them all together
         exams = exams.sort_values(["username", "period_id"], kind="stable").reset_index(drop=True)
     return periods, items, history, exams

@@ -115,7 +115,7 @@ def read(platform_url: str, src, key: str):
         exams[col] = exams[col].astype(float)
     exams["percent"] = exams["percent"].astype(float)
     exams["submitted_at"] = _stamps(exams["submitted_at"])
-    return SourceFrames(periods, levels, exams, items, small["problems"])
+    return SourceFrames(periods, levels, exams, items, small["problems"], small.get("order", {}))
 
 
 def _rows(conn, table, columns, sid) -> pd.DataFrame:
@@ -157,6 +157,7 @@ def write(platform_url: str, src, key: str, frames) -> bool:
             ["period_id", "notebook", "grade_id", "item_id", "competence", "level", "points"]
         ].itertuples(index=False)],
         "problems": list(frames.problems),
+        "order": frames.order,
     }
     lv = frames.history
     level_rows = [dict(zip(["source", "seq", *LEVEL_COLUMNS], (sid, n, str(u), str(p), str(c),
