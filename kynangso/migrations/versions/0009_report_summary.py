@@ -17,41 +17,19 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # One row per gradebook. The levels (hundreds of thousands of rows per gradebook) are kept
+    # as packed columns (numpy .npz, no pickle): reading them as SQL rows costs a Python
+    # object per value, seconds at a province's size, while this is read in milliseconds.
     op.create_table(
         "report_sources",
         sa.Column("source", sa.String(64), primary_key=True),  # hash of the gradebook's place
         sa.Column("key", sa.String(64), nullable=False),  # the gradebook's state it was built from
-        sa.Column("frames", sa.Text, nullable=False),  # periods, items, problems (JSON, small)
+        sa.Column("frames", sa.Text, nullable=False),  # periods, items, problems, names (JSON)
+        sa.Column("levels", sa.LargeBinary, nullable=False),  # per username, period, competence
+        sa.Column("exams", sa.LargeBinary, nullable=False),  # per username and period
         sa.Column("built_at", sa.DateTime(timezone=True), nullable=False),
-    )
-    op.create_table(
-        "report_levels",
-        sa.Column("source", sa.String(64), nullable=False),
-        sa.Column("seq", sa.Integer, nullable=False),
-        sa.Column("username", sa.String(128), nullable=False),
-        sa.Column("period_id", sa.String(255), nullable=False),
-        sa.Column("competence", sa.String(32), nullable=False),
-        sa.Column("level", sa.String(32), nullable=False),
-        sa.Column("rank", sa.Integer, nullable=False),
-        sa.Column("earned", sa.Float, nullable=False),
-        sa.Column("possible", sa.Float, nullable=False),
-        sa.PrimaryKeyConstraint("source", "seq"),
-    )
-    op.create_table(
-        "report_exams",
-        sa.Column("source", sa.String(64), nullable=False),
-        sa.Column("seq", sa.Integer, nullable=False),
-        sa.Column("username", sa.String(128), nullable=False),
-        sa.Column("period_id", sa.String(255), nullable=False),
-        sa.Column("earned", sa.Float, nullable=False),
-        sa.Column("possible", sa.Float, nullable=False),
-        sa.Column("submitted_at", sa.String(40)),  # ISO text: the same on SQLite and PostgreSQL
-        sa.Column("percent", sa.Float),
-        sa.PrimaryKeyConstraint("source", "seq"),
     )
 
 
 def downgrade() -> None:
-    op.drop_table("report_exams")
-    op.drop_table("report_levels")
     op.drop_table("report_sources")
