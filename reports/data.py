@@ -707,11 +707,12 @@ def levels_as_of(data: ReportData, period_id: str | None = None, evidence: bool 
     Rows: every staff member active in the directory, and anyone else with results.
     """
     hist = data.history
-    if period_id is not None:
-        order = data.periods.set_index("period_id")["order"]
-        hist = hist[hist["period_id"].astype(str).map(order) <= order[period_id]]
     order = data.periods.set_index("period_id")["order"]
-    hist = hist.assign(_order=hist["period_id"].astype(str).map(order)).sort_values("_order")
+    at = _period_order(hist["period_id"], order)
+    if period_id is not None:
+        keep = at <= order[period_id]
+        hist, at = hist[keep], at[keep]
+    hist = hist.assign(_order=at).sort_values("_order")
     latest = hist.drop_duplicates(["username", "competence"], keep="last").drop(columns="_order")
     dates = data.periods.set_index("period_id")["date"]
     latest = latest.assign(date=latest["period_id"].map(dates))
@@ -729,6 +730,16 @@ def levels_as_of(data: ReportData, period_id: str | None = None, evidence: bool 
     out["level_name"] = out["level"].map(_memo(data.framework.level_name))
     out = out.merge(data.staff, on="username", how="left")
     return out
+
+
+def _period_order(periods: pd.Series, order: pd.Series) -> np.ndarray:
+    """The order of each row's period: looked up once per period, not once per row (a
+    province's history has millions of rows and a handful of periods)."""
+    if isinstance(periods.dtype, pd.CategoricalDtype):
+        per_category = periods.cat.categories.astype(str).map(order).to_numpy(dtype=float)
+        codes = periods.cat.codes.to_numpy()
+        return np.where(codes >= 0, per_category[codes], np.nan)
+    return periods.astype(str).map(order).to_numpy(dtype=float)
 
 
 def _memo(fn):
@@ -769,7 +780,8 @@ def training_needs(data: ReportData, period_id: str | None = None, on: date | No
     lv["required_name"] = lv["required"].map(_memo(data.framework.level_name))
     done = set(zip(data.lessons["username"], data.lessons["course_id"], data.lessons["lesson_id"],
                    strict=True))
-    lv["recommended"] = [recommend(data, u, c, done) for u, c in
+    teaching = _teaching(data)
+    lv["recommended"] = [recommend(data, u, c, done, teaching) for u, c in
                          zip(lv["username"].to_numpy(dtype=object),
                              lv["competence"].to_numpy(dtype=object), strict=True)]
     lv["competence_name"] = lv["competence"].map(
@@ -779,17 +791,28 @@ def training_needs(data: ReportData, period_id: str | None = None, on: date | No
     return lv[cols].sort_values(["department", "competence", "full_name"]).reset_index(drop=True)
 
 
-def recommend(data: ReportData, username: str, competence: str, done: set | None = None) -> str:
+def _teaching(data: ReportData) -> dict[str, list[tuple[str, str, str]]]:
+    """{competence: [(course id, lesson id, label)]} in catalogue order (once per list, not
+    once per person)."""
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for course in (data.catalogue.courses if data.catalogue is not None else []):
+        for lesson in course.lessons:
+            for competence in dict.fromkeys(lesson.competences):
+                out.setdefault(competence, []).append(
+                    (course.id, lesson.id, f"{course.title} › {lesson.title}"))
+    return out
+
+
+def recommend(data: ReportData, username: str, competence: str, done: set | None = None,
+              teaching: dict | None = None) -> str:
     """Lessons of the catalogue that teach `competence`, those not yet completed first."""
     if data.catalogue is None:
         return ""
     done = done if done is not None else set()
+    teaching = teaching if teaching is not None else _teaching(data)
     todo, again = [], []
-    for course in data.catalogue.courses:
-        for lesson in course.lessons:
-            if competence in lesson.competences:
-                label = f"{course.title} › {lesson.title}"
-                (again if (username, course.id, lesson.id) in done else todo).append(label)
+    for course_id, lesson_id, label in teaching.get(competence, []):
+        (again if (username, course_id, lesson_id) in done else todo).append(label)
     if not todo and again:
         return t("reports.recommend_again", lessons="; ".join(again))
     return "; ".join(todo)
