@@ -632,11 +632,25 @@ def _read_source(src: GradebookSource, fw: Framework) -> tuple[SourceFrames, pd.
     return SourceFrames(periods, history, exams, items, problems, order), results
 
 
+_STR_CATEGORIES = pd.Series(["a"]).astype(str).astype("category").cat.categories.dtype
+
+
 def _categories(frame: pd.DataFrame, columns) -> pd.DataFrame:
+    """`columns` as categories over the sorted names present. A column that is already so (the
+    summary's) is kept: turning millions of rows into strings and back takes seconds."""
     frame = frame.copy()
     for col in columns:
-        frame[col] = frame[col].astype(str).astype("category")
+        if not _tidy_categories(frame[col]):
+            frame[col] = frame[col].astype(str).astype("category")
     return frame
+
+
+def _tidy_categories(s: pd.Series) -> bool:
+    if not isinstance(s.dtype, pd.CategoricalDtype) or not len(s):
+        return False
+    cats, codes = s.cat.categories, s.cat.codes.to_numpy()
+    return (cats.dtype == _STR_CATEGORIES and cats.is_monotonic_increasing and codes.min() >= 0
+            and bool((np.bincount(codes, minlength=len(cats)) > 0).all()))
 
 
 def assemble(parts: list[SourceFrames]):
