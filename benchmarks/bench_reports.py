@@ -1,6 +1,10 @@
 """Reports at office scale (issue 8) and province scale (issue 15): 5,000 staff, 8 exam
 periods, 40 items per exam (KNS_BENCH_STAFF=50000 for a province).
 
+0. The summary the grading worker writes (reports.summary.refresh), then the frames read from
+   it in a new process (a dashboard kernel just started), twice, wall and CPU time next to the
+   target. KNS_BENCH_REPORTS_DATA=<folder> builds the office there once and reuses it (50,000
+   staff take half an hour to build); KNS_BENCH_SUMMARY_ONLY=1 stops after this part.
 1. Time and memory to compute the data frames (`reports.data.load` and the current levels and
    training needs the dashboards show), side by side:
    - before: the computation before issue 15 (tests/reports/reference_frames.py: every grade
