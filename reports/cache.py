@@ -79,7 +79,8 @@ def source_key(gradebooks, framework) -> str | None:
             h.update(repr(_file_state(nb)).encode())
     h.update(repr(framework).encode())
     h.update(repr(sorted((k, v) for k, v in catalogue().items() if k.startswith("reports."))).encode())
-    h.update((Path(__file__).parent / "data.py").read_bytes())
+    for code in ("data.py", "summary.py"):
+        h.update((Path(__file__).parent / code).read_bytes())
     return h.hexdigest()
 
 

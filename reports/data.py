@@ -94,6 +94,23 @@ class ReportData:
         return training_needs(self, period_id, on)
 
 
+def _get_results(self) -> pd.DataFrame:
+    """Every graded item (the evidence behind the levels): read on first use only, because
+    the dashboards' tables come from the summary and a province has millions of grades."""
+    value = self.__dict__["_results"]
+    if callable(value):
+        value = self.__dict__["_results"] = value()
+    return value
+
+
+def _set_results(self, value) -> None:
+    self.__dict__["_results"] = value
+
+
+# `ReportData(…, results, …)` takes a frame or a function that reads it.
+ReportData.results = property(_get_results, _set_results)
+
+
 # --- reading -------------------------------------------------------------------------------
 
 def _frame(rows, columns: list[str]) -> pd.DataFrame:
@@ -414,12 +431,12 @@ def attach_evidence(results: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.merge(firsts, on=keys, how="left")
 
 
-def _evidence_keys(results: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+def _evidence_keys(results_empty: bool, frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` as `attach_evidence` returns it (same key columns, same types), without the
     `items` column: for the tables that count levels and show no evidence."""
     keys = ["username", "period_id", "competence"]
     wanted = frame[keys].dropna().drop_duplicates()
-    if wanted.empty or results.empty:
+    if wanted.empty or results_empty:
         return frame
     return frame.merge(wanted.assign(**{k: wanted[k].astype(str) for k in keys}), on=keys,
                        how="left")
@@ -453,11 +470,11 @@ def load(platform_url: str, gradebooks: list[GradebookSource], framework: Framew
     problems: list[str] = []
     staff = read_staff(platform_url)
 
-    periods, results, items, history, exams = gradebook_frames(gradebooks, fw, problems,
-                                                                cache_dir)
+    periods, results, items, history, exams = summary_frames(platform_url, gradebooks, fw,
+                                                              problems, cache_dir)
 
     # Someone graded but no longer in the directory: keep their history.
-    former = sorted(set(results["username"]) - set(staff["username"]))
+    former = sorted(set(exams["username"].astype(str)) - set(staff["username"]))
     if former:
         staff = pd.concat([staff, pd.DataFrame({
             "username": former, "code": "", "full_name": former, "position": "",
@@ -479,15 +496,81 @@ def read_flags(platform_url: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["username", "assignment", "kind"]).drop_duplicates()
 
 
+RESULT_CATEGORIES = ("username", "competence", "level", "period_id", "item_id", "item_title",
+                     "notebook", "grade_id")
+RESULT_COLUMNS = ["username", "notebook", "grade_id", "possible", "submitted_at", "earned",
+                  "competence", "level", "item_id", "item_title", "period_id"]
+
+
+@dataclass
+class SourceFrames:
+    """What the dashboards need from one gradebook: its periods (not yet ordered among all
+    gradebooks), levels per period (`history`), exam totals, items, and its problems. Small
+    enough to keep in the platform database (reports.summary)."""
+
+    periods: pd.DataFrame
+    history: pd.DataFrame
+    exams: pd.DataFrame
+    items: pd.DataFrame
+    problems: list[str]
+    # Usernames, periods and competences in the order the grades first name them: the order
+    # of `history` when several gradebooks are put together (see `assemble`).
+    order: dict = field(default_factory=dict)
+
+
+HISTORY_KEYS = ("username", "period_id", "competence")
+
+
+def summary_frames(platform_url: str, gradebooks: list[GradebookSource], fw: Framework,
+                   problems: list[str], cache_dir: Path | None = None):
+    """(periods, results, items, history, exams): each gradebook's frames from its summary in
+    the platform database (reports.summary) when it is up to date, else read from the
+    gradebook (and the summary written, where this account may). `results` is then a function
+    that reads every grade when first asked (through the frame cache, `gradebook_frames`)."""
+    from reports import cache, summary
+
+    parts, fresh, own_problems = [], [], []
+    all_key = cache.source_key(gradebooks, fw) if cache_dir else None
+    for src in gradebooks:
+        if not gradebook_exists(src):
+            # A course nothing has been graded in yet (a fresh install): no results, not an
+            # error. SQLite would try to create the file, which the service may not write.
+            log.info("reports: no gradebook yet at %s; skipped", src.db_url)
+            continue
+        key = cache.source_key([src], fw)
+        part = summary.read(platform_url, src, key) if key else None
+        if part is None:
+            part, res = _read_source(src, fw)
+            fresh.append(res)
+            # Kept only if nothing changed while reading (a grading run in between).
+            if key and cache.source_key([src], fw) == key:
+                summary.write(platform_url, src, key, part)
+        own_problems.extend(part.problems)
+        parts.append(part)
+    problems.extend(own_problems)
+    periods, items, history, exams = assemble(parts)
+    if len(fresh) == len(parts):  # every grade was read just now: keep them
+        results = (pd.concat(fresh, ignore_index=True) if fresh else
+                   pd.DataFrame(columns=RESULT_COLUMNS))
+        results = _categories(results, RESULT_CATEGORIES)
+        if all_key and cache.source_key(gradebooks, fw) == all_key:  # for the evidence later
+            cache.write(cache_dir, all_key, ((periods, results, items, history, exams),
+                                             own_problems))
+    else:
+        def results():
+            return gradebook_frames(gradebooks, fw, [], cache_dir)[1]
+    return periods, results, items, history, exams
+
+
 def gradebook_frames(gradebooks: list[GradebookSource], fw: Framework, problems: list[str],
                      cache_dir: Path | None = None):
-    """(periods, results, items, history, exams) of every gradebook.
+    """(periods, results, items, history, exams) of every gradebook, every grade read.
 
     Reading and grouping 1.5 million grades takes seconds (issue 15), so with `cache_dir` the
     frames are kept on disk under a key that changes whenever a gradebook, an exam notebook,
     the framework or this code changes (reports.cache.source_key), and a dashboard kernel that
     starts later reads them back in a fraction of a second. A source without such a key (a
-    server database) is always read.
+    server database) is always read. `load` needs this only for the evidence (`results`).
     """
     from reports import cache
 
@@ -509,34 +592,34 @@ def gradebook_frames(gradebooks: list[GradebookSource], fw: Framework, problems:
 
 def _compute_gradebook_frames(gradebooks: list[GradebookSource], fw: Framework,
                               problems: list[str]):
-    period_frames, result_frames = [], []
+    parts, result_frames = [], []
     for src in gradebooks:
         if not gradebook_exists(src):
-            # A course nothing has been graded in yet (a fresh install): no results, not an
-            # error. SQLite would try to create the file, which the service may not write.
             log.info("reports: no gradebook yet at %s; skipped", src.db_url)
             continue
-        p, r = read_gradebook(src, problems)
-        period_frames.append(p)
-        result_frames.append(r)
-    periods = (pd.concat(period_frames, ignore_index=True) if period_frames else
-               pd.DataFrame(columns=["assignment", "duedate", "date", "course", "title",
-                                     "period_id"]))
-    periods = periods[periods["date"].notna()].sort_values(["date", "period_id"]).reset_index(drop=True)
-    periods["order"] = range(len(periods))
-    periods["label"] = [period_label(title, a, d) for title, a, d in
-                        zip(periods["title"], periods["assignment"], periods["date"], strict=True)]
-    periods = periods[["period_id", "course", "assignment", "date", "label", "order"]]
+        part, res = _read_source(src, fw)
+        problems.extend(part.problems)
+        parts.append(part)
+        result_frames.append(res)
+    periods, items, history, exams = assemble(parts)
     results = (pd.concat(result_frames, ignore_index=True) if result_frames else
-               pd.DataFrame(columns=["username", "notebook", "grade_id", "possible", "submitted_at",
-                                     "earned", "competence", "level", "item_id", "item_title",
-                                     "period_id"]))
-    results = results[results["period_id"].isin(periods["period_id"])].reset_index(drop=True)
-    # Repeated names as categories: a fraction of the memory of a million Python strings.
-    for col in ("username", "competence", "level", "period_id", "item_id", "item_title",
-                "notebook", "grade_id"):
-        results[col] = results[col].astype(str).astype("category")
+               pd.DataFrame(columns=RESULT_COLUMNS))
+    results = _categories(results, RESULT_CATEGORIES)
+    return periods, results, items, history, exams
 
+
+def source_frames(src: GradebookSource, fw: Framework) -> SourceFrames:
+    """The frames of one gradebook (what reports.summary keeps)."""
+    return _read_source(src, fw)[0]
+
+
+def _read_source(src: GradebookSource, fw: Framework) -> tuple[SourceFrames, pd.DataFrame]:
+    problems: list[str] = []
+    periods, results = read_gradebook(src, problems)
+    dated = periods[periods["date"].notna()]
+    results = results[results["period_id"].isin(dated["period_id"])].reset_index(drop=True)
+    # Repeated names as categories: a fraction of the memory of a million Python strings.
+    results = _categories(results, RESULT_CATEGORIES)
     items = (results[["period_id", "notebook", "grade_id", "item_id", "competence", "level",
                       "possible"]].drop_duplicates(["period_id", "notebook", "grade_id"])
              .rename(columns={"possible": "points"}).reset_index(drop=True))
@@ -545,8 +628,67 @@ def _compute_gradebook_frames(gradebooks: list[GradebookSource], fw: Framework,
              .agg(earned=("earned", "sum"), possible=("possible", "sum"),
                   submitted_at=("submitted_at", "max")))
     exams["percent"] = (100 * exams["earned"] / exams["possible"].where(exams["possible"] > 0)).round(1)
+    order = {k: [str(v) for v in results[k].unique()] for k in HISTORY_KEYS}
+    return SourceFrames(periods, history, exams, items, problems, order), results
 
-    return periods, results, items, history, exams
+
+_STR_CATEGORIES = pd.Series(["a"]).astype(str).astype("category").cat.categories.dtype
+
+
+def _categories(frame: pd.DataFrame, columns) -> pd.DataFrame:
+    """`columns` as categories over the sorted names present. A column that is already so (the
+    summary's) is kept: turning millions of rows into strings and back takes seconds."""
+    frame = frame.copy()
+    for col in columns:
+        if not _tidy_categories(frame[col]):
+            frame[col] = frame[col].astype(str).astype("category")
+    return frame
+
+
+def _tidy_categories(s: pd.Series) -> bool:
+    if not isinstance(s.dtype, pd.CategoricalDtype) or not len(s):
+        return False
+    cats, codes = s.cat.categories, s.cat.codes.to_numpy()
+    return (cats.dtype == _STR_CATEGORIES and cats.is_monotonic_increasing and codes.min() >= 0
+            and bool((np.bincount(codes, minlength=len(cats)) > 0).all()))
+
+
+def assemble(parts: list[SourceFrames]):
+    """(periods, items, history, exams) of all gradebooks from each one's frames: periods
+    ordered by date among all, names as categories over all."""
+    periods = (pd.concat([p.periods for p in parts], ignore_index=True) if parts else
+               pd.DataFrame(columns=["assignment", "duedate", "date", "course", "title",
+                                     "period_id"]))
+    periods = periods[periods["date"].notna()].sort_values(["date", "period_id"]).reset_index(drop=True)
+    periods["order"] = range(len(periods))
+    periods["label"] = [period_label(title, a, d) for title, a, d in
+                        zip(periods["title"], periods["assignment"], periods["date"], strict=True)]
+    periods = periods[["period_id", "course", "assignment", "date", "label", "order"]]
+
+    def joined(name, columns, categories):
+        frames = [getattr(p, name) for p in parts if len(getattr(p, name))]
+        if not frames:
+            return pd.DataFrame(columns=columns) if name != "items" else \
+                _categories(pd.DataFrame(columns=columns), categories)
+        return _categories(pd.concat(frames, ignore_index=True)[columns], categories)
+
+    items = joined("items", ["period_id", "notebook", "grade_id", "item_id", "competence",
+                             "level", "points"],
+                   ("period_id", "notebook", "grade_id", "item_id", "competence", "level"))
+    history = joined("history", ["username", "period_id", "competence", "level", "rank",
+                                 "earned", "possible"], ("username", "period_id", "competence"))
+    exams = joined("exams", ["username", "period_id", "earned", "possible", "submitted_at",
+                             "percent"], ("username", "period_id"))
+    if len(parts) > 1 and len(history):
+        # As if grouped over all grades at once: by each name's first appearance among them.
+        ranks = [history[k].astype(str).map({v: n for n, v in enumerate(dict.fromkeys(
+            v for p in parts for v in p.order.get(k, [])))}) for k in HISTORY_KEYS]
+        at = pd.DataFrame({str(n): r for n, r in enumerate(ranks)})
+        history = history.iloc[at.sort_values(list(at.columns), kind="stable").index]
+        history = history.reset_index(drop=True)
+    if len(parts) > 1 and len(exams):  # each gradebook's are sorted; sort them all together
+        exams = exams.sort_values(["username", "period_id"], kind="stable").reset_index(drop=True)
+    return periods, items, history, exams
 
 
 def course_completion(staff: pd.DataFrame, lessons: pd.DataFrame, catalogue) -> pd.DataFrame:
@@ -579,16 +721,18 @@ def levels_as_of(data: ReportData, period_id: str | None = None, evidence: bool 
     Rows: every staff member active in the directory, and anyone else with results.
     """
     hist = data.history
-    if period_id is not None:
-        order = data.periods.set_index("period_id")["order"]
-        hist = hist[hist["period_id"].astype(str).map(order) <= order[period_id]]
     order = data.periods.set_index("period_id")["order"]
-    hist = hist.assign(_order=hist["period_id"].astype(str).map(order)).sort_values("_order")
+    at = _period_order(hist["period_id"], order)
+    if period_id is not None:
+        keep = at <= order[period_id]
+        hist, at = hist[keep], at[keep]
+    hist = hist.assign(_order=at).sort_values("_order")
     latest = hist.drop_duplicates(["username", "competence"], keep="last").drop(columns="_order")
     dates = data.periods.set_index("period_id")["date"]
     latest = latest.assign(date=latest["period_id"].map(dates))
-    latest = attach_evidence(data.results, latest) if evidence else _evidence_keys(data.results,
-                                                                                   latest)
+    # Without evidence, the grades are not needed (there are results iff there is history).
+    latest = (attach_evidence(data.results, latest) if evidence
+              else _evidence_keys(data.history.empty, latest))
 
     people = data.staff[data.staff["active"] | data.staff["username"].isin(latest["username"])]
     comps = list(data.framework.competences)
@@ -600,6 +744,16 @@ def levels_as_of(data: ReportData, period_id: str | None = None, evidence: bool 
     out["level_name"] = out["level"].map(_memo(data.framework.level_name))
     out = out.merge(data.staff, on="username", how="left")
     return out
+
+
+def _period_order(periods: pd.Series, order: pd.Series) -> np.ndarray:
+    """The order of each row's period: looked up once per period, not once per row (a
+    province's history has millions of rows and a handful of periods)."""
+    if isinstance(periods.dtype, pd.CategoricalDtype):
+        per_category = periods.cat.categories.astype(str).map(order).to_numpy(dtype=float)
+        codes = periods.cat.codes.to_numpy()
+        return np.where(codes >= 0, per_category[codes], np.nan)
+    return periods.astype(str).map(order).to_numpy(dtype=float)
 
 
 def _memo(fn):
@@ -640,7 +794,8 @@ def training_needs(data: ReportData, period_id: str | None = None, on: date | No
     lv["required_name"] = lv["required"].map(_memo(data.framework.level_name))
     done = set(zip(data.lessons["username"], data.lessons["course_id"], data.lessons["lesson_id"],
                    strict=True))
-    lv["recommended"] = [recommend(data, u, c, done) for u, c in
+    teaching = _teaching(data)
+    lv["recommended"] = [recommend(data, u, c, done, teaching) for u, c in
                          zip(lv["username"].to_numpy(dtype=object),
                              lv["competence"].to_numpy(dtype=object), strict=True)]
     lv["competence_name"] = lv["competence"].map(
@@ -650,17 +805,28 @@ def training_needs(data: ReportData, period_id: str | None = None, on: date | No
     return lv[cols].sort_values(["department", "competence", "full_name"]).reset_index(drop=True)
 
 
-def recommend(data: ReportData, username: str, competence: str, done: set | None = None) -> str:
+def _teaching(data: ReportData) -> dict[str, list[tuple[str, str, str]]]:
+    """{competence: [(course id, lesson id, label)]} in catalogue order (once per list, not
+    once per person)."""
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for course in (data.catalogue.courses if data.catalogue is not None else []):
+        for lesson in course.lessons:
+            for competence in dict.fromkeys(lesson.competences):
+                out.setdefault(competence, []).append(
+                    (course.id, lesson.id, f"{course.title} › {lesson.title}"))
+    return out
+
+
+def recommend(data: ReportData, username: str, competence: str, done: set | None = None,
+              teaching: dict | None = None) -> str:
     """Lessons of the catalogue that teach `competence`, those not yet completed first."""
     if data.catalogue is None:
         return ""
     done = done if done is not None else set()
+    teaching = teaching if teaching is not None else _teaching(data)
     todo, again = [], []
-    for course in data.catalogue.courses:
-        for lesson in course.lessons:
-            if competence in lesson.competences:
-                label = f"{course.title} › {lesson.title}"
-                (again if (username, course.id, lesson.id) in done else todo).append(label)
+    for course_id, lesson_id, label in teaching.get(competence, []):
+        (again if (username, course_id, lesson_id) in done else todo).append(label)
     if not todo and again:
         return t("reports.recommend_again", lessons="; ".join(again))
     return "; ".join(todo)

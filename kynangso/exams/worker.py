@@ -116,10 +116,25 @@ def grade(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
     result = json.loads(out)
     log.info("grading %s done: %s", exam, result)
     flags.record(db_url, exam, result)
+    refresh_reports(db_url, where)
     flagged = len({(p["student"], p["notebook"]) for p in result["problems"] if not p["fatal"]})
     return ("failed" if result["failed"] else "done",
             t("exams.grading.done", exam=exam, graded=len(result["graded"]),
               failed=len(result["failed"]), flagged=flagged))
+
+
+def refresh_reports(db_url: str, where: course.ExamPlaces) -> None:
+    """Rebuild the HR dashboards' summary of this gradebook (reports.summary), so the next
+    dashboard reads a few small tables instead of every grade. Never fails the grading: a
+    summary left stale is rebuilt by the next reader."""
+    try:
+        from reports.data import GradebookSource
+        from reports.summary import refresh
+
+        refresh(db_url, [GradebookSource(f"sqlite:///{where.course / 'gradebook.db'}",
+                                         where.course)])
+    except Exception:
+        log.exception("reports summary of %s not rebuilt", where.course)
 
 
 def run_job(db_url: str, where: course.ExamPlaces, job) -> None:
