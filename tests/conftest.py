@@ -84,6 +84,7 @@ SHARED_FIXTURES = {
     "exam_copies": "exam-grading",  # the four real exams graded by nbgrader and by kns grade
     "demo_build": "demo-build",  # `make run`'s demo gradebook, built by the real pipeline
     "demo_cache": "demo-build",  # where test_make_run's build leaves it for `demo_build`
+    "exam_hub": "security-exam-hub",  # tests/security/conftest.py: the exam attacks' hub
 }
 
 SHARED_FIXTURE_TIMEOUT_S = 1800  # pyproject's per-test limit is 600 s

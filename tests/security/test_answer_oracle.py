@@ -35,7 +35,6 @@ from kynangso.hub.harness import (
     IS_ROOT,
     api_token,
     cookie,
-    isolated_hub,
     log_in,
     open_lab,
     run_in_kernel,
@@ -44,10 +43,6 @@ from kynangso.hub.harness import (
 pytestmark = [pytest.mark.hub, pytest.mark.root,
               pytest.mark.skipif(not IS_ROOT, reason="exam windows need an isolated (root) hub")]
 
-STAFF = {
-    "giangvien01": ("Vũ Thị Lan", "giangvien", "GiangVien@2026"),
-    "hocvien01": ("Nguyễn Thị Hồng", "hocvien", "HocVien@2026"),
-}
 COURSE = "kiem-tra-nang-luc"
 EXAMS = ("van-ban", "dich-vu-cong")
 LEARNER = "hocvien01"
@@ -164,14 +159,8 @@ def task_cells(exam: str) -> dict[str, float]:
     return cells
 
 
-@pytest.fixture(scope="module")
-def ohub(tmp_path_factory):
-    with isolated_hub(tmp_path_factory.mktemp("oracle-hub"), STAFF, tag="o") as hub:
-        yield hub
-
-
-def test_the_installed_package_does_not_answer_the_exam(ohub):
-    hub = ohub
+def test_the_installed_package_does_not_answer_the_exam(exam_hub):
+    hub = exam_hub
     teacher = log_in(hub, "giangvien01").session
     t_token = api_token(hub, teacher, "giangvien01")
     learner = log_in(hub, LEARNER).session

@@ -18,21 +18,18 @@ import pwd
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from kynangso.hub.harness import IS_ROOT, isolated_hub
+from kynangso.hub.harness import IS_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.hub, pytest.mark.root,
               pytest.mark.skipif(not IS_ROOT, reason="formgrader runs as the grader account (root hub)")]
 
-STAFF = {
-    "giangvien01": ("Vũ Thị Lan", "giangvien", "GiangVien@2026"),
-    "hocvien01": ("Nguyễn Thị Hồng", "hocvien", "HocVien@2026"),
-}
 COURSE, EXAM, LEARNER = "kiem-tra-nang-luc", "xss-thu", "hocvien01"
 WAIT = 180_000  # ms: a ceiling for a busy machine, not a measured duration
 MARKDOWN_ATTACK = (
@@ -74,43 +71,44 @@ def _exam(answer: str, code: str) -> nbformat.NotebookNode:
 
 def _as_grader(hub, *cmd: str, cwd: Path) -> subprocess.CompletedProcess:
     grader = hub.settings["exams"]["grader_account"]
-    prefix = hub.settings["isolation"].get("user_env") or os.path.dirname(os.path.dirname(shutil.which("nbgrader")))
+    prefix = hub.settings["isolation"].get("user_env") or sys.prefix
     env = {"PATH": f"{prefix}/bin:/usr/bin:/bin", "HOME": str(cwd), "LANG": "C.UTF-8"}
     return subprocess.run([shutil.which("runuser"), "-u", grader, "--", *cmd], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=900)
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """An isolated hub whose exam course holds LEARNER's collected, autograded attack."""
-    with isolated_hub(tmp_path_factory.mktemp("xss-hub"), STAFF, tag="fg") as hub:
-        course = Path(hub.settings["exams"]["root"]) / COURSE
-        owner = pwd.getpwnam(hub.settings["exams"]["grader_account"])
-        source = course / "source" / EXAM
-        source.mkdir(parents=True)
-        nbformat.write(_exam("Phần trả lời của Anh/Chị", "# Phần trả lời của Anh/Chị"),
-                       source / f"{EXAM}.ipynb")
-        for path in (source, source / f"{EXAM}.ipynb"):
-            os.chown(path, owner.pw_uid, owner.pw_gid)
-        r = _as_grader(hub, "nbgrader", "generate_assignment", EXAM, "--force", cwd=course)
-        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-        r = _as_grader(hub, "nbgrader", "db", "student", "add", LEARNER, cwd=course)
-        assert r.returncode == 0, r.stderr[-2000:]
-        # What `nbgrader collect` leaves: the learner's notebook and its timestamp.
-        submitted = course / "submitted" / LEARNER / EXAM
-        submitted.mkdir(parents=True)
-        nbformat.write(_exam(MARKDOWN_ATTACK, OUTPUT_ATTACK), submitted / f"{EXAM}.ipynb")
-        (submitted / "timestamp.txt").write_text("2026-12-05 08:00:00.000000 UTC")
-        for path in (course / "submitted", course / "submitted" / LEARNER, *submitted.parent.rglob("*")):
-            os.chown(path, owner.pw_uid, owner.pw_gid)
-        r = _as_grader(hub, "nbgrader", "autograde", EXAM, "--force", cwd=course)
-        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-        autograded = nbformat.read(course / "autograded" / LEARNER / EXAM / f"{EXAM}.ipynb", 4)
-        outputs = autograded.cells[2].outputs
-        assert any("text/html" in o.get("data", {}) for o in outputs), outputs  # the attack is there
-        with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id=COURSE) as gb:
-            submission_id = gb.find_submission_notebook(EXAM, EXAM, LEARNER).id
-        yield hub, submission_id
+def graded(exam_hub):
+    """The shared exam hub (tests/security/conftest.py), whose course now holds LEARNER's
+    collected, autograded attack in an exam of its own."""
+    hub = exam_hub
+    course = Path(hub.settings["exams"]["root"]) / COURSE
+    owner = pwd.getpwnam(hub.settings["exams"]["grader_account"])
+    source = course / "source" / EXAM
+    source.mkdir(parents=True)
+    nbformat.write(_exam("Phần trả lời của Anh/Chị", "# Phần trả lời của Anh/Chị"),
+                   source / f"{EXAM}.ipynb")
+    for path in (source, source / f"{EXAM}.ipynb"):
+        os.chown(path, owner.pw_uid, owner.pw_gid)
+    r = _as_grader(hub, "nbgrader", "generate_assignment", EXAM, "--force", cwd=course)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    r = _as_grader(hub, "nbgrader", "db", "student", "add", LEARNER, cwd=course)
+    assert r.returncode == 0, r.stderr[-2000:]
+    # What `nbgrader collect` leaves: the learner's notebook and its timestamp.
+    submitted = course / "submitted" / LEARNER / EXAM
+    submitted.mkdir(parents=True)
+    nbformat.write(_exam(MARKDOWN_ATTACK, OUTPUT_ATTACK), submitted / f"{EXAM}.ipynb")
+    (submitted / "timestamp.txt").write_text("2026-12-05 08:00:00.000000 UTC")
+    for path in (course / "submitted", course / "submitted" / LEARNER, *submitted.parent.rglob("*")):
+        os.chown(path, owner.pw_uid, owner.pw_gid)
+    r = _as_grader(hub, "nbgrader", "autograde", EXAM, "--force", cwd=course)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    autograded = nbformat.read(course / "autograded" / LEARNER / EXAM / f"{EXAM}.ipynb", 4)
+    outputs = autograded.cells[2].outputs
+    assert any("text/html" in o.get("data", {}) for o in outputs), outputs  # the attack is there
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id=COURSE) as gb:
+        submission_id = gb.find_submission_notebook(EXAM, EXAM, LEARNER).id
+    yield hub, submission_id
 
 
 def test_learner_html_does_not_run_in_formgrader(graded, browser):
