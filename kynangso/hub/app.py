@@ -8,6 +8,10 @@ adds up their start-up times. Here the first `start_service` call starts them al
 each call then waits for its own: the same checks and errors, in the time of the slowest.
 Later calls (a service added at run time) take JupyterHub's own path.
 
+Started together, the services share the CPU: on a busy machine formgrader's Jupyter server
+took over JupyterHub's 30 s limit to answer, and the hub stops when a managed service does
+not answer in time. So each managed service gets SERVICE_START_TIMEOUT_S here.
+
 Run as `python -m kynangso.hub.app -f hub_config/jupyterhub_config.py` (kynangso.run.start_hub).
 """
 
@@ -16,6 +20,8 @@ from __future__ import annotations
 import asyncio
 
 from jupyterhub.app import JupyterHub
+
+SERVICE_START_TIMEOUT_S = 300
 
 
 class PlatformHub(JupyterHub):
@@ -26,6 +32,8 @@ class PlatformHub(JupyterHub):
             self._service_starts = {}
             parent = super()
             for name, other in self._service_map.items():
+                if other.managed:
+                    other.timeout = max(other.timeout, SERVICE_START_TIMEOUT_S)
                 self._service_starts[name] = asyncio.ensure_future(
                     parent.start_service(name, other, ssl_context))
         started = self._service_starts.pop(service_name, None)
