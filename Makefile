@@ -20,7 +20,7 @@ PYTEST_ARGS ?=
 # than compute, so more workers than cores pay. tests/conftest.py groups the tests so that each
 # expensive shared fixture (the session hub, the graded exams, the demo gradebook) is built in
 # one worker only. TEST_WORKERS=0 runs everything in one process (for debugging).
-TEST_WORKERS ?= 4
+TEST_WORKERS ?= 3
 XDIST := -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=25
 
 .PHONY: help run test test-fast bench lint lock install system-deps browser-deps clean-state
