@@ -33,6 +33,8 @@ from pathlib import Path
 
 import nbformat
 
+from kynangso.exams.course import answer_keys_config
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = os.path.dirname(sys.executable)
 
@@ -204,9 +206,7 @@ def _build_exam_course(base: Path, exam: str, n: int) -> tuple[Path, dict[str, s
     # As the platform's course: the grader writes the tasks' answer keys into the hidden tests.
     shutil.copyfile(exams_dir / "answer_keys.py", course / "answer_keys.py")
     (course / "nbgrader_config.py").write_text(
-        "c = get_config()\nc.Autograde.sanitize_preprocessors.append("
-        "'assessments.grading.keys.AnswerKeys')\n"
-        f"c.AnswerKeys.keys_file = {str(course / 'answer_keys.py')!r}\n", encoding="utf-8")
+        "c = get_config()\n" + answer_keys_config(course / "answer_keys.py"), encoding="utf-8")
     done = _run([os.path.join(BIN, "nbgrader"), "generate_assignment", exam], course, extra)
     if done.returncode:
         raise RuntimeError(f"nbgrader generate_assignment {exam} failed: {done.stderr[-2000:]}")

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from kynangso.errors import KnsError
+from kynangso.exams.course import answer_keys_config
 
 log = logging.getLogger(__name__)
 
@@ -169,16 +170,6 @@ c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = {course_id!r}
 c.LateSubmissionPlugin.penalty_method = "zero"
 c.Execute.timeout = 120
-# The grader writes the simulation tasks' answer keys into the hidden tests (issue 14).
-c.Autograde.sanitize_preprocessors = [
-    "nbgrader.preprocessors.ClearOutput",
-    "nbgrader.preprocessors.DeduplicateIds",
-    "nbgrader.preprocessors.OverwriteKernelspec",
-    "nbgrader.preprocessors.OverwriteCells",
-    "nbgrader.preprocessors.CheckCellMetadata",
-    "assessments.grading.keys.AnswerKeys",
-]
-c.AnswerKeys.keys_file = {keys_file!r}
 '''
 QUALITIES = ("correct", "partial", "wrong", "blank")  # answers.QUALITIES, strongest first
 
@@ -386,9 +377,10 @@ def _build_course(course: Path, source: Path, workers: int | None) -> None:
 
     ensure_tools_on_path()  # nbgrader shells out to alembic
     answers = _answers(source)
-    (course / "nbgrader_config.py").write_text(DEMO_CONFIG.format(
-        course_id=DEMO_COURSE, keys_file=str(source / "answer_keys.py")),
-                                               encoding="utf-8")
+    # The grader writes the simulation tasks' answer keys into the hidden tests (issue 14).
+    (course / "nbgrader_config.py").write_text(
+        DEMO_CONFIG.format(course_id=DEMO_COURSE) + answer_keys_config(source / "answer_keys.py"),
+        encoding="utf-8")
     db_url = f"sqlite:///{course / 'gradebook.db'}"
     learners = demo_learners()
     plan: dict[tuple[str, str], str] = {}  # (assignment, learner) -> quality

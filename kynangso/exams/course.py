@@ -37,20 +37,34 @@ log = logging.getLogger("kns.exams")
 STRICT_PREPROCESSOR = "assessments.grading.strict.RemoveAddedCells"
 ANSWER_KEYS_PREPROCESSOR = "assessments.grading.keys.AnswerKeys"
 KEYS_FILE = "answer_keys.py"  # the grader's answer keys (assessments/exams/answer_keys.py)
-STRICT_CONFIG = f'''\
-# Strict grading of widget exams (issue 14): cells that are not in the released notebook are
-# removed before execution and the submission is flagged (assessments/grading/strict.py).
-# Put back at every start of the hub if this line is missing.
-c.Autograde.sanitize_preprocessors = [
-    "nbgrader.preprocessors.ClearOutput",
-    "{STRICT_PREPROCESSOR}",
-    "nbgrader.preprocessors.DeduplicateIds",
-    "nbgrader.preprocessors.OverwriteKernelspec",
-    "nbgrader.preprocessors.OverwriteCells",
-    "nbgrader.preprocessors.CheckCellMetadata",
-    "{ANSWER_KEYS_PREPROCESSOR}",
-]
-'''
+# nbgrader's own sanitize preprocessors, in its order; ours go in between (strict grading) and
+# last (the answer keys).
+NBGRADER_SANITIZE = ("nbgrader.preprocessors.ClearOutput", "nbgrader.preprocessors.DeduplicateIds",
+                     "nbgrader.preprocessors.OverwriteKernelspec",
+                     "nbgrader.preprocessors.OverwriteCells", "nbgrader.preprocessors.CheckCellMetadata")
+
+
+def sanitize_config(*preprocessors: str) -> str:
+    """`c.Autograde.sanitize_preprocessors = [...]`, one per line."""
+    return ("c.Autograde.sanitize_preprocessors = [\n"
+            + "".join(f'    "{name}",\n' for name in preprocessors) + "]\n")
+
+
+STRICT_CONFIG = (
+    "# Strict grading of widget exams (issue 14): cells that are not in the released notebook are\n"
+    "# removed before execution and the submission is flagged (assessments/grading/strict.py).\n"
+    "# Put back at every start of the hub if this line is missing.\n"
+    + sanitize_config(NBGRADER_SANITIZE[0], STRICT_PREPROCESSOR, *NBGRADER_SANITIZE[1:],
+                      ANSWER_KEYS_PREPROCESSOR))
+
+
+def answer_keys_config(keys_file) -> str:
+    """The config of a course graded with the grader's answer keys and without strict grading
+    (the demo results, the equivalence checks with nbgrader, the grading benchmark)."""
+    return (sanitize_config(*NBGRADER_SANITIZE, ANSWER_KEYS_PREPROCESSOR)
+            + f"c.AnswerKeys.keys_file = {str(keys_file)!r}\n")
+
+
 # Courses made before the answer keys moved to the grader get this line (ensure_answer_keys).
 ANSWER_KEYS_CONFIG = f'''\
 # Answer keys of simulation tasks (issue 14): computed by the grader from the variant secret

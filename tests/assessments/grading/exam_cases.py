@@ -25,6 +25,7 @@ from typing import Any
 
 import nbformat
 
+from kynangso.exams.course import answer_keys_config
 from tests.assessments.grading.conftest import COURSE_CONFIG, TIMEOUT_S
 
 # The per-cell limit of both graders for the real exams (see TIMEOUT_S's comment).
@@ -32,15 +33,6 @@ GRADING_TIMEOUT_S = TIMEOUT_S
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMS_DIR = REPO / "assessments" / "exams"
-ANSWER_KEYS = """c.Autograde.sanitize_preprocessors = [
-    "nbgrader.preprocessors.ClearOutput",
-    "nbgrader.preprocessors.DeduplicateIds",
-    "nbgrader.preprocessors.OverwriteKernelspec",
-    "nbgrader.preprocessors.OverwriteCells",
-    "nbgrader.preprocessors.CheckCellMetadata",
-    "assessments.grading.keys.AnswerKeys",
-]
-"""
 BIN = os.path.dirname(sys.executable)
 ON_TIME = "2026-03-02 08:30:00.000000 UTC"
 # A student graded first whose answers are copied by the "copied_sidecar" case.
@@ -91,9 +83,9 @@ def build_course(base: Path, exams: list[str], env: dict[str, str]) -> Path:
         shutil.copytree(EXAMS_DIR / "source" / exam, root / "source" / exam)
     # As the platform's course: the grader writes the tasks' answer keys into the hidden tests.
     shutil.copyfile(EXAMS_DIR / "answer_keys.py", root / "answer_keys.py")
-    keys_file = f"c.AnswerKeys.keys_file = {str(root / 'answer_keys.py')!r}\n"
     (root / "nbgrader_config.py").write_text(
-        "c = get_config()\n" + COURSE_CONFIG + ANSWER_KEYS + keys_file, encoding="utf-8")
+        "c = get_config()\n" + COURSE_CONFIG + answer_keys_config(root / "answer_keys.py"),
+        encoding="utf-8")
     for exam in exams:
         nbgrader(["generate_assignment", exam], root, env)
     return root
