@@ -86,33 +86,12 @@ SETUP = """{%- macro voila_setup_labextensions(base_url, labextensions) -%}
       el.style.display = '';
     }
   };
-  // Voilà sometimes replaces a page's first kernel websocket and then never restores the
-  // widgets from the kernel (voila-dashboards/voila#920, seen here on busy machines): the page
-  // stays blank until it is reloaded, which then works. So, as a person would, reload once when
-  // no widget of the page has appeared a minute after it loaded.
-  window.addEventListener("load", function () {
-    var key = "kns-reloaded:" + location.pathname;
-    setTimeout(function () {
-      var views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]');
-      if (!views.length || document.querySelector(".jupyter-widgets")) {
-        sessionStorage.removeItem(key);
-        return;
-      }
-      if (sessionStorage.getItem(key)) { return; }
-      sessionStorage.setItem(key, "1");
-      console.warn("kns: no widget rendered after 60 s, reloading the page once");
-      location.reload();
-    }, @WIDGETS_WAIT_MS@);
-  });
   window.voila_process = {{ voila_process | default("window.update_loading_text") }};
   window.voila_finish = {{ voila_finish | default("window.display_cells") }};
 </script>
 {%- endmacro %}
 """
 
-
-# How long a page may show no widget after it loaded before it reloads itself (once).
-WIDGETS_WAIT_MS = 60_000
 
 UPSTREAM_MAIN = """<script src="{{ page_config['fullStaticUrl'] | e }}/{{ main_js }}"></script>"""
 # Voilà's static files (voila.js and its ~60 webpack chunks, named "1187.voila.js", not by their
@@ -141,6 +120,5 @@ def write_template(root: Path, loading: str, static: str | None = None) -> Path:
     (folder / "spinner.macro.html.j2").write_text(SPINNER.replace("@LOADING@", html.escape(loading)).replace("@LOADING_MARKER@", LOADING_MARKER),
                                                   encoding="utf-8")
     main = VERSIONED_MAIN.replace("@STATIC@", static.strip("/")) if static else UPSTREAM_MAIN
-    (folder / "voila_setup.macro.html.j2").write_text(SETUP.replace("@MAIN_SCRIPT@", main)
-                                                    .replace("@WIDGETS_WAIT_MS@", str(WIDGETS_WAIT_MS)), encoding="utf-8")
+    (folder / "voila_setup.macro.html.j2").write_text(SETUP.replace("@MAIN_SCRIPT@", main), encoding="utf-8")
     return folder

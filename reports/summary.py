@@ -69,9 +69,7 @@ def source_id(src) -> str:
 
 def read(platform_url: str, src, key: str):
     """The frames of `src` (reports.data.SourceFrames) from the summary, or None when there is
-    none for this state of the gradebook (or no summary table)."""
-    from reports.data import SourceFrames
-
+    none for this state of the gradebook (or no summary table, or it cannot be read)."""
     engine = create_engine(platform_url)
     try:
         with engine.connect() as conn:
@@ -85,6 +83,16 @@ def read(platform_url: str, src, key: str):
         engine.dispose()
     if row is None or row.key != key:
         return None
+    try:
+        return _frames(row)
+    except (ValueError, KeyError, OSError) as exc:  # written by an older version, or damaged
+        log.warning("reports: unreadable summary of %s (%s); reading its gradebook", src.db_url, exc)
+        return None
+
+
+def _frames(row):
+    from reports.data import SourceFrames
+
     small = json.loads(row.frames)
     periods = pd.DataFrame(small["periods"], columns=["assignment", "duedate", "date", "course",
                                                       "title", "period_id"])
@@ -130,6 +138,20 @@ def _blob(**arrays) -> bytes:
     return buf.getvalue()
 
 
+def _stamps(col: pd.Series) -> np.ndarray:
+    """datetime64 (UTC) for np.savez: an exam with no submission yet has an empty column of
+    dtype object, and np.load refuses object arrays (allow_pickle=False)."""
+    if isinstance(col.dtype, pd.DatetimeTZDtype):
+        col = col.dt.tz_convert("UTC").dt.tz_localize(None)
+    elif col.dtype == object:
+        col = pd.to_datetime(col, utc=True).dt.tz_localize(None).astype(_STAMP_DTYPE)
+    return col.to_numpy()
+
+
+# The unit reports.data's stamps get from nbgrader's timestamps (pandas' choice, by version).
+_STAMP_DTYPE = pd.to_datetime(pd.Series(["2026-01-01 08:30:00.000000"]), format="ISO8601").dtype
+
+
 def _codes(names: list[str], values: pd.Series) -> np.ndarray:
     where = {n: i for i, n in enumerate(names)}
     return values.astype(str).map(where).to_numpy(dtype=np.int32)
@@ -165,7 +187,7 @@ def write(platform_url: str, src, key: str, frames) -> bool:
                   period_id=_codes(order["period_id"], ex["period_id"]),
                   earned=ex["earned"].to_numpy(dtype=float),
                   possible=ex["possible"].to_numpy(dtype=float),
-                  submitted_at=ex["submitted_at"].to_numpy(),
+                  submitted_at=_stamps(ex["submitted_at"]),
                   percent=ex["percent"].to_numpy(dtype=float))
     engine = create_engine(platform_url)
     try:

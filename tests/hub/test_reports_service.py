@@ -85,8 +85,7 @@ def test_hr_uses_the_dashboard_in_a_browser(hub):
         page.click("#login_submit")
         page.wait_for_url("**" + DASHBOARD, timeout=180_000)
         try:
-            # Generous: the widgets may come only after the template's one reload (voila#920).
-            page.get_by_text("Số cán bộ trong phạm vi đã chọn:").wait_for(timeout=240_000)
+            page.get_by_text("Số cán bộ trong phạm vi đã chọn:").wait_for(timeout=180_000)
         except Exception:
             ARTIFACTS.mkdir(parents=True, exist_ok=True)  # what HR saw, for whoever reads the CI
             page.screenshot(path=str(ARTIFACTS / "FAILED-hr-dashboard.png"), full_page=True)

@@ -114,3 +114,43 @@ def test_stale_summary_is_not_used(province, tmp_path):
     assert "cb9999" in set(new.history["username"].astype(str))
     assert summary.read_key(platform, moved) not in (None, old_key)  # rebuilt by the reader
     assert_frame_equal(load(platform, src).history, reference_load(platform, src).history)
+
+
+def test_exam_released_but_not_yet_graded(province, tmp_path):
+    """An exam course whose gradebook has the exam and no submission yet (the days between
+    release and grading): does its summary read back (HR's dashboards loaded nothing at all
+    while one such course was there), with the frames of the reference?"""
+    folder, platform, sources = province
+    from assessments.competency import load_framework
+
+    comp = next(iter(load_framework().competences))
+    course = tmp_path / "chua-cham"
+    course.mkdir()
+    gb = f"sqlite:///{course / 'gradebook.db'}"
+    add_exam(course, gb, "ky-moi", datetime(2026, 11, 30, tzinfo=UTC),
+             [Item("muc-0", comp, "co_ban", 1.0)])
+    src = [sources[0], GradebookSource(gb, course)]
+    summary.refresh(platform, src)
+    assert summary.read_key(platform, src[1]) is not None
+    new, ref = load(platform, src), reference_load(platform, src)
+    for name in ("history", "exams"):
+        assert_frame_equal(getattr(new, name), getattr(ref, name), obj=name)
+
+
+def test_unreadable_summary_falls_back_to_the_gradebook(province, caplog):
+    """A summary row that cannot be read (damaged, or written by another version) costs the
+    time of reading the gradebook, never the dashboard: the frames are the reference's and
+    the operator gets a log line."""
+    from sqlalchemy import create_engine, update
+
+    folder, platform, sources = province
+    summary.refresh(platform, sources)
+    engine = create_engine(platform)
+    with engine.begin() as conn:
+        conn.execute(update(summary.sources_table)
+                     .where(summary.sources_table.c.source == summary.source_id(sources[0]))
+                     .values(exams=b"not an npz file"))
+    engine.dispose()
+    new = load(platform, sources)
+    assert_frame_equal(new.history, reference_load(platform, sources).history)
+    assert "unreadable summary" in caplog.text
