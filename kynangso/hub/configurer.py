@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import os
+import pwd
 import secrets
+import shutil
 import sys
 from dataclasses import dataclass, field
 from functools import partial
@@ -30,6 +33,8 @@ from kynangso.i18n import t
 from kynangso.models import ROLES
 from kynangso.progress import READ_OTHERS_SCOPE
 from kynangso.settings import Settings, isolation_enabled
+
+log = logging.getLogger("kns.hub")
 
 # Scopes per role group. Learners get JupyterHub's default `user` role (their own
 # server only); nobody but `quantri` is a hub admin. Service access for
@@ -100,6 +105,47 @@ def service_options(settings: Settings, env: HubEnvironment, name: str) -> dict:
     return options
 
 
+PROXY_ACCOUNT = "proxy"  # kynangso.hub.service_layout.PROXY
+SETPRIV = "/usr/bin/setpriv"  # util-linux: exec (same pid, so the hub still stops it), no fork
+
+
+def world_readable(path: str) -> bool:
+    """Can any account read `path` (every folder above it searchable by others)?"""
+    real = Path(path).resolve()
+    try:
+        if not os.stat(real).st_mode & 0o004:
+            return False
+        return all(os.stat(parent).st_mode & 0o001 for parent in real.parents)
+    except OSError:
+        return False
+
+
+def proxy_command(settings: Settings, env: HubEnvironment) -> list[str]:
+    """configurable-http-proxy, as its own account with no capability on an isolated hub.
+
+    The proxy reads no file of the platform and gets its token in the environment, so it needs
+    no right of root's. It stays root's (with a log line saying why) only where it cannot do its
+    job otherwise: a port below 1024, or a proxy installed where other accounts cannot read it.
+    """
+    command = list(env.proxy_command)
+    account = env.service_users.get(PROXY_ACCOUNT)
+    if not account or not os.path.exists(SETPRIV):
+        return command
+    script = shutil.which(command[0]) or command[0]
+    if settings["hub"]["port"] < 1024:
+        log.warning(
+            "proxy runs as root: port %s is below 1024 (put a TLS front end on 443 instead)",
+            settings["hub"]["port"])
+        return command
+    if not world_readable(script):
+        log.warning(
+            "proxy runs as root: %s is not readable by its account %s", script, account)
+        return command
+    entry = pwd.getpwnam(account)
+    return [SETPRIV, f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", *command]
+
+
 def apply_config(settings: Settings, c, env: HubEnvironment) -> None:
     """Write the hub configuration for `settings` into the traitlets config `c`."""
     hub = settings["hub"]
@@ -119,7 +165,7 @@ def apply_config(settings: Settings, c, env: HubEnvironment) -> None:
     c.JupyterHub.tornado_settings = {**tornado, "cookie_options": dict(COOKIE_OPTIONS), "compress_response": True}
     c.JupyterHub.concurrent_spawn_limit = hub["concurrent_spawn_limit"]
     c.JupyterHub.cleanup_servers = True
-    c.ConfigurableHTTPProxy.command = list(env.proxy_command)
+    c.ConfigurableHTTPProxy.command = proxy_command(settings, env)
     c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{hub['proxy_api_port']}"
     c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
 

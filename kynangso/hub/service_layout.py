@@ -48,6 +48,7 @@ log = logging.getLogger("kns.hub")
 
 PROGRESS, SIGNING, REPORTS, CULLER = "progress", "signing", "reports", "jupyterhub-idle-culler"
 ADMIN = "admin"  # the admin app: reads and writes the staff directory and activation codes
+PROXY = "proxy"  # configurable-http-proxy: needs no file of the state folder, only its port
 DB_SERVICES = (PROGRESS, SIGNING, REPORTS, ADMIN)
 PLATFORM_DB_GROUP = "platformdb"
 GRADEBOOK_GROUP = "gradebooks"
@@ -66,11 +67,11 @@ def prepare(settings: Settings, exams) -> dict:
     services_dir = state / "services"
     _mkdir_private(services_dir, 0, db_gid, 0o750)
     users, dirs = {}, {}
-    for name in (PROGRESS, SIGNING, REPORTS, CULLER, ADMIN):
+    for name in (PROGRESS, SIGNING, REPORTS, CULLER, ADMIN, PROXY):
         account = service_account(settings, name)
         home = services_dir / name
         uid, gid = ensure_system_account(account, home, (db_group,) if name in DB_SERVICES else ())
-        if name == CULLER:  # needs no file at all: not even its folder is reachable
+        if name in (CULLER, PROXY):  # need no file at all: not even a folder is reachable
             users[name], dirs[name] = account, "/"
             continue
         _mkdir_private(home, uid, gid, 0o700)

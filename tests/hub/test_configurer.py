@@ -1,5 +1,9 @@
 """apply_config is a pure function: checked against a plain traitlets Config, no hub."""
 
+import os
+import pwd
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -157,3 +161,30 @@ def test_directory_gates_external_logins(tmp_path):
     assert directory_post_auth_hook(s.database_url, auth, None, {"name": "stranger"}) is None
     assert directory_post_auth_hook(s.database_url, auth, None, {"name": "h1"})["admin"] is False
     assert directory_post_auth_hook(s.database_url, auth, None, {"name": "a1"})["admin"] is True
+
+
+@pytest.mark.parametrize("port, readable, expect_setpriv", [(8000, True, True), (443, True, False),
+                                                             (8000, False, False)])
+def test_proxy_runs_as_its_own_account_where_it_can(tmp_path, port, readable, expect_setpriv):
+    """On an isolated hub, does configurable-http-proxy start through setpriv as the proxy's
+    account with no capability, and stay root's only for a port below 1024 or a proxy that its
+    account could not read?"""
+    folder = Path(tempfile.mkdtemp(prefix="kns-chp-", dir="/tmp"))  # pytest's folders are 0700
+    os.chmod(folder, 0o755)
+    script = folder / "chp"
+    script.write_text("#!/usr/bin/env node\n")
+    os.chmod(script, 0o755 if readable else 0o700)
+    settings = load_settings(overrides={"state_dir": str(tmp_path / "state"), "hub": {"port": port}})
+    c = Config()
+    apply_config(settings, c, HubEnvironment(
+        is_root=True, templates_dir=Path("/srv/templates"), proxy_command=[str(script)],
+        service_users={"proxy": "nobody"}))
+    command = c.ConfigurableHTTPProxy.command
+    nobody = pwd.getpwnam("nobody")
+    shutil.rmtree(folder)
+    if expect_setpriv and os.path.exists("/usr/bin/setpriv"):
+        assert command[:3] == ["/usr/bin/setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}"]
+        assert {"--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"} <= set(command)
+        assert command[-1] == str(script)
+    else:
+        assert command == [str(script)]

@@ -138,6 +138,20 @@ def test_each_service_runs_as_its_own_unprivileged_account(hub, hr_opened_a_dash
         assert _uid(pid) == uids["reports"], (pid, _cmdline(pid), _uid(pid))
 
 
+def test_proxy_runs_as_its_own_account_without_capabilities(hub):
+    """Attack: configurable-http-proxy parses every request from the network; as root, a bug in
+    it (or in node) is root. It must run as its own account, with no capability left."""
+    proxies = [p for p in _descendants(hub.proc.pid)
+               if any("configurable-http-proxy" in a for a in _cmdline(p)[:3])]
+    assert proxies, hub.log()[-3000:]
+    for pid in proxies:
+        assert pwd.getpwuid(_uid(pid)).pw_name == service_account(hub.settings, "proxy"), _cmdline(pid)
+        status = Path(f"/proc/{pid}/status").read_text()
+        for field in ("CapEff", "CapPrm", "CapBnd"):
+            value = next(line.split()[1] for line in status.splitlines() if line.startswith(field + ":"))
+            assert int(value, 16) == 0, (field, value)
+
+
 def _secrets(hub) -> dict[str, str]:
     """Every secret of this hub, read as root: label -> value."""
     found: dict[str, str] = {}
