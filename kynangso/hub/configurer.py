@@ -125,7 +125,8 @@ def proxy_command(settings: Settings, env: HubEnvironment) -> list[str]:
 
     The proxy reads no file of the platform and gets its token in the environment, so it needs
     no right of root's. It stays root's (with a log line saying why) only where it cannot do its
-    job otherwise: a port below 1024, or a proxy installed where other accounts cannot read it.
+    job otherwise: a port below 1024, or a proxy installed where other accounts cannot read it
+    (the checkout's node_modules, else configurable-http-proxy on PATH, e.g. `npm install -g`).
     """
     command = list(env.proxy_command)
     account = env.service_users.get(PROXY_ACCOUNT)
@@ -137,10 +138,13 @@ def proxy_command(settings: Settings, env: HubEnvironment) -> list[str]:
             "proxy runs as root: port %s is below 1024 (put a TLS front end on 443 instead)",
             settings["hub"]["port"])
         return command
-    if not world_readable(script):
-        log.warning(
-            "proxy runs as root: %s is not readable by its account %s", script, account)
-        return command
+    if not world_readable(script):  # e.g. the checkout closed to other accounts (0700)
+        installed = shutil.which("configurable-http-proxy")
+        if not installed or not world_readable(installed):
+            log.warning("proxy runs as root: %s is not readable by its account %s (install "
+                        "configurable-http-proxy where every account can read it)", script, account)
+            return command
+        command = [installed, *command[1:]]
     entry = pwd.getpwnam(account)
     return [SETPRIV, f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--clear-groups",
             "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", *command]

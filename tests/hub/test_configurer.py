@@ -165,7 +165,8 @@ def test_directory_gates_external_logins(tmp_path):
 
 @pytest.mark.parametrize("port, readable, expect_setpriv", [(8000, True, True), (443, True, False),
                                                              (8000, False, False)])
-def test_proxy_runs_as_its_own_account_where_it_can(tmp_path, port, readable, expect_setpriv):
+def test_proxy_runs_as_its_own_account_where_it_can(tmp_path, monkeypatch, port, readable,
+                                                    expect_setpriv):
     """On an isolated hub, does configurable-http-proxy start through setpriv as the proxy's
     account with no capability, and stay root's only for a port below 1024 or a proxy that its
     account could not read?"""
@@ -175,6 +176,7 @@ def test_proxy_runs_as_its_own_account_where_it_can(tmp_path, port, readable, ex
     script.write_text("#!/usr/bin/env node\n")
     os.chmod(script, 0o755 if readable else 0o700)
     settings = load_settings(overrides={"state_dir": str(tmp_path / "state"), "hub": {"port": port}})
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no proxy on PATH: the fallback is root
     c = Config()
     apply_config(settings, c, HubEnvironment(
         is_root=True, templates_dir=Path("/srv/templates"), proxy_command=[str(script)],
@@ -188,3 +190,25 @@ def test_proxy_runs_as_its_own_account_where_it_can(tmp_path, port, readable, ex
         assert command[-1] == str(script)
     else:
         assert command == [str(script)]
+
+
+def test_closed_checkout_takes_the_proxy_installed_on_path(tmp_path, monkeypatch):
+    """With the checkout closed (0700, as docs/operations.md recommends), is the proxy taken
+    from PATH (e.g. `npm install -g`), still as its own account?"""
+    closed = Path(tempfile.mkdtemp(prefix="kns-chp-", dir="/tmp"))  # 0700
+    open_dir = Path(tempfile.mkdtemp(prefix="kns-chp-", dir="/tmp"))
+    os.chmod(open_dir, 0o755)
+    for folder in (closed, open_dir):
+        (folder / "configurable-http-proxy").write_text("#!/usr/bin/env node\n")
+        os.chmod(folder / "configurable-http-proxy", 0o755)
+    monkeypatch.setenv("PATH", f"{open_dir}:/usr/bin:/bin")
+    settings = load_settings(overrides={"state_dir": str(tmp_path / "state")})
+    c = Config()
+    apply_config(settings, c, HubEnvironment(
+        is_root=True, templates_dir=Path("/srv/templates"),
+        proxy_command=[str(closed / "configurable-http-proxy")], service_users={"proxy": "nobody"}))
+    shutil.rmtree(closed)
+    shutil.rmtree(open_dir)
+    if os.path.exists("/usr/bin/setpriv"):
+        assert c.ConfigurableHTTPProxy.command[0] == "/usr/bin/setpriv"
+    assert c.ConfigurableHTTPProxy.command[-1] == str(open_dir / "configurable-http-proxy")
