@@ -70,7 +70,10 @@ def on_server(hub, session, user: str, request):
     """`request()` to the learner's server; once more after starting it if the idle culler
     (CULL_S, short for step 7) stopped it meanwhile, which a busy machine makes likely."""
     r = request()
-    if r.status_code == 424:  # the hub's "server not running"
+    # The hub answers for a stopped server: 424 "server not running" to a GET, and to a POST
+    # first its own XSRF check, 403 (the form's token is the server's). Neither is ever the
+    # answer expected here, so a 403 that is genuine stays 403 after the retry.
+    if r.status_code in (403, 424):
         open_lab(hub, session, user)
         r = request()
     return r
