@@ -92,6 +92,7 @@ def hub_service_config(settings, python: str, options: dict | None = None,
     if os.environ.get("KNS_SETTINGS"):
         env["KNS_SETTINGS"] = os.environ["KNS_SETTINGS"]
     env.update(options.pop("environment", {}))
+    env["KNS_REPORTS_POOL_SIZE"] = str(settings["reports"]["pool_size"])
     if gradebooks:
         env["KNS_REPORTS_GRADEBOOKS"] = json.dumps(gradebooks)
     service = {
@@ -498,7 +499,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="[%(levelname)s %(asctime)s kns.reports] %(message)s")
     url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", f"/services/{SERVICE_NAME}/")
-    # One pre-run kernel per dashboard: HR is a few people; each kernel holds the frames
+    # Settings `reports.pool_size`, passed by hub_service_config; each kernel holds the frames
     # (~0.75 GB at 5,000 staff x 8 periods, see benchmarks/bench_reports.py).
     pool = int(os.environ.get("KNS_REPORTS_POOL_SIZE", "1"))
     proc, upstream = start_voila(prefix, pool_size=pool)

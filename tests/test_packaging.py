@@ -36,3 +36,18 @@ def test_lock_satisfies_every_pin():
     for dep in _pyproject_deps():
         name, version = dep.split("==")
         assert lock.get(name.lower().replace("_", "-")) == version, f"{dep} not frozen in requirements.lock"
+
+
+def test_jsonschema_loads_no_iri_parser():
+    """Is rfc3987-syntax left out (Makefile LEFT_OUT), so that importing jsonschema, which every
+    service, server and grader does, builds no Earley parser (1.4 s of CPU each)?"""
+    import subprocess
+    import sys
+
+    lock = (ROOT / "requirements.lock").read_text().lower()
+    assert "rfc3987-syntax==" not in lock and "\nlark==" not in lock
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, jsonschema, kynangso.settings; "
+         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('lark', 'rfc3987_syntax')))"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"

@@ -105,6 +105,9 @@ def launch_hub(base: Path, isolation: dict, staff: dict, extra: dict | None = No
                   "grader_account": f"{isolation.get('user_prefix', 'kns-')}grader"},
         "isolation": isolation,
         "auth": {"native": {"allowed_failed_logins": 3}},
+        # Dashboards run when opened: a pre-run pool costs every hub three kernels that most
+        # tests never use (the session hub in tests/conftest.py keeps one, to test it).
+        "reports": {"pool_size": 0},
         # Hub tests written for JupyterLab drive learners who run code: they are advanced
         # learners unless `extra` names the advanced learners itself (the learner app's tests).
         "lab": {"advanced_learners": sorted(u for u, (_n, role, _p) in staff.items() if role == "hocvien")},

@@ -119,7 +119,8 @@ def assert_first_screen(printed: str, port: int) -> None:
     assert " INFO " not in printed and "alembic" not in printed, printed
 
 
-# Three starts of the platform and one real build of the demo results (~80 notebooks graded):
+# Three starts of the platform and one real build of the demo results (27 notebooks graded,
+# KNS_DEMO_LEARNERS in tests/conftest.py):
 # over the suite's 600 s per test on 2 busy cores.
 @pytest.mark.timeout(1800)
 def test_first_start_then_build_in_background_then_cache(tmp_path, browser, demo_cache):
@@ -170,7 +171,7 @@ def test_first_start_then_build_in_background_then_cache(tmp_path, browser, demo
             page.get_by_text(PREPARING).wait_for(timeout=300_000)
             assert not page.get_by_text(re.compile(r"kỳ 2 \(")).count()  # no demo period yet
             os.killpg(builder.pid, signal.SIGCONT)
-            # The real grading of ~80 notebooks: minutes on 2 busy cores.
+            # The real grading of the demo notebooks: minutes on 2 busy cores.
             page.get_by_text(PREPARING).wait_for(state="detached", timeout=1_200_000)
             page.get_by_text(re.compile(r"kỳ 2 \(")).first.wait_for(state="attached",
                                                                       timeout=120_000)

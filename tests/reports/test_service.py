@@ -283,6 +283,18 @@ def test_hub_service_config_grants_only_nhansu():
                       "scopes": ["access:services!service=reports"]}]
 
 
+@pytest.mark.parametrize("pool_size", [0, 3])
+def test_pool_size_comes_from_the_settings(pool_size):
+    """Does the operator's `reports.pool_size` reach the service (and Voilà's command line)?"""
+    from kynangso.settings import load_settings
+
+    settings = load_settings(overrides={"state_dir": "/tmp/x", "reports": {"pool_size": pool_size}})
+    svc, _roles = service.hub_service_config(settings, "/opt/venv/bin/python")
+    assert svc["environment"]["KNS_REPORTS_POOL_SIZE"] == str(pool_size)
+    command = service.voila_command("python", 1, PREFIX, pool_size=pool_size)
+    assert f"--VoilaConfiguration.default_pool_size={pool_size}" in command
+
+
 @pytest.mark.browser
 def test_dashboard_works_in_a_browser_through_the_proxy(proxy, tmp_path):
     """Do the widgets come alive through the filtered socket, and does a filter change the
