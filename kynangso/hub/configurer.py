@@ -29,6 +29,7 @@ from kynangso.hub import COOKIE_OPTIONS
 from kynangso.hub.auth import directory_post_auth_hook
 from kynangso.hub.landing import ADVANCED_GROUP
 from kynangso.hub.navigation import landing_url, page_navigation
+from kynangso.hub.service_layout import PROXY as PROXY_ACCOUNT
 from kynangso.i18n import t
 from kynangso.models import ROLES
 from kynangso.progress import READ_OTHERS_SCOPE
@@ -105,7 +106,6 @@ def service_options(settings: Settings, env: HubEnvironment, name: str) -> dict:
     return options
 
 
-PROXY_ACCOUNT = "proxy"  # kynangso.hub.service_layout.PROXY
 SETPRIV = "/usr/bin/setpriv"  # util-linux: exec (same pid, so the hub still stops it), no fork
 
 
