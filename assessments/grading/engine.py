@@ -207,6 +207,8 @@ def _run(exam, course_root, overrides, workers, student_glob, spares, progress, 
                                       folder=folder, notebooks=sorted(converter.assignments[folder])))
     total = len(submissions)
     done = 0
+    # No more worker processes than notebooks: each one imports nbgrader and starts kernels.
+    workers = max(1, min(workers, sum(len(sub.notebooks) for sub in submissions)))
 
     def finish(sub: Submission, state: str) -> None:
         nonlocal done

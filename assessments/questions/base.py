@@ -104,6 +104,12 @@ class Question(w.VBox):
         return {k: v for k, v in task.items() if k not in cls.HIDDEN and k != "key"}
 
     @classmethod
+    def handed_files(cls, task: dict[str, Any], learner: str) -> dict[str, bytes]:
+        """Files made from the whole `task` (hidden parts included) that the desk hands out at
+        fetch, by path in the exam folder (default: none)."""
+        return {}
+
+    @classmethod
     def rng(cls, exam_id: str, item_id: str, learner: str):
         return rng_for(exam_id, item_id, learner)
 

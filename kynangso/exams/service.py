@@ -26,6 +26,8 @@ import json
 import logging
 import os
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from urllib.parse import urlparse
 
 from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuthenticated
@@ -78,6 +80,7 @@ class Desk:
         self.hub_api, self.token = hub_api.rstrip("/"), token
         self._groups: dict[str, tuple[float, set[str]]] = {}
         self._titles: dict[str, str | None] = {}
+        self._makers: ProcessPoolExecutor | None = None
 
     def title(self, exam: str) -> str | None:
         """The exam's name as the instructor wrote it: the released notebook's first heading
@@ -112,16 +115,21 @@ class Desk:
                 "policy_text": t(f"exams.policy.{window.late_policy}",
                                  closes=windows.local(window.closes_at))}
 
-    async def handed_variant(self, exam: str, username: str,
-                             files: list[FileItem]) -> FileItem | None:
-        """`<exam>.variant.json`: the inputs of the caller's variant, drawn from the course's
-        variant secret (kynangso.exams.variants); None without a secret or a task."""
+    async def handed(self, exam: str, username: str, files: list[FileItem]) -> list[FileItem]:
+        """The caller's variant (kynangso.exams.variants.handed), drawn from the course's
+        variant secret; nothing without a secret or a task."""
         secret = variants.read_secret(course.variant_secret_path(self.places))
         if secret is None:
-            return None
+            return []
         notebooks = [f.data for f in files if f.path.endswith(".ipynb") and "/" not in f.path]
-        data = await asyncio.to_thread(variants.handed_variant, exam, username, notebooks, secret)
-        return FileItem(f"{exam}.variant.json", data) if data is not None else None
+        # Signing a task's documents takes seconds of CPU (pyHanko): in processes of their
+        # own, so that the desk keeps answering and a class fetching at once uses every core.
+        if self._makers is None:
+            self._makers = ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1),
+                                               mp_context=get_context("spawn"))
+        made = await asyncio.get_running_loop().run_in_executor(
+            self._makers, variants.handed, exam, username, notebooks, secret)
+        return [FileItem(path, data) for path, data in made.items()]
 
     async def window_for(self, username: str, exam: str) -> windows.Window | None:
         """The latest window of `exam` (open or closed) for any of the user's hub groups."""
@@ -195,10 +203,9 @@ class FetchHandler(LearnerHandler):
             files = self.desk.exchange.released_files(exam)
         except KnsError as exc:
             self.fail(404, exc.key, **exc.params)
-        files = [f for f in files if f.path != f"{exam}.variant.json"]
-        handed = await self.desk.handed_variant(exam, me, files)
-        if handed is not None:
-            files.append(handed)
+        handed = await self.desk.handed(exam, me, files)
+        mine = {f.path for f in handed} | {f"{exam}.variant.json"}
+        files = [f for f in files if f.path not in mine] + handed
         windows.record_fetch(self.desk.db_url, window, me, now)
         log.info("fetch: %s %s", me, exam)
         self.send({"files": [f.to_json() for f in files], "info": self.desk.info(window)})

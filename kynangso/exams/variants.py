@@ -5,8 +5,9 @@ Variants of simulation tasks are drawn from the course's variant secret
 learner can (kynangso.exams.course: `variant-key` in the share). At fetch the desk computes
 the caller's variant of each task in the released notebook and adds `<exam>.variant.json` to
 the files it hands over: the task's inputs only (`Question.inputs`: the HIDDEN parts, such as
-a corrected answer, stay out). The learner's widgets show those inputs; the grader recomputes
-the whole variant and its answer key itself (assessments.grading.keys).
+a corrected answer, stay out), and any file a task makes from those hidden parts
+(`Question.handed_files`). The learner's widgets show those inputs; the grader recomputes the
+whole variant and its answer key itself (assessments.grading.keys).
 """
 
 from __future__ import annotations
@@ -54,19 +55,24 @@ def task_items(notebook: bytes) -> list[tuple[str, str, dict]]:
     return found
 
 
-def handed_variant(exam: str, learner: str, notebooks: list[bytes], secret: bytes) -> bytes | None:
-    """`<exam>.variant.json` for `learner`: the inputs of their variant of every task."""
+def handed(exam: str, learner: str, notebooks: list[bytes], secret: bytes) -> dict[str, bytes]:
+    """What the desk adds to `learner`'s fetch, by path in the exam folder: `<exam>.variant.json`
+    (the inputs of their variant of every task) and the files a task makes from the hidden parts
+    of its variant (`Question.handed_files`: the signed documents to check). {} without a task."""
     from assessments.questions.identity import variant_secret
     from assessments.questions.tasks import task_class
 
-    items = {}
+    items: dict[str, dict] = {}
+    files: dict[str, bytes] = {}
     for notebook in notebooks:
         for method, item, spec in task_items(notebook):
             cls = task_class(method)
             with variant_secret(secret):
                 task = cls.variant(exam, item, learner, **spec)
             items[item] = cls.inputs(task)
+            files.update(cls.handed_files(task, learner))
     if not items:
-        return None
-    return json.dumps({"exam": exam, "learner": learner, "items": items},
-                      ensure_ascii=False, indent=1).encode("utf-8")
+        return {}
+    files[f"{exam}.variant.json"] = json.dumps({"exam": exam, "learner": learner, "items": items},
+                                               ensure_ascii=False, indent=1).encode("utf-8")
+    return files

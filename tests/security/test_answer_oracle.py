@@ -1,16 +1,20 @@
 """Issue 14, part 3: the installed package must not answer a learner's exam.
 
 The attacker is a learner who keeps JupyterLab (the "advanced" group, or anyone outside exam
-mode) on a real hub as root. They fetch two real exams through the exam desk (assessments/
-exams `van-ban` and `dich-vu-cong`: five simulation tasks, 18 points) and, in their own
+mode) on a real hub as root. They fetch three real exams through the exam desk (assessments/
+exams `van-ban`, `dich-vu-cong` and `chu-ky-so`: every simulation task) and, in their own
 kernel, build the exam's widgets as the notebook does. Then they play the answer oracle with
 whatever their kernel can import:
 
 - the task they were handed (`question.task`), and the variant recomputed by the task class
   itself (`Class.variant(exam, item, learner)`), which before this change were the grader's
-  own variant, hidden fields included (the corrected số, ký hiệu);
+  own variant, hidden fields included (the corrected số, ký hiệu); a recomputed variant whose
+  inputs are not those on the learner's screen is not used (its answer would be a guess);
 - the task classes' and modules' answer functions the issue names (`due`, `deadline`,
-  `expected`, `registered`, `symbol_faults`, `faulty`) on either of those.
+  `expected`, `registered`, `symbol_faults`, `faulty`) on either of those;
+- for the signed documents to check, the sandbox's own generator (`scenarios.plan_inbox`) fed
+  with the seed that made them, which the learner's kernel held when it made the documents
+  itself.
 
 Each answer found is saved through the widget, as a learner's click would, and the exams are
 submitted, collected and graded by the grader account with `kns grade`, as the desk's worker
@@ -44,7 +48,7 @@ pytestmark = [pytest.mark.hub, pytest.mark.root,
               pytest.mark.skipif(not IS_ROOT, reason="exam windows need an isolated (root) hub")]
 
 COURSE = "kiem-tra-nang-luc"
-EXAMS = ("van-ban", "dich-vu-cong")
+EXAMS = ("van-ban", "dich-vu-cong", "chu-ky-so")
 LEARNER = "hocvien01"
 
 # Run in the learner's kernel: build the widgets from the fetched notebook, then compute each
@@ -96,7 +100,13 @@ def answer(kind, cls, task):
             return {{"verdict": "ok", "fixed": ""}}
         return {{"verdict": "bad", "fixed": task["expected"]}}
     if kind == "task_find_invalid_signature":
-        return sorted(fn(cls, "faulty")(task))
+        try:
+            return sorted(fn(cls, "faulty")(task))
+        except AttributeError:  # the documents' plan, remade from the seed with the sandbox's generator
+            from sandbox.signing import scenarios
+            plan = scenarios.plan_inbox(learner, seed=task["seed"], count=task["count"])
+            return sorted(f for f, doc in zip(task["files"], plan)
+                          if doc.case not in scenarios.VALID_CASES)
     raise KeyError(kind)
 
 learner = bai.learner
@@ -110,6 +120,11 @@ for item, q in bai.questions.items():
     except Exception as exc:
         print("NO-VARIANT", item, type(exc).__name__)
     for task in tasks:
+        if any(task.get(k) != v for k, v in q.task.items()):
+            # Not the variant on the learner's screen (as an attacker can see): an answer
+            # from it would be a guess, right only by chance.
+            print("OTHER-VARIANT", item)
+            continue
         try:
             value = answer(cls.kind, cls, task)
         except Exception as exc:
@@ -200,7 +215,7 @@ def test_the_installed_package_does_not_answer_the_exam(exam_hub):
                 for grade in nb.grades:
                     if grade.name in cells:
                         scores[f"{exam}/{grade.name}"] = (grade.auto_score, grade.max_score)
-    assert len(scores) == 5, (scores, printed)
+    assert len(scores) == sum(len(task_cells(exam)) for exam in EXAMS), (scores, printed)
     assert all(got is not None for got, _ in scores.values()), scores  # each task was graded
     answered = [name for name, (got, best) in scores.items() if got is not None and got >= best]
     assert not answered, (f"the oracle scored full points on {answered} "

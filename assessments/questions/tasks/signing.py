@@ -10,14 +10,14 @@ settings' `state_dir/pki` (`TrainingPKI()`). The course's practice CA (courses/c
 learner's own, with its CA key in the learner's home, so a signature under it proves nothing
 to a grader; it is not used for the signing task.
 
-The documents to check are made by the sandbox's scenario generator in a throwaway scenario CA
-in the learner's home (`~/.kynangso/kiem-tra/pki`): only the learner's verifier reads them, and
-the grader recomputes which are faulty from the seed (`scenarios.plan_inbox`, in the exam
-course's answer_keys.py), never from the files. They are generated into the exam folder only
-when missing and never in nbgrader's folders, so re-execution by the grader regenerates
-nothing. Known limit: the seed is among the inputs the learner's kernel holds (it makes the
-documents), so the plan can be recomputed there with the sandbox's generator; making the
-documents at the desk instead would close that.
+The documents to check are made by the sandbox's scenario generator under a throwaway scenario
+CA (`handed_files`). Whoever makes them knows which are faulty, so on the platform the exam desk
+makes them at fetch, from the variant's seed, and hands over the PDFs and the public part of
+that CA (`<item>/ca/`, what the learner's verifier trusts); the seed stays out of what the
+learner's kernel holds (HIDDEN). The grader recomputes which are faulty from the seed
+(`scenarios.plan_inbox`, in the exam course's answer_keys.py), never from the files. Without a
+desk (practice, a course folder outside the hub) the variant's seed is public anyway, and the
+kernel makes the same files itself when they are missing, never in nbgrader's folders.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-from pathlib import Path
+import tempfile
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import ipywidgets as w
@@ -47,8 +48,8 @@ for _name in ("pyhanko", "pyhanko_certvalidator"):
     logging.getLogger(_name).addHandler(logging.NullHandler())
     logging.getLogger(_name).propagate = False
 
-SCENARIO_PKI = Path(".kynangso") / "kiem-tra" / "pki"  # relative to the home
 INBOX_COUNT = 4
+CA_FILES = ("root.pem", "issuing.pem", "tsa.pem", "crl.der")  # what verify_pdf reads of a CA
 ORG = "UBND phường Hòa Bình (mô phỏng)"
 SUBJECTS = ("tổ chức tập huấn chữ ký số", "rà soát hồ sơ một cửa quý I",
             "kế hoạch chuyển đổi số năm 2026", "báo cáo cải cách hành chính")
@@ -71,12 +72,10 @@ def signing_account(learner: str) -> str:
     return client.account() if client.enabled() else learner
 
 
-def scenario_pki(home: Path | None = None) -> TrainingPKI:
-    """The learner's throwaway scenario CA, dated three years back like the course's."""
-    folder = (home or Path.home()) / SCENARIO_PKI
-    if not (folder / "ca" / "root.pem").exists():
-        start = utcnow() - dt.timedelta(days=3 * 365)
-        TrainingPKI.create(folder, clock=lambda: start)
+def new_scenario_pki(folder: Path) -> TrainingPKI:
+    """A throwaway scenario CA, dated three years back like the course's."""
+    start = utcnow() - dt.timedelta(days=3 * 365)
+    TrainingPKI.create(folder, clock=lambda: start)
     return TrainingPKI(folder)
 
 
@@ -88,6 +87,7 @@ class FindInvalidSignature(Question):
 
     kind = "task_find_invalid_signature"
     NEEDS_KEY = True
+    HIDDEN = ("seed",)  # it makes the documents, hence their answer: the desk makes them
 
     @classmethod
     def variant(cls, exam_id, item_id, learner, count: int = INBOX_COUNT, **spec):
@@ -98,18 +98,43 @@ class FindInvalidSignature(Question):
         return {"seed": seed, "count": count, "files": files,
                 "numbers": [p.number for p in plan], "learner": learner}
 
+    @classmethod
+    def handed_files(cls, task, learner) -> dict[str, bytes]:
+        """The variant's documents and the public part of their scenario CA, by path relative
+        to the exam folder (made by the desk at fetch, kynangso.exams.variants)."""
+        inbox = PurePosixPath(task["files"][0]).parent
+        with tempfile.TemporaryDirectory(prefix="kns-inbox-") as tmp:
+            pki = new_scenario_pki(Path(tmp) / "pki")
+            scenarios.generate_inbox(pki, learner, Path(tmp) / "inbox", seed=task["seed"],
+                                     count=task["count"])
+            files = {f: (Path(tmp) / "inbox" / PurePosixPath(f).name).read_bytes()
+                     for f in task["files"]}
+            files.update({str(inbox / "ca" / name): (pki.dir / "ca" / name).read_bytes()
+                          for name in CA_FILES})
+        return files
+
     def __init__(self, exam, item_id, title="", **spec):
         self.folder = Path(exam.folder)
         super().__init__(exam, item_id, title, **spec)
         self._ensure_files()
 
+    def ca_folder(self) -> Path:
+        return self.folder / PurePosixPath(self.task["files"][0]).parent
+
     def _ensure_files(self) -> None:
         paths = [self.folder / f for f in self.task["files"]]
         if all(p.exists() for p in paths) or in_grader(self.folder):
             return
+        if self.exam.handed(self.item_id) is not None:  # the desk made them at fetch: gone since
+            log.error("scenario documents missing in %s", paths[0].parent)
+            self.report.value = status_html(t("questions.tasks.sig_files_missing"), False)
+            return
         try:
-            off_loop(scenarios.generate_inbox, scenario_pki(), self.exam.learner,
-                     paths[0].parent, seed=self.task["seed"], count=self.task["count"])
+            # Practice: the variant's seed is the public one, so the kernel may make them.
+            task = self.variant(self.exam.exam_id, self.item_id, self.exam.learner, **self.spec)
+            made = off_loop(self.handed_files, task, self.exam.learner)
+            for rel, data in made.items():
+                write_atomic(self.folder / rel, data, 0o644)
         except (KnsError, OSError) as exc:
             log.error("scenario documents not made in %s: %r", self.folder, exc)
             self.report.value = status_html(t("questions.tasks.sig_no_files"), False)
@@ -135,7 +160,7 @@ class FindInvalidSignature(Question):
         """The sandbox's verifier on the chosen file, item by item, as the learner sees it."""
         path = self.folder / self.pick_file.value
         try:
-            report = off_loop(verify_pdf, path.read_bytes(), scenario_pki(), name=path.name,
+            report = off_loop(verify_pdf, path.read_bytes(), TrainingPKI(self.ca_folder()), name=path.name,
                               profile="administrative")
         except (KnsError, OSError) as exc:
             message = exc.user_message if isinstance(exc, KnsError) else str(exc)
@@ -333,4 +358,4 @@ class SignFile(Question):
                       (2.0, met["signer"]), (2.0, met["kind"])], points)
 
 
-__all__ = ["FindInvalidSignature", "SignFile", "grading_pki", "scenario_pki", "signing_pki"]
+__all__ = ["FindInvalidSignature", "SignFile", "grading_pki", "new_scenario_pki", "signing_pki"]

@@ -187,7 +187,9 @@ def exam_course(tmp_path_factory) -> Path:
     deleted = answer(good_q1, half_q2)
     deleted.cells = [c for c in deleted.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "test_q2_b"]
     submit(course, EXAM, "hv05", {"exam": deleted}, files={SIDECAR: right})
-    submit(course, EXAM, "hv06", {"exam": answer("def tong(a, b):\n    while True:\n        pass", good_q2)},
+    # An endless loop that sleeps: the graders stop it at TIMEOUT_S as they stop a busy one
+    # (the real exams' b-infinite-loop case is busy), without burning a core for that long.
+    submit(course, EXAM, "hv06", {"exam": answer("import time\ndef tong(a, b):\n    while True:\n        time.sleep(0.5)", good_q2)},
            files={SIDECAR: right})
     submit(course, EXAM, "hv07", {"exam": answer(good_q1, good_q2 + "\nprint(\"\\n\".join(str(i) for i in range(200000)))")},
            files={SIDECAR: right})

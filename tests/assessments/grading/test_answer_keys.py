@@ -11,7 +11,7 @@ import nbformat
 from assessments.grading.keys import AnswerKeys, inject, load_keys
 from assessments.questions.identity import seed_for, variant_secret
 from assessments.questions.tasks.documents import ReadSymbol
-from kynangso.exams.variants import handed_variant, task_items
+from kynangso.exams.variants import handed, task_items
 from tests.assessments.grading.exam_cases import EXAMS_DIR
 
 SECRET = b"0123456789abcdef" * 4
@@ -38,12 +38,38 @@ def test_the_desk_hands_out_inputs_without_the_hidden_parts():
     số, ký hiệu nor a key?"""
     items = {item for _m, item, _s in task_items(notebook_bytes(EXAM))}
     assert items == {"so-ky-hieu", "dang-ky-den", "han-xu-ly"}
-    data = json.loads(handed_variant(EXAM, "hv1", [notebook_bytes(EXAM)], SECRET))
+    data = json.loads(handed(EXAM, "hv1", [notebook_bytes(EXAM)], SECRET)[f"{EXAM}.variant.json"])
     assert data["exam"] == EXAM and data["learner"] == "hv1" and set(data["items"]) == items
     with variant_secret(SECRET):
         whole = ReadSymbol.variant(EXAM, "so-ky-hieu", "hv1")
     assert data["items"]["so-ky-hieu"] == {k: v for k, v in whole.items() if k != "expected"}
     assert "expected" not in json.dumps(data) and '"key"' not in json.dumps(data)
+
+
+def test_the_desk_makes_the_signed_documents_and_keeps_their_seed(tmp_path):
+    """Does the desk hand over the signed documents to check and their scenario CA's public
+    part, without the seed that made them (from which the answer follows), and does each
+    document verify as the grader's key (recomputed from the seed) says?"""
+    from assessments.questions.tasks.signing import FindInvalidSignature
+    from sandbox.signing.pki import TrainingPKI
+    from sandbox.signing.verify import verify_pdf
+
+    made = handed("chu-ky-so", "hv1", [notebook_bytes("chu-ky-so")], SECRET)
+    shown = json.loads(made["chu-ky-so.variant.json"])["items"]["kiem-tra-chu-ky"]
+    assert "seed" not in shown and "key" not in shown
+    for rel, data in made.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(data)
+    assert not list(tmp_path.rglob("*.key")) and not (tmp_path / "kiem-tra-chu-ky" / "ca" / "private").exists()
+    keys = load_keys(EXAMS_DIR / "answer_keys.py")
+    with variant_secret(SECRET):
+        whole = FindInvalidSignature.variant("chu-ky-so", "kiem-tra-chu-ky", "hv1")
+    faulty = set(keys.key("task_find_invalid_signature", whole)["faulty"])
+    assert faulty and faulty < set(shown["files"])
+    pki = TrainingPKI(tmp_path / "kiem-tra-chu-ky")
+    verdicts = {f: verify_pdf((tmp_path / f).read_bytes(), pki, name=f, profile="administrative").ok
+                for f in shown["files"]}
+    assert {f for f, ok in verdicts.items() if not ok} == faulty, verdicts
 
 
 def test_the_grader_writes_the_secret_variant_and_its_key_into_the_hidden_test():
@@ -61,9 +87,9 @@ def test_the_grader_writes_the_secret_variant_and_its_key_into_the_hidden_test()
         assert task["key"], out
         assert inject(out, "hv1", SECRET, keys) == out  # written once
         item = ast.literal_eval(call.args[1])
-        handed = json.loads(handed_variant(EXAM, "hv1", [notebook_bytes(EXAM)], SECRET))
-        assert {k: v for k, v in task.items() if k in handed["items"][item]} \
-            == handed["items"][item]  # the grader's task is the one the learner was shown
+        shown = json.loads(handed(EXAM, "hv1", [notebook_bytes(EXAM)], SECRET)[f"{EXAM}.variant.json"])
+        assert {k: v for k, v in task.items() if k in shown["items"][item]} \
+            == shown["items"][item]  # the grader's task is the one the learner was shown
     plain = next(c for c in nb.cells if "score_single(" in c.source)
     assert inject(plain.source, "hv1", SECRET, keys) == plain.source
     assert AnswerKeys  # the preprocessor the platform's config names

@@ -12,7 +12,7 @@ from assessments.questions import Exam
 from assessments.questions.tasks.signing import FindInvalidSignature, SignFile
 from sandbox.signing import tamper
 from sandbox.signing.pki import Subject, TrainingPKI
-from tests.assessments.questions.keys import keys, whole
+from tests.assessments.questions.keys import whole
 
 PASS = "mat-khau-thi-123"
 
@@ -39,15 +39,19 @@ def env(state, tmp_path, monkeypatch):
 
 
 def test_find_invalid_generates_once_and_scores(env):
-    """Are the documents made once, does the verifier show its report, and is the choice of
-    faulty files scored from the seed (all, some, wrong)?"""
+    """Without a desk (practice), are the documents made once, with their scenario CA's
+    public part and no private key in the exam folder; does the verifier show its report; and
+    is the choice of faulty files scored from the seed (all, some, wrong)?"""
     q = Exam("chu-ky-so", env).task_find_invalid_signature("kiem-tra-chu-ky")
     files = [env / f for f in q.task["files"]]
     assert all(f.exists() for f in files)
     stamp = [f.stat().st_mtime_ns for f in files]
     Exam("chu-ky-so", env).task_find_invalid_signature("kiem-tra-chu-ky")
     assert [f.stat().st_mtime_ns for f in files] == stamp  # not regenerated
-    faulty = keys.faulty_files(q.task)
+    assert (env / "kiem-tra-chu-ky" / "ca" / "root.pem").exists()
+    assert not [p for p in env.rglob("*") if p.suffix == ".key" or p.name == "private"]
+    assert "seed" not in q.task  # what makes the documents is the grader's, not the widget's
+    faulty = whole(q)["key"]["faulty"]
     q.pick_file.value = faulty[0]
     q.check_button.click()
     assert "✘" in q.report.value
