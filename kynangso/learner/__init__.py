@@ -24,10 +24,12 @@ extension is told where to find it (`KnsLearnerApp.catalogue`, set in the same c
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib
 import os
 import re
+import shutil
 import tempfile
 
 from tornado import web
@@ -129,6 +131,7 @@ def _link_jupyter_server_extension(serverapp) -> None:
     """Before any extension loads: Voilà's template (it reads JUPYTER_PATH and its config when
     it loads)."""
     folder = tempfile.mkdtemp(prefix="kns-voila-")  # private to this server's account
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # one per server start: not left in /tmp
     os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (folder, os.environ.get("JUPYTER_PATH")) if p)
     version = static_version(static_paths())
     serverapp.kns_static_version = version

@@ -18,9 +18,11 @@ Run by the hub as a managed service: `python -m kynangso.progress.service`.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
+import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -126,8 +128,9 @@ def make_app(db_url: str, prefix: str, hub_auth: HubAuth | None = None, limits: 
     hub_auth = hub_auth or HubAuth(cache_max_age=60)
     limits = limits or dict(load_settings()["progress"])
     args = {"hub_auth": hub_auth, "db_url": db_url}
-    # without a folder (tests): a fresh private one (mkdtemp makes it 0700, a new name)
-    workdir = workdir or Path(tempfile.mkdtemp(prefix="kns-progress-practice-"))
+    if workdir is None:  # (tests) a fresh private one (mkdtemp: 0700, a new name), removed at exit
+        workdir = Path(tempfile.mkdtemp(prefix="kns-progress-practice-"))
+        atexit.register(shutil.rmtree, workdir, ignore_errors=True)
     answer_args = {**args, "limits": limits, "workdir": workdir,
                    "pool": ThreadPoolExecutor(JUDGE_THREADS, thread_name_prefix="kns-judge")}
     return web.Application(

@@ -268,3 +268,30 @@ def test_pages_are_sent_gzip_compressed(hub, login):
     if kernel:  # as the page does when it is closed: Voilà stops the lesson's kernel
         session.post(f"{hub.url}/user/{learner}/voila/api/shutdown/{kernel.group(1)}", timeout=60,
                      headers={"X-XSRFToken": cookie(session, "_xsrf", f"/user/{learner}/") or ""})
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="per-user Unix accounts need root")
+def test_a_stopped_server_leaves_no_temporary_folder(hub, login):
+    """Does a learner's server remove the Voilà template folder it makes in /tmp at each start
+    (kynangso.learner) when the hub stops it, instead of leaving one per start?"""
+    import time
+
+    def folders() -> set[Path]:
+        return set(Path("/tmp").glob("kns-voila-*"))
+
+    session = login("hocvien02")
+    token = api_token(hub, session, "hocvien02")
+    new_session().delete(f"{hub.url}/hub/api/users/hocvien02/server", timeout=60,
+                         headers={"Authorization": f"token {token}"})
+    before = folders()
+    open_lab(hub, session, "hocvien02")  # (its Unix account is made at the first start)
+    uid = pwd.getpwnam(hub.unix_name("hocvien02")).pw_uid
+    made = {p for p in folders() - before if p.stat().st_uid == uid}
+    assert made, "the server made its template folder"
+    r = new_session().delete(f"{hub.url}/hub/api/users/hocvien02/server", timeout=60,
+                             headers={"Authorization": f"token {token}"})
+    assert r.status_code in (202, 204), r.text
+    deadline = time.monotonic() + 120  # a ceiling for a busy machine, not an expected time
+    while made & folders() and time.monotonic() < deadline:
+        time.sleep(1)
+    assert not made & folders()
