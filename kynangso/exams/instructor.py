@@ -92,6 +92,9 @@ class QueueItem:
     answer: str
     scheme: str
     submission_id: str
+    student: str = ""  # login, notebook and grade id: which grade a mark goes to
+    notebook: str = ""
+    grade_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,10 +115,13 @@ class AppView:
     # (another group: `kns exam open EXAM --group …`)
     groups: list[str] = field(default_factory=lambda: [LEARNER_GROUP])
     names: dict[str, str] = field(default_factory=dict)  # login: full name (staff directory)
+    marking: bool = False  # a mark is waiting for the grading worker
+    mark_errors: list[str] = field(default_factory=list)  # each exam's latest mark, if it failed
 
     @property
     def busy(self) -> bool:
-        return self.overview_missing or any(e.job and e.job.active for e in self.exams)
+        return (self.overview_missing or self.marking
+                or any(e.job and e.job.active for e in self.exams))
 
 
 def _name(title: str | None, exam: str, message: str) -> str:
@@ -151,7 +157,8 @@ def assemble(summary: dict | None, released: list[str], windows_of: dict[str, li
             queue.append(QueueItem(exam, title, names.get(row["student"], row["student"]),
                                    cell.get("title") or row.get("grade_id", ""),
                                    row.get("points") if row.get("points") is not None else cell.get("points"),
-                                   row.get("answer", ""), scheme, str(row.get("submission_id", ""))))
+                                   row.get("answer", ""), scheme, str(row.get("submission_id", "")),
+                                   row["student"], row.get("notebook", ""), row.get("grade_id", "")))
         for row in info.get("flagged", []):
             flags.append(FlagItem(title, names.get(row["student"], row["student"]),
                                   int(row.get("removed") or 0),
@@ -179,9 +186,13 @@ def gather(desk, now: dt.datetime | None = None) -> AppView:
     feedback = {exam: sum(1 for learner_subs in by_learner.values()
                           if desk.exchange.feedback(learner_subs))
                 for exam, by_learner in mine.items()}
-    return assemble(summary, released, {e: windows.windows(desk.db_url, e) for e in exams},
+    view = assemble(summary, released, {e: windows.windows(desk.db_url, e) for e in exams},
                     submitted, feedback, {e: jobs.latest(desk.db_url, e, jobs.SHOWN) for e in exams},
                     names, now)
+    view.marking = any(jobs.active(desk.db_url, e, "mark") for e in exams)
+    marks = [jobs.latest(desk.db_url, e, "mark") for e in exams]
+    view.mark_errors = [job.message for job in marks if job is not None and job.status == "failed"]
+    return view
 
 
 # --- the page ----------------------------------------------------------------------------------
@@ -311,7 +322,21 @@ def _exam_card(view: ExamView, xsrf: str, default_minutes: int, groups: list[str
     return "".join(parts)
 
 
-def _queue(view: AppView, formgrader: str) -> str:
+def _mark_form(q: QueueItem, xsrf: str) -> str:
+    """The mark, given here: the desk queues it for the grading worker (the gradebook is the
+    grader account's), which writes it as formgrader would."""
+    e = html.escape
+    top = f"{q.points:g}" if isinstance(q.points, int | float) else ""
+    hidden = "".join(f"<input type='hidden' name='{k}' value='{e(v)}'>" for k, v in (
+        ("exam", q.exam), ("student", q.student), ("notebook", q.notebook), ("grade_id", q.grade_id)))
+    return (f"<form method='post' class='kns-actions kns-mark'>{xsrf}{hidden}"
+            f"<label>{e(t('exams.app.mark_score', points=top.replace('.', ',')))}"
+            f"<input name='score' inputmode='decimal' required size='6' autocomplete='off'></label>"
+            f"<button class='btn btn-primary' name='action' value='mark'>{e(t('exams.app.mark_save'))}"
+            f"</button></form>")
+
+
+def _queue(view: AppView, formgrader: str, xsrf: str) -> str:
     e = html.escape
     if not view.queue:
         return f"<p class='kns-hint'>{e(t('exams.app.queue_empty'))}</p>"
@@ -327,8 +352,8 @@ def _queue(view: AppView, formgrader: str) -> str:
             f"<div><b>{e(t('exams.app.queue_answer'))}</b><p class='kns-answer'>"
             f"{e(q.answer or t('exams.app.queue_no_answer'))}</p></div>"
             f"<div><b>{e(t('exams.app.queue_scheme'))}</b><p class='kns-scheme'>{e(q.scheme)}</p></div>"
-            f"</div><p><a class='btn btn-primary' href='{e(link)}' target='_blank' rel='noopener'>"
-            f"{e(t('exams.app.queue_mark'))}</a></p></section>")
+            f"</div>{_mark_form(q, xsrf)}<p class='kns-hint'><a href='{e(link)}' target='_blank' "
+            f"rel='noopener'>{e(t('exams.app.queue_mark'))}</a></p></section>")
     return f"<p class='kns-hint'>{e(t('exams.app.queue_intro'))}</p>{''.join(items)}"
 
 
@@ -354,12 +379,13 @@ def render(view: AppView, *, xsrf: str, hub_prefix: str, formgrader: str, user: 
             if notice else "")
     if view.overview_missing:
         note += f"<p class='kns-notice kns-no'>{e(t('exams.app.no_overview'))}</p>"
+    note += "".join(f"<p class='kns-notice kns-err'>{e(m)}</p>" for m in view.mark_errors)
     cards = "".join(_exam_card(x, xsrf, default_minutes, view.groups) for x in view.exams)
     if not view.exams and not view.overview_missing:
         cards = f"<p class='kns-card'>{e(t('exams.app.no_exams'))}</p>"
     nav = (f"<a href='{e(formgrader)}' target='_blank' rel='noopener'>{e(t('exams.app.advanced'))}</a>"
            f"<span class='kns-user'>{e(t('exams.app.signed_in', name=view.names.get(user, user)))}</span>")
     body = (f"<p class='lead'>{e(t('exams.app.intro'))}</p>{note}{cards}"
-            f"<h2 id='cham-tu-luan'>{e(t('exams.app.queue_heading'))}</h2>{_queue(view, formgrader)}"
+            f"<h2 id='cham-tu-luan'>{e(t('exams.app.queue_heading'))}</h2>{_queue(view, formgrader, xsrf)}"
             f"<h2 id='gan-co'>{e(t('exams.app.flags_heading'))}</h2>{_flags(view)}")
     return shell(t("exams.app.heading"), body, hub_prefix=hub_prefix, nav=nav, refresh=refresh)

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from kynangso import db
 from kynangso.models import ExamJob
 
-KINDS = ("duedate", "grade", "release", "feedback")
+KINDS = ("duedate", "grade", "release", "feedback", "mark")  # a mark's request is its message (JSON)
 SHOWN = ("release", "grade", "feedback")  # the jobs an instructor asked for on the page
 ACTIVE = ("queued", "running")
 

@@ -57,7 +57,7 @@ from kynangso.hub.service_base import (
 )
 from kynangso.hub.system_accounts import hub_isolated
 from kynangso.i18n import t
-from kynangso.models import ExamSubmission
+from kynangso.models import ExamSubmission, Staff
 from kynangso.settings import load_settings
 
 log = logging.getLogger("kns.exams")
@@ -344,6 +344,10 @@ class ManageHandler(HubOAuthenticated, web.RequestHandler):
                 message = t("exams.app.closed", exam=title)
             elif action in ("grade", "feedback"):
                 message = start_job(self.desk, exam, action, me, title)
+            elif action == "mark":
+                message = queue_mark(self.desk, exam, me, title, {
+                    name: self.get_body_argument(name, "")
+                    for name in ("student", "notebook", "grade_id", "score")})
             else:
                 raise web.HTTPError(400)
         except KnsError as exc:
@@ -397,16 +401,52 @@ def close_exam(desk: Desk, exam: str, by: str) -> None:
     log.info("window closed by %s: %s", by, exam)
 
 
-def start_job(desk: Desk, exam: str, kind: str, by: str, title: str) -> str:
-    """Queue a job of the instructors' page (release, grade, feedback) for the grading worker,
-    unless one of them is queued or running for this exam (they touch the same folders)."""
+def ensure_idle(desk: Desk, exam: str, title: str) -> None:
+    """No release, grading or feedback queued or running for `exam` (they touch the same folders
+    and the gradebook)."""
     for other in jobs.SHOWN:
         if jobs.active(desk.db_url, exam, other):
             raise KnsError("exams.app.job_busy", exam=title, kind=t(f"exams.app.job_kind.{other}"))
+
+
+def start_job(desk: Desk, exam: str, kind: str, by: str, title: str) -> str:
+    """Queue a job of the instructors' page (release, grade, feedback) for the grading worker,
+    unless one of them is queued or running for this exam."""
+    ensure_idle(desk, exam, title)
     jobs.enqueue(desk.db_url, exam, kind, by,
                  t("exams.grading.running", exam=exam) if kind == "grade" else "")
     log.info("%s of %s queued by %s", kind, exam, by)
     return t("exams.app.job_queued", exam=title, kind=t(f"exams.app.job_kind.{kind}"))
+
+
+def queue_mark(desk: Desk, exam: str, by: str, title: str, form: dict[str, str]) -> str:
+    """Queue an instructor's mark of a written answer waiting in the queue (the course summary's
+    `pending`) for the grading worker, which writes it into the gradebook as formgrader does."""
+    info = ((overview.read(desk.places) or {}).get("exams") or {}).get(exam) or {}
+    key = (form["student"], form["notebook"], form["grade_id"])
+    row = next((r for r in info.get("pending", [])
+                if (r.get("student"), r.get("notebook"), r.get("grade_id")) == key), None)
+    if row is None:
+        raise KnsError("exams.app.mark_not_pending")
+    cell = next((w for w in info.get("written", [])
+                 if (w.get("notebook"), w.get("grade_id")) == key[1:]), {})
+    points = row.get("points") if row.get("points") is not None else cell.get("points")
+    raw = form["score"].strip()
+    try:
+        score = float(raw.replace(",", "."))
+    except ValueError:
+        score = -1.0
+    if not (points is not None and 0 <= score <= float(points)):  # NaN fails this too
+        raise KnsError("exams.app.mark_bad_score", score=raw[:20],
+                       points=f"{points:g}".replace(".", ",") if points is not None else "?")
+    ensure_idle(desk, exam, title)
+    jobs.enqueue(desk.db_url, exam, "mark", by, json.dumps(
+        {"student": key[0], "notebook": key[1], "grade_id": key[2], "score": score}))
+    log.info("mark of %s/%s/%s in %s queued by %s: %s", *key, exam, by, score)
+    with db.session_scope(desk.db_url) as session:
+        learner = session.scalar(select(Staff.full_name).where(Staff.username == key[0]))
+    return t("exams.app.mark_queued", score=f"{score:g}".replace(".", ","),
+             item=cell.get("title") or key[2], learner=learner or key[0])
 
 
 async def heartbeat(desk: Desk, every: int) -> None:

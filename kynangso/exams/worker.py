@@ -123,6 +123,28 @@ def grade(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
               failed=len(result["failed"]), flagged=flagged))
 
 
+def mark(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
+    """An instructor's mark of a written answer (queued by the desk's page, which checked it
+    against the course summary): written into the gradebook as formgrader's grade API does."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    asked = json.loads(job.message)
+    with Gradebook(f"sqlite:///{where.course / 'gradebook.db'}", course_id=where.course_id) as gb:
+        try:
+            grade = gb.find_grade(asked["grade_id"], asked["notebook"], job.exam, asked["student"])
+        except MissingEntry:
+            return "failed", t("exams.mark_job.missing", exam=job.exam)
+        score = float(asked["score"])
+        if not 0 <= score <= grade.max_score:  # the page's summary may be older than the gradebook
+            return "failed", t("exams.mark_job.bad_score", exam=job.exam)
+        grade.manual_score = score
+        grade.needs_manual_grade = False
+        gb.db.commit()
+    log.info("mark %s/%s/%s in %s: %s (by %s)", asked["student"], asked["notebook"],
+             asked["grade_id"], job.exam, score, job.requested_by)
+    return "done", t("exams.mark_job.done", exam=job.exam)
+
+
 def refresh_reports(db_url: str, where: course.ExamPlaces) -> None:
     """Rebuild the HR dashboards' summary of this gradebook (reports.summary), so the next
     dashboard reads a few small tables instead of every grade. Never fails the grading: a
@@ -154,7 +176,7 @@ def run_job(db_url: str, where: course.ExamPlaces, job) -> None:
     overview.refresh(where)
 
 
-RUNNERS = {"grade": grade, "release": release, "feedback": feedback}
+RUNNERS = {"grade": grade, "release": release, "feedback": feedback, "mark": mark}
 
 
 def main() -> None:

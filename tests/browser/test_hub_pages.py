@@ -12,13 +12,13 @@ artefacts folder.
 from __future__ import annotations
 
 import re
-import unicodedata
 from importlib import resources
 
 import pytest
 
 from kynangso.hub.harness import IS_ROOT, isolated_hub
 from kynangso.i18n import catalogue
+from tests.browser.vietnamese import english_words, visible_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.hub, pytest.mark.root,
               pytest.mark.skipif(not IS_ROOT, reason="per-user Unix accounts need root")]
@@ -32,33 +32,10 @@ STAFF = {
 VIEWPORT = {"width": 1366, "height": 768}
 WAIT = 180_000  # ms: a ceiling for a busy 2-core machine starting servers, not a measured duration
 
-# Names and codes that may show in ASCII letters: the product, the login names, JupyterHub
-# (kept as the name of the underlying software), nbgrader's Formgrader (the "advanced" tool).
-ALLOWED = {"jupyterhub", "nbgrader", "formgrader", "hocvien01", "giangvien01", "nhansu01", "quantri"}
-# ... and people's names (an app greets its user by full name: "Vũ Thị Lan").
+# Names that may show in ASCII letters here: the login names and people's names (an app greets
+# its user by full name: "Vũ Thị Lan").
+ALLOWED = {"hocvien01", "giangvien01", "nhansu01", "quantri"}
 ALLOWED |= {word.lower() for name, _role, _pw in STAFF.values() for word in name.split()}
-# Upstream words the hub pages used to show (JupyterHub's own English) — never allowed, even if
-# a catalogue sentence happened to contain them.
-UPSTREAM = {"progress", "signing", "reports", "spawning", "server", "requested", "ready",
-            "forbidden", "found", "error", "services", "home", "logout", "revoke",
-            "failed", "permission", "access", "start", "stop"}
-
-
-def catalogue_words() -> set[str]:
-    words = set()
-    for text in catalogue().values():
-        words.update(w.lower() for w in re.findall(r"[A-Za-z]+", text))
-    return words
-
-
-ALLOWED_WORDS = (catalogue_words() | ALLOWED) - UPSTREAM
-
-
-def english_words(text: str) -> list[str]:
-    """Words of `text` written in ASCII letters only that are neither Vietnamese nor allowed."""
-    text = unicodedata.normalize("NFC", text)
-    words = re.findall(r"(?<![\w@./-])[^\W\d_]+(?![\w@/-])", text)
-    return sorted({w for w in words if w.isascii() and w.lower() not in ALLOWED_WORDS})
 
 
 @pytest.fixture(scope="module")
@@ -78,15 +55,11 @@ def vpage(browser, request, artifacts):
     context.close()
 
 
-def visible_text(page) -> str:
-    return page.evaluate("document.body.innerText")
-
-
 def check_page(page, artifacts, name: str, seen: dict) -> str:
     """Screenshot the page, and record its English words under `name`."""
     page.screenshot(path=str(artifacts / f"hub-pages-{name}.png"), full_page=True)
     text = visible_text(page)
-    found = english_words(text)
+    found = english_words(text, ALLOWED)
     if found:
         seen[name] = found
     return text

@@ -16,6 +16,7 @@ import pytest
 from courses.catalogue import load_catalogue
 from kynangso.hub.harness import IS_ROOT, browser_login
 from kynangso.i18n import t
+from tests.browser.vietnamese import english_words, visible_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.hub]
 
@@ -31,13 +32,11 @@ UPSTREAM_ENGLISH = re.compile(
     r"of|the|and|is|not)\b")
 
 
-def visible_text(page) -> str:
-    return page.evaluate("() => document.body.innerText").replace("\xa0", " ")
-
-
 def assert_no_english(text: str, where: str) -> None:
     found = UPSTREAM_ENGLISH.search(text)
     assert found is None, f"{where}: {found.group(0)!r} in …{text[max(0, found.start() - 80):found.end() + 80]}…"
+    words = english_words(text, {LEARNER, OTHER})  # and the catalogue's allow-list
+    assert not words, f"{where}: {words}"
 
 
 def assert_static_assets_cached(hub, responses) -> None:

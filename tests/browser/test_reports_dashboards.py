@@ -23,11 +23,13 @@ import pytest
 import yaml
 from sqlalchemy import create_engine, text
 
+from assessments.competency.framework import load_framework
 from kynangso.db import session_scope, upgrade
 from kynangso.hub.harness import IS_ROOT, launch_hub, remove_unix_accounts, stop_hub
 from kynangso.i18n import t
 from kynangso.models import Department, Staff
 from reports.demo import Item, add_exam, add_results
+from tests.browser.vietnamese import english_words, visible_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.hub]
 
@@ -497,6 +499,11 @@ UPSTREAM_ENGLISH = re.compile(
     r"\b(Executing|Running|Reading|Loading|Download|Export|Error|Exception|Traceback|None|NaN|"
     r"nan|null|undefined|True|False|Kernel|Voil[aà]|Jupyter|Notebook|Save|Cancel|Close|Submit|"
     r"Select|Search|Page|of|the|and|Dashboard|Report|Filter|All|Department|Period)\b")
+# Names and codes that may show in ASCII letters on an HR page: file types, competence codes
+# (NT.1), people's names and login names ("Trần Thị Lan", "lan.kt").
+HR_ALLOWED = ({"excel", "pdf", "hr"} | {code.split(".")[0] for code in load_framework().competences}
+              | {w for user, name, *_rest in OTHERS for w in (*user.split("."), *name.split())}
+              | {w for user, (name, *_rest) in ACCOUNTS.items() for w in (user, *name.split())})
 # Ids that must show as names: exam periods (assignments), the exam course, the items.
 RAW_IDS = re.compile(r"\bky-\d\b|" + re.escape(COURSE) + "|"
                      + "|".join(re.escape(it.grade_id) for it in ITEMS))
@@ -507,6 +514,8 @@ def assert_names_and_vietnamese(text: str, competences: dict[str, str], where: s
     decimal point between digits (Vietnamese writes 7,5)."""
     found = UPSTREAM_ENGLISH.search(text)
     assert found is None, f"{where}: {found.group(0)!r} in …{text[max(0, found.start() - 80):found.end() + 80]}…"
+    words = english_words(text, HR_ALLOWED)  # and the catalogue's allow-list
+    assert not words, f"{where}: {words}"
     found = RAW_IDS.search(text)
     assert found is None, f"{where}: raw id {found.group(0)!r} in …{text[max(0, found.start() - 80):found.end() + 80]}…"
     for code, name in competences.items():
@@ -515,11 +524,6 @@ def assert_names_and_vietnamese(text: str, competences: dict[str, str], where: s
             assert after.startswith(name[:6]), f"{where}: {code} without its name: …{text[m.start():m.end() + 40]!r}"
     found = re.search(r"\d\.\d(?!\d{2})|\d\.\d{1,2}\b", text)
     assert found is None, f"{where}: decimal point in …{text[max(0, found.start() - 60):found.end() + 60]}…"
-
-
-def visible_text(page) -> str:
-    # ipywidgets writes dropdown options with non-breaking spaces.
-    return page.evaluate("() => document.body.innerText").replace("\xa0", " ")
 
 
 def test_hr_journey_index_navigation_filter_and_one_click_excel(reports_hub, page, artifacts,

@@ -348,6 +348,48 @@ def test_release_is_queued_once_for_the_worker(desk_app):
     assert t("exams.app.unknown_exam", exam="khong-co") in unknown.text
 
 
+def test_a_mark_is_checked_queued_and_written_by_the_worker(desk_app, tmp_path, nbgrader_path):
+    """Is a mark given on the page checked against the waiting answer (a number from 0 to the
+    item's points, Vietnamese decimal comma; only an answer in the queue), queued for the
+    grading worker, and then written into the gradebook, which takes the answer off the queue?"""
+    from kynangso.exams import worker
+
+    base, desk = desk_app
+    where = desk.places
+    (where.exchange / where.course_id / "outbound" / "van-ban").mkdir()  # released
+    pending = {"student": "hv01", "notebook": "van-ban", "grade_id": "van-ban-bi-sua",
+               "submission_id": "abc", "points": 4.0, "answer": "Trả lại"}
+    overview.publish(where, _summary(**{"van-ban": {
+        "title": VB_TITLE, "pending": [pending],
+        "written": [{"notebook": "van-ban", "grade_id": "van-ban-bi-sua",
+                     "title": "Câu 8 (4 điểm)", "points": 4, "scheme": "- 1 điểm: …"}]}}))
+    s = _session("gv01")
+    page = s.get(base, timeout=30).text
+    assert "name='score'" in page and t("exams.app.mark_save") in page
+    form = {"_xsrf": s.cookies.get("_xsrf"), "exam": "van-ban", "action": "mark",
+            "student": "hv01", "notebook": "van-ban", "grade_id": "van-ban-bi-sua"}
+    for bad in ("4,5", "-1", "hai", "nan", ""):
+        r = s.post(base, data={**form, "score": bad}, timeout=30)
+        assert t("exams.app.mark_bad_score", score=bad, points="4") in r.text, bad
+    r = s.post(base, data={**form, "grade_id": "viet-tat", "score": "1"}, timeout=30)
+    assert t("exams.app.mark_not_pending") in r.text
+    assert jobs.latest(desk.db_url, "van-ban", "mark") is None  # nothing queued so far
+    r = s.post(base, data={**form, "score": "2,5"}, timeout=30)
+    assert t("exams.app.mark_queued", score="2,5", item="Câu 8 (4 điểm)", learner="hv01") in r.text
+    job = jobs.active(desk.db_url, "van-ban", "mark")
+    assert job is not None and "http-equiv='refresh'" in r.text
+
+    # The worker, on a course whose gradebook has that answer waiting.
+    course_places = _course(tmp_path / "graded")
+    assert worker.mark(desk.db_url, course_places, job) == ("done", t("exams.mark_job.done", exam="van-ban"))
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course_places.gradebook_url, course_id=course_places.course_id) as gb:
+        grade = gb.find_grade("van-ban-bi-sua", "van-ban", "van-ban", "hv01")
+        assert (grade.manual_score, grade.needs_manual_grade) == (2.5, False)
+    assert overview.build(course_places)["exams"]["van-ban"]["pending"] == []
+
+
 # --- landing and the worker -----------------------------------------------------------------
 
 def test_each_role_lands_on_its_app_and_learners_keep_the_default(tmp_path):
