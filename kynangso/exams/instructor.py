@@ -129,6 +129,22 @@ def _name(title: str | None, exam: str, message: str) -> str:
     return message.replace(f"«{exam}»", f"«{title}»") if title else message
 
 
+def waiting_answers(info: dict) -> list[tuple[dict, dict, float | None]]:
+    """(row, written cell, points) of each written answer waiting for a mark in one exam's
+    course summary (overview: `pending` rows, `written` cells)."""
+    written = {(w.get("notebook"), w.get("grade_id")): w for w in info.get("written", [])}
+    found = []
+    for row in info.get("pending", []):
+        cell = written.get((row.get("notebook"), row.get("grade_id")), {})
+        found.append((row, cell, row.get("points") if row.get("points") is not None else cell.get("points")))
+    return found
+
+
+def points_text(value: float) -> str:
+    """A score as Vietnamese write it (2,5)."""
+    return f"{value:g}".replace(".", ",")
+
+
 def assemble(summary: dict | None, released: list[str], windows_of: dict[str, list],
              submitted: dict[str, set[str]], feedback: dict[str, int], latest_jobs: dict,
              names: dict[str, str], now: dt.datetime) -> AppView:
@@ -150,13 +166,10 @@ def assemble(summary: dict | None, released: list[str], windows_of: dict[str, li
         if job is not None:
             view.job = JobView(job.kind, job.status, _name(info.get("title"), exam, job.message or ""))
         exams.append(view)
-        written = {(w.get("notebook"), w.get("grade_id")): w for w in info.get("written", [])}
-        for row in info.get("pending", []):
-            cell = written.get((row.get("notebook"), row.get("grade_id")), {})
+        for row, cell, points in waiting_answers(info):
             scheme = cell.get("scheme") or t("exams.app.queue_no_scheme", exam=exam)
             queue.append(QueueItem(exam, title, names.get(row["student"], row["student"]),
-                                   cell.get("title") or row.get("grade_id", ""),
-                                   row.get("points") if row.get("points") is not None else cell.get("points"),
+                                   cell.get("title") or row.get("grade_id", ""), points,
                                    row.get("answer", ""), scheme, str(row.get("submission_id", "")),
                                    row["student"], row.get("notebook", ""), row.get("grade_id", "")))
         for row in info.get("flagged", []):
@@ -189,9 +202,9 @@ def gather(desk, now: dt.datetime | None = None) -> AppView:
     view = assemble(summary, released, {e: windows.windows(desk.db_url, e) for e in exams},
                     submitted, feedback, {e: jobs.latest(desk.db_url, e, jobs.SHOWN) for e in exams},
                     names, now)
-    view.marking = any(jobs.active(desk.db_url, e, "mark") for e in exams)
-    marks = [jobs.latest(desk.db_url, e, "mark") for e in exams]
-    view.mark_errors = [job.message for job in marks if job is not None and job.status == "failed"]
+    marks = [job for e in exams if (job := jobs.latest(desk.db_url, e, "mark")) is not None]
+    view.marking = any(job.status in jobs.ACTIVE for job in marks)
+    view.mark_errors = [job.message for job in marks if job.status == "failed"]
     return view
 
 
@@ -326,11 +339,11 @@ def _mark_form(q: QueueItem, xsrf: str) -> str:
     """The mark, given here: the desk queues it for the grading worker (the gradebook is the
     grader account's), which writes it as formgrader would."""
     e = html.escape
-    top = f"{q.points:g}" if isinstance(q.points, int | float) else ""
+    top = points_text(q.points) if isinstance(q.points, int | float) else ""
     hidden = "".join(f"<input type='hidden' name='{k}' value='{e(v)}'>" for k, v in (
         ("exam", q.exam), ("student", q.student), ("notebook", q.notebook), ("grade_id", q.grade_id)))
     return (f"<form method='post' class='kns-actions kns-mark'>{xsrf}{hidden}"
-            f"<label>{e(t('exams.app.mark_score', points=top.replace('.', ',')))}"
+            f"<label>{e(t('exams.app.mark_score', points=top))}"
             f"<input name='score' inputmode='decimal' required size='6' autocomplete='off'></label>"
             f"<button class='btn btn-primary' name='action' value='mark'>{e(t('exams.app.mark_save'))}"
             f"</button></form>")
@@ -342,7 +355,7 @@ def _queue(view: AppView, formgrader: str, xsrf: str) -> str:
         return f"<p class='kns-hint'>{e(t('exams.app.queue_empty'))}</p>"
     items = []
     for q in view.queue:
-        points = t("exams.app.queue_points", points=f"{q.points:g}".replace(".", ",")) \
+        points = t("exams.app.queue_points", points=points_text(q.points)) \
             if isinstance(q.points, int | float) and "điểm" not in q.item else ""
         link = f"{formgrader}/submissions/{q.submission_id}/"
         items.append(

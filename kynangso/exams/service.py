@@ -122,13 +122,16 @@ class Desk:
         if secret is None:
             return []
         notebooks = [f.data for f in files if f.path.endswith(".ipynb") and "/" not in f.path]
-        # Signing a task's documents takes seconds of CPU (pyHanko): in processes of their
-        # own, so that the desk keeps answering and a class fetching at once uses every core.
-        if self._makers is None:
-            self._makers = ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1),
-                                               mp_context=get_context("spawn"))
-        made = await asyncio.get_running_loop().run_in_executor(
-            self._makers, variants.handed, exam, username, notebooks, secret)
+        args = (exam, username, notebooks, secret)
+        if not variants.makes_files(notebooks):  # the inputs only: milliseconds
+            made = await asyncio.to_thread(variants.handed, *args)
+        else:
+            # Signing a task's documents takes seconds of CPU (pyHanko): in processes of their
+            # own, so that the desk keeps answering and a class fetching at once uses every core.
+            if self._makers is None:
+                self._makers = ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1),
+                                                   mp_context=get_context("spawn"))
+            made = await asyncio.get_running_loop().run_in_executor(self._makers, variants.handed, *args)
         return [FileItem(path, data) for path, data in made.items()]
 
     async def window_for(self, username: str, exam: str) -> windows.Window | None:
@@ -424,13 +427,11 @@ def queue_mark(desk: Desk, exam: str, by: str, title: str, form: dict[str, str])
     `pending`) for the grading worker, which writes it into the gradebook as formgrader does."""
     info = ((overview.read(desk.places) or {}).get("exams") or {}).get(exam) or {}
     key = (form["student"], form["notebook"], form["grade_id"])
-    row = next((r for r in info.get("pending", [])
-                if (r.get("student"), r.get("notebook"), r.get("grade_id")) == key), None)
-    if row is None:
+    found = next(((cell, points) for row, cell, points in instructor.waiting_answers(info)
+                  if (row.get("student"), row.get("notebook"), row.get("grade_id")) == key), None)
+    if found is None:
         raise KnsError("exams.app.mark_not_pending")
-    cell = next((w for w in info.get("written", [])
-                 if (w.get("notebook"), w.get("grade_id")) == key[1:]), {})
-    points = row.get("points") if row.get("points") is not None else cell.get("points")
+    cell, points = found
     raw = form["score"].strip()
     try:
         score = float(raw.replace(",", "."))
@@ -438,14 +439,14 @@ def queue_mark(desk: Desk, exam: str, by: str, title: str, form: dict[str, str])
         score = -1.0
     if not (points is not None and 0 <= score <= float(points)):  # NaN fails this too
         raise KnsError("exams.app.mark_bad_score", score=raw[:20],
-                       points=f"{points:g}".replace(".", ",") if points is not None else "?")
+                       points=instructor.points_text(points) if points is not None else "?")
     ensure_idle(desk, exam, title)
     jobs.enqueue(desk.db_url, exam, "mark", by, json.dumps(
         {"student": key[0], "notebook": key[1], "grade_id": key[2], "score": score}))
     log.info("mark of %s/%s/%s in %s queued by %s: %s", *key, exam, by, score)
     with db.session_scope(desk.db_url) as session:
         learner = session.scalar(select(Staff.full_name).where(Staff.username == key[0]))
-    return t("exams.app.mark_queued", score=f"{score:g}".replace(".", ","),
+    return t("exams.app.mark_queued", score=instructor.points_text(score),
              item=cell.get("title") or key[2], learner=learner or key[0])
 
 

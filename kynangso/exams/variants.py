@@ -55,6 +55,16 @@ def task_items(notebook: bytes) -> list[tuple[str, str, dict]]:
     return found
 
 
+def makes_files(notebooks: list[bytes]) -> bool:
+    """True when a task of these notebooks makes files for the learner (`handed_files`)."""
+    from assessments.questions.base import Question
+    from assessments.questions.tasks import task_class
+
+    default = Question.handed_files.__func__
+    return any(task_class(method).handed_files.__func__ is not default
+               for notebook in notebooks for method, _item, _spec in task_items(notebook))
+
+
 def handed(exam: str, learner: str, notebooks: list[bytes], secret: bytes) -> dict[str, bytes]:
     """What the desk adds to `learner`'s fetch, by path in the exam folder: `<exam>.variant.json`
     (the inputs of their variant of every task) and the files a task makes from the hidden parts

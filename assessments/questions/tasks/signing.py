@@ -98,11 +98,16 @@ class FindInvalidSignature(Question):
         return {"seed": seed, "count": count, "files": files,
                 "numbers": [p.number for p in plan], "learner": learner}
 
+    @staticmethod
+    def inbox(task) -> PurePosixPath:
+        """The documents' folder in the exam folder; their CA's public part is in `ca/` there."""
+        return PurePosixPath(task["files"][0]).parent
+
     @classmethod
     def handed_files(cls, task, learner) -> dict[str, bytes]:
         """The variant's documents and the public part of their scenario CA, by path relative
         to the exam folder (made by the desk at fetch, kynangso.exams.variants)."""
-        inbox = PurePosixPath(task["files"][0]).parent
+        inbox = cls.inbox(task)
         with tempfile.TemporaryDirectory(prefix="kns-inbox-") as tmp:
             pki = new_scenario_pki(Path(tmp) / "pki")
             scenarios.generate_inbox(pki, learner, Path(tmp) / "inbox", seed=task["seed"],
@@ -117,9 +122,6 @@ class FindInvalidSignature(Question):
         self.folder = Path(exam.folder)
         super().__init__(exam, item_id, title, **spec)
         self._ensure_files()
-
-    def ca_folder(self) -> Path:
-        return self.folder / PurePosixPath(self.task["files"][0]).parent
 
     def _ensure_files(self) -> None:
         paths = [self.folder / f for f in self.task["files"]]
@@ -160,7 +162,7 @@ class FindInvalidSignature(Question):
         """The sandbox's verifier on the chosen file, item by item, as the learner sees it."""
         path = self.folder / self.pick_file.value
         try:
-            report = off_loop(verify_pdf, path.read_bytes(), TrainingPKI(self.ca_folder()), name=path.name,
+            report = off_loop(verify_pdf, path.read_bytes(), TrainingPKI(self.folder / self.inbox(self.task)), name=path.name,
                               profile="administrative")
         except (KnsError, OSError) as exc:
             message = exc.user_message if isinstance(exc, KnsError) else str(exc)
