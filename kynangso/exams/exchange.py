@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -25,6 +26,8 @@ from nbgrader.exchange.default import (
     ExchangeList,
     ExchangeSubmit,
 )
+from traitlets import default
+from traitlets.config import LoggingConfigurable
 
 from kynangso.i18n import t
 
@@ -68,16 +71,42 @@ def _write_files(folder: Path, files: list[dict]) -> None:
         target.write_bytes(base64.b64decode(item["data"]))
 
 
-class NoExchangeFolder:
+def _set_aside(dest: Path) -> Path:
+    """A folder already under the exam's name may hold files the account wrote (a learner who
+    runs code: kynangso.hub.landing), such as a notebook under the exam's name, which Voilà
+    would run as the exam, or a module that the exam's kernel would import from its folder.
+    It is kept beside, renamed; the exam gets a fresh folder with the release and, read as
+    data, the answers the old one held (a fetch again after a restart keeps them)."""
+    stem = f"{dest.name}.truoc-thi-{time.strftime('%Y%m%d-%H%M%S')}"
+    aside, n = dest.with_name(stem), 1
+    while os.path.lexists(aside):  # set aside twice within a second
+        n += 1
+        aside = dest.with_name(f"{stem}-{n}")
+    os.rename(dest, aside)
+    return aside
+
+
+class NoExchangeFolder(LoggingConfigurable):
     """The learner's account has no exchange folder to check: the desk holds it."""
 
     def ensure_root(self):
         pass
 
+    @default("cache")
+    def _home_cache(self):
+        # The record of the learner's own submissions, in the home as nbgrader keeps it, also
+        # on a learner-app server, whose Jupyter data folder is a fresh one (kynangso.learner).
+        return os.path.join(os.path.expanduser("~"), ".local", "share", "jupyter", "nbgrader_cache")
+
 
 class DeskFetchAssignment(NoExchangeFolder, ExchangeFetchAssignment):
     def init_src(self):
         pass  # the desk decides what may be fetched
+
+    def init_dest(self):
+        # nbgrader refuses a folder already there; copy_files sets it aside once the desk has
+        # handed the exam out (a refused fetch leaves everything as it was).
+        self.dest_path = os.path.abspath(os.path.join(self.assignment_dir, self.coursedir.assignment_id))
 
     def copy_files(self):
         exam = self.coursedir.assignment_id
@@ -88,16 +117,13 @@ class DeskFetchAssignment(NoExchangeFolder, ExchangeFetchAssignment):
             _write_files(staging, answer["files"])
             (staging / INFO_FILE).write_text(json.dumps(answer["info"], ensure_ascii=False, indent=1),
                                              encoding="utf-8")
-            if dest.exists():  # replace_missing_files: keep what the learner has
-                for path in sorted(staging.rglob("*")):
-                    target = dest / path.relative_to(staging)
-                    if path.is_dir():
-                        target.mkdir(exist_ok=True)
-                    elif not target.exists():
-                        shutil.copy2(path, target)
-                shutil.rmtree(staging)
-            else:
-                os.rename(staging, dest)
+            if os.path.lexists(dest):
+                aside = _set_aside(dest)
+                answers = aside / f"{exam}.answers.json"
+                if answers.is_file() and not answers.is_symlink():
+                    shutil.copyfile(answers, staging / answers.name)
+                self.log.info("Kept the previous folder as %s", aside.name)
+            os.rename(staging, dest)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

@@ -21,6 +21,7 @@ for the grading worker (kynangso.exams.worker): `python -m kynangso.exams.servic
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import html
 import json
 import logging
@@ -35,6 +36,7 @@ from jupyterhub.utils import url_path_join
 from sqlalchemy import select
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+from tornado.ioloop import IOLoop
 
 from kynangso import db
 from kynangso.errors import KnsError
@@ -49,6 +51,7 @@ from kynangso.exams import (
     windows,
 )
 from kynangso.exams.desk import TIMESTAMP_FORMAT, Exchange, FileItem, decode_files
+from kynangso.hub.landing import runs_code
 from kynangso.hub.service_base import (
     TokenServiceHandler,
     check_xsrf,
@@ -61,6 +64,8 @@ from kynangso.models import ExamSubmission, Staff
 from kynangso.settings import load_settings
 
 log = logging.getLogger("kns.exams")
+# A refused fetch's answer reaches the learner's page before their server stops.
+RESTART_AFTER_S = 2.0
 
 
 class Desk:
@@ -134,6 +139,30 @@ class Desk:
             made = await asyncio.get_running_loop().run_in_executor(self._makers, variants.handed, *args)
         return [FileItem(path, data) for path, data in made.items()]
 
+    async def in_exam_mode(self, username: str, window: windows.Window) -> bool:
+        """Whether the user's server started after their attempt of `window` began: the
+        spawner then made it a learner-app server (exam mode), after killing every process
+        of the account."""
+        code, model = await self.hub("GET", f"users/{username}")
+        server = ((model or {}).get("servers") or {}).get("") if code == 200 else None
+        began = windows.fetched_at(self.db_url, window, username)
+        if not server or not server.get("started") or began is None:
+            return False
+        return dt.datetime.fromisoformat(server["started"]) > began
+
+    async def restart_server(self, username: str, wait_s: float = 120) -> None:
+        """Stop the user's server and start it again (the spawner makes it an exam-mode one)."""
+        code, _ = await self.hub("DELETE", f"users/{username}/server")
+        deadline = time.monotonic() + wait_s
+        while code == 202 and time.monotonic() < deadline:  # stopping in the background
+            await asyncio.sleep(1)
+            status, model = await self.hub("GET", f"users/{username}")
+            if status != 200 or not ((model or {}).get("servers") or {}).get(""):
+                code = 204
+        started, _ = await self.hub("POST", f"users/{username}/server", {})
+        log.info("exam mode: %s's server restarted in exam mode (hub answered %s, then %s)",
+                 username, code, started)
+
     async def window_for(self, username: str, exam: str) -> windows.Window | None:
         """The latest window of `exam` (open or closed) for any of the user's hub groups."""
         return windows.window_for(self.db_url, exam, await self.groups_of(username))
@@ -206,10 +235,16 @@ class FetchHandler(LearnerHandler):
             files = self.desk.exchange.released_files(exam)
         except KnsError as exc:
             self.fail(404, exc.key, **exc.params)
+        windows.record_fetch(self.desk.db_url, window, me, now)  # the attempt begins
+        if runs_code(await self.desk.groups_of(me)) and not await self.desk.in_exam_mode(me, window):
+            # Their server may run code: nothing of the exam goes to it. The server started
+            # next is a learner-app server (kynangso.hub.spawner), since the attempt is recorded.
+            log.warning("fetch: %s %s refused until their server restarts in exam mode", me, exam)
+            IOLoop.current().call_later(RESTART_AFTER_S, self.desk.restart_server, me)
+            self.fail(409, "exams.exam_mode_restart", exam=self.desk.title(exam) or exam)
         handed = await self.desk.handed(exam, me, files)
         mine = {f.path for f in handed} | {f"{exam}.variant.json"}
         files = [f for f in files if f.path not in mine] + handed
-        windows.record_fetch(self.desk.db_url, window, me, now)
         log.info("fetch: %s %s", me, exam)
         self.send({"files": [f.to_json() for f in files], "info": self.desk.info(window)})
 

@@ -112,6 +112,25 @@ def record_fetch(db_url: str, window: Window, username: str, at: dt.datetime) ->
                                     submissions=0, late=False))
 
 
+def fetched_at(db_url: str, window: Window, username: str) -> dt.datetime | None:
+    """When the learner's attempt of `window` began (their first fetch), or None."""
+    with db.session_scope(db_url) as session:
+        at = session.scalar(select(ExamAttempt.fetched_at).where(
+            ExamAttempt.window_id == window.id, ExamAttempt.username == username))
+        return None if at is None else _aware(at)
+
+
+def in_exam(db_url: str, username: str, at: dt.datetime) -> bool:
+    """Whether the learner has an attempt in a window open at `at`, submitted or not: a learner
+    who runs code stays in exam mode until their window closes, or they could compute answers
+    after a first submission and submit again (kynangso.hub.spawner)."""
+    with db.session_scope(db_url) as session:
+        rows = session.scalars(select(ExamWindow).join(
+            ExamAttempt, ExamAttempt.window_id == ExamWindow.id).where(
+            ExamAttempt.username == username)).all()
+        return any(Window.of(row).is_open(at) for row in rows)
+
+
 def has_fetched(db_url: str, window: Window, username: str) -> bool:
     with db.session_scope(db_url) as session:
         return session.scalar(select(ExamAttempt.id).where(

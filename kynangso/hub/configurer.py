@@ -27,7 +27,7 @@ from kynangso.exams import MANAGE_SCOPE
 from kynangso.exams import SERVICE_NAME as EXAMS_SERVICE
 from kynangso.hub import COOKIE_OPTIONS
 from kynangso.hub.auth import directory_post_auth_hook
-from kynangso.hub.landing import ADVANCED_GROUP
+from kynangso.hub.landing import ADVANCED_GROUP, LEARNER_GROUP
 from kynangso.hub.navigation import landing_url, page_navigation
 from kynangso.hub.service_layout import PROXY as PROXY_ACCOUNT
 from kynangso.i18n import t
@@ -238,6 +238,7 @@ def _apply_spawner(settings: Settings, c, env: HubEnvironment, isolated: bool) -
         c.JupyterHub.spawner_class = "kynangso.hub.spawner.UnixUserSpawner"
         c.UnixUserSpawner.user_prefix = iso["user_prefix"]
         c.UnixUserSpawner.home_root = iso["home_root"]
+        c.UnixUserSpawner.exam_db_url = settings.database_url  # exam mode (kynangso.hub.spawner)
         c.UnixUserSpawner.courses_folder = folder
         c.UnixUserSpawner.courses_source = env.courses_source
     else:
@@ -407,7 +408,10 @@ def _apply_exams(settings: Settings, services: list, roles: list, env: HubEnviro
         worker["cwd"] = env.exams_course
     services.extend([desk, worker])
     roles.append({"name": EXAMS_SERVICE, "services": [EXAMS_SERVICE],
-                  "scopes": ["read:users:name", "read:users:groups", "users:activity"]})
+                  # Learners' servers: when one started, and restarting it, for exam mode (an
+                  # exam is handed out only to a server started after the attempt began).
+                  "scopes": ["read:users:name", "read:users:groups", "users:activity",
+                             f"servers!group={LEARNER_GROUP}"]})
     roles.append({"name": "kns-exam-managers", "groups": ["giangvien"], "scopes": [MANAGE_SCOPE]})
     if env.exams_course:
         formgrader = {

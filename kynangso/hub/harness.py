@@ -16,6 +16,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -216,6 +217,60 @@ def open_lab(hub: Hub, session: requests.Session, username: str, timeout: float 
             session.get(f"{hub.url}/hub/spawn/{username}", timeout=60)
         time.sleep(1)
     raise TimeoutError(f"JupyterLab of {username} not ready after {timeout} s:\n{hub.log()[-3000:]}")
+
+
+def open_server(hub: Hub, session: requests.Session, username: str, path: str = "kns/home",
+                timeout: float = 180) -> requests.Response:
+    """Start the user's server and wait until `path` on it answers 200 (after redirects)."""
+    session.get(f"{hub.url}/hub/spawn/{username}", timeout=60)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = session.get(f"{hub.url}/user/{username}/{path}", timeout=120)
+        if r.status_code == 200 and f"/user/{username}/" in r.url:
+            return r
+        if r.status_code == 424:
+            session.get(f"{hub.url}/hub/spawn/{username}", timeout=60)
+        time.sleep(1)
+    raise TimeoutError(f"{path} of {username} not ready after {timeout} s:\n{hub.log()[-3000:]}")
+
+
+def wait_server_stopped(hub: Hub, session: requests.Session, username: str, timeout: float = 120) -> None:
+    """Wait until the user's server no longer answers (stopped by the hub)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = session.get(f"{hub.url}/user/{username}/api/status", allow_redirects=False, timeout=60)
+        if r.status_code != 200:
+            return
+        time.sleep(1)
+    raise TimeoutError(f"the server of {username} still runs after {timeout} s")
+
+
+def start_exam(hub: Hub, session: requests.Session, username: str, course: str, exam: str) -> requests.Response:
+    """A learner who runs code fetches an exam from JupyterLab's Assignment List: the desk hands
+    nothing to that server and restarts it in exam mode; the new server (the learner app)
+    fetches the exam itself when its home leads to it. Returns the exam's page."""
+    xsrf = cookie(session, "_xsrf", f"/user/{username}/") or ""
+    r = session.post(f"{hub.url}/user/{username}/assignments/fetch",
+                     data={"course_id": course, "assignment_id": exam},
+                     headers={"X-XSRFToken": xsrf}, timeout=300)
+    assert r.status_code == 200 and r.json()["success"] is False, (r.status_code, r.text[:500])
+    assert "chế độ thi" in r.json()["value"], r.json()
+    wait_server_stopped(hub, session, username)  # the desk restarts it
+    page = open_server(hub, session, username, "kns/home")
+    assert f"/voila/render/{exam}/" in page.url, page.url
+    return page
+
+
+def run_as_learner(hub: Hub, username: str, code: str, timeout: float = 300) -> str:
+    """Run Python `code` as the user's own Unix account in their home (root only), as a process
+    of theirs would; return what it printed. For setting up answers and attacks that the
+    server itself no longer runs (exam mode), never as a way into anything."""
+    entry = pwd.getpwnam(hub.unix_name(username))
+    r = subprocess.run(["runuser", "-u", entry.pw_name, "--", "env", "-i", f"HOME={entry.pw_dir}",
+                        f"PATH={sys.prefix}/bin:/usr/bin:/bin", "LANG=C.UTF-8", f"JUPYTERHUB_USER={username}",
+                        sys.executable, "-c", code],
+                       capture_output=True, text=True, timeout=timeout, cwd=entry.pw_dir)
+    return r.stdout + r.stderr
 
 
 def api_token(hub: Hub, session: requests.Session, username: str) -> str:

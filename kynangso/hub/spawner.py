@@ -4,6 +4,12 @@ UnixUserSpawner is the TLJH model without systemd: the hub, running as root,
 creates `<prefix><hub name>` with a home of mode 0700 under `home_root` on first
 start and runs the user's server as that account. Exams are only safe this way.
 
+Exam mode (kynangso.hub.landing): a person who runs code and has an attempt in an open exam
+window gets a learner-app server, started only after every process of their account is killed
+(nothing they left running, e.g. a detached process waiting for the exam's files, survives
+into the exam). The exam desk hands an exam out only to a server started after the attempt
+began, and restarts the server otherwise.
+
 NonIsolatedSpawner is for a developer running the hub as an ordinary user: every
 server runs as that user, in a folder under the state directory, and the hub
 says so in its log and on every page.
@@ -15,13 +21,15 @@ import asyncio
 import json
 import os
 import pwd
+import signal
 import sys
+import time
 
 from jupyterhub.spawner import LocalProcessSpawner, SimpleLocalProcessSpawner, set_user_setuid
 from traitlets import Integer, Unicode
 from traitlets.config import LoggingConfigurable
 
-from kynangso.hub.landing import learner_env
+from kynangso.hub.landing import learner_env, runs_code
 from kynangso.i18n import t
 
 
@@ -40,7 +48,8 @@ class _CoursesFolderMixin(LoggingConfigurable):
         # Where the lessons are, for the "Làm lại bài" (reset a lesson) button.
         env["KNS_COURSES_DIR"] = os.path.join(env["HOME"], self.courses_folder)
         # Learners land on their app, not JupyterLab (chosen at each start: groups change).
-        env.update(learner_env(self.user))
+        prefix = os.path.dirname(os.path.dirname(self.cmd[0]))  # <prefix>/bin/jupyterhub-singleuser
+        env.update(learner_env(self.user, env["HOME"], prefix, exam_mode=getattr(self, "exam_mode", False)))
         return env
 
     async def _deliver_courses(self, home: str, uid: int | None = None, gid: int | None = None) -> None:
@@ -127,10 +136,27 @@ class UnixUserSpawner(_CoursesFolderMixin, LocalProcessSpawner):
         os.chmod(entry.pw_dir, 0o700)
         return entry
 
+    exam_db_url = Unicode("", help="Database of the exam desk's attempts (exam mode); empty: none.").tag(
+        config=True
+    )
+
     async def start(self):
         entry = await self._ensure_account()
+        self.exam_mode = await asyncio.to_thread(self._in_exam)
+        if self.exam_mode:
+            killed = await asyncio.to_thread(kill_account_processes, entry.pw_uid)
+            self.log.warning("exam mode for %s: learner-app server; %d leftover process(es) of %s killed",
+                             self.user.name, killed, self.unix_name)
         await self._deliver_courses(entry.pw_dir, entry.pw_uid, entry.pw_gid)
         return await super().start()
+
+    def _in_exam(self) -> bool:
+        """A person who runs code, with an attempt in an open exam window (the desk's record)."""
+        if not self.exam_db_url or not runs_code([g.name for g in self.user.groups]):
+            return False
+        from kynangso.exams import windows
+
+        return windows.in_exam(self.exam_db_url, self.user.name, windows.now_utc())
 
     def make_preexec_fn(self, name):
         return set_user_setuid(self.unix_name)
@@ -145,6 +171,39 @@ class UnixUserSpawner(_CoursesFolderMixin, LocalProcessSpawner):
         # whatever links the learner put there. Internal SSL is not used: refuse it outright.
         self.log.error("internal_ssl is not supported by UnixUserSpawner (it writes into homes as root)")
         raise RuntimeError("internal_ssl is not supported by UnixUserSpawner")
+
+
+def _uids(pid: str) -> set[int]:
+    """The uids of a live process (none for a zombie: it runs nothing, and stays until reaped)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            status = dict(line.split(":", 1) for line in f if ":" in line)
+    except OSError:  # gone meanwhile
+        return set()
+    if status.get("State", "").strip().startswith("Z"):
+        return set()
+    return {int(v) for v in status.get("Uid", "").split()}
+
+
+def kill_account_processes(uid: int, rounds: int = 50) -> int:
+    """SIGKILL every process of `uid` (real, effective, saved or filesystem uid), again until
+    none is left: a process that forks as it dies does not outlive the rounds. Root only, and
+    never for root's or the hub's own account. Returns how many processes were killed."""
+    if uid in (0, os.getuid()):
+        raise ValueError(f"refusing to kill the processes of uid {uid}")
+    killed: set[int] = set()
+    for _ in range(rounds):
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and uid in _uids(p)]
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed.add(pid)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.05)
+    return len(killed)
 
 
 class NonIsolatedSpawner(_CoursesFolderMixin, SimpleLocalProcessSpawner):

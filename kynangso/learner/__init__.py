@@ -10,7 +10,8 @@ A jupyter-server extension (enabled in kynangso/hub/userconfig/jupyter_server_co
   a Vietnamese loading screen. On a learner-app server (KNS_LEARNER_APP=1, set by the hub's
   spawner for learners outside the advanced group, kynangso.hub.landing) the kernels accept
   only the messages widgets need: Voilà as a server extension sets no such limit itself, so
-  without this the page's websocket would run any `execute_request`. The contents API is
+  without this the page's websocket would run any `execute_request`. The kernels get a fresh
+  IPython folder (nothing from ~/.ipython runs in them). The contents API is
   read-only there: a notebook of the learner's own making, rendered by Voilà, would run its
   code (the gate in kynangso.learner.exam refuses the writes).
 - light pages: lessons use Voilà's progressive rendering (scripts load while the kernel runs
@@ -137,6 +138,14 @@ def _link_jupyter_server_extension(serverapp) -> None:
     serverapp.kns_static_version = version
     voila_template.write_template(folder, t("learner.app.loading"),
                                   static=f"{STATIC_ROUTE}/{version}" if version else None)
+    if learner_app_enabled():
+        # Fresh folders, not the home's: the kernels' IPython folder (no startup file or
+        # profile that the account wrote into ~/.ipython, before an exam say, runs in a lesson's
+        # or exam's kernel), and Jupyter's data folder, read from here on (kernel specs) and
+        # written (the notebook-signing secret). The spawner started the server with the
+        # environment's own, read-only (kynangso.hub.landing).
+        os.environ["IPYTHONDIR"] = os.path.join(folder, "ipython")
+        os.environ["JUPYTER_DATA_DIR"] = os.path.join(folder, "data")
     voila = serverapp.config.VoilaConfiguration
     voila.template = voila_template.TEMPLATE
     voila.show_tracebacks = False
@@ -166,7 +175,9 @@ def _load_jupyter_server_extension(serverapp) -> None:
 
         serverapp.kernel_manager.allowed_message_types = list(APP_MESSAGE_TYPES)
         serverapp.log.info("learner app: kernels accept only %s", ", ".join(APP_MESSAGE_TYPES))
-        if app.kernel_pool:
+        # Not in exam mode: the kernel started ahead would run in the home, where a learner
+        # who runs code may have left modules of theirs for its imports.
+        if app.kernel_pool and os.environ.get("KNS_EXAM_MODE") != "1":
             from kynangso.learner.pool import KernelPool
 
             KernelPool(serverapp.kernel_manager).install()

@@ -18,10 +18,12 @@ only the exam's app view and what it needs.
 
 from __future__ import annotations
 
+import html
 import logging
+import os
 import re
 import time
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from jupyter_server.base.handlers import JupyterHandler
 from tornado import web
@@ -46,6 +48,7 @@ ALLOWED = (
     r"api|api/status|api/me",
     r"assignments/submit",
     r"favicon\.ico",
+    r"oauth_callback",  # the server's own login (a server started during the exam)
 )
 
 
@@ -55,6 +58,7 @@ class ExamState:
     def __init__(self, poll_s: float = 15.0):
         self.poll_s = poll_s
         self.current: dict | None = None
+        self.fetched: set[str] = set()  # exams this server fetched (ExamHandler)
         self.checked_at = 0.0
 
     @staticmethod
@@ -92,17 +96,46 @@ class ExamGate:
             IOLoop.current().spawn_callback(self.state.refresh)
         exam = self.state.current
         rel = request.path[len(self.base):].strip("/") if request.path.startswith(self.base) else None
+        if rel is not None and ".." in unquote(rel).split("/"):
+            # Tornado decodes %2e%2e%2f in a route's argument, and Voilà renders what the
+            # contents manager finds there: a path out of the exam's folder is never served.
+            log.warning("learner app: refused %s %s (a '..' in the path)", request.method, rel)
+            return self.web_app.get_handler_delegate(request, RefusedHandler, {"state": self.state})
         if rel is not None and rel.startswith("api/contents") and request.method not in ("GET", "HEAD"):
             # No notebook of the learner's own making: Voilà would run its code on render.
             log.warning("learner app: refused %s %s", request.method, rel)
             return self.web_app.get_handler_delegate(request, RefusedHandler,
                                                      {"state": self.state, "key": "learner.app.read_only"})
+        if rel is not None and rel.startswith("voila/") and os.environ.get("KNS_EXAM_MODE") == "1":
+            # A learner who runs code, in exam mode (kynangso.hub.landing): their notebooks,
+            # lessons and the exam's folder as it was before this server fetched it may hold
+            # code of theirs, which Voilà would run. Only the exam fetched here opens.
+            target = self.exam_mode_page(rel, exam)
+            if target is not None:
+                log.warning("exam mode: refused %s %s", request.method, rel)
+                return self.web_app.get_handler_delegate(request, target, {"state": self.state,
+                                                                           "key": "learner.app.exam_mode_only"})
         if exam is not None and rel is not None:
             if not allowed(rel, exam["assignment_id"]):
                 log.warning("exam mode: refused %s %s during %s", request.method, rel, exam["assignment_id"])
                 target = ToExamHandler if rel in ("", "kns/home") else RefusedHandler
-                return self.web_app.get_handler_delegate(request, target, {"state": self.state})
+                # A learner in exam mode gets JupyterLab back when the window closes, not at
+                # "Nộp bài": the page says so.
+                key = "learner.app.exam_mode_only" if os.environ.get("KNS_EXAM_MODE") == "1" else "learner.exam.refused"
+                return self.web_app.get_handler_delegate(request, target, {"state": self.state, "key": key})
         return self.find_handler(request, **kwargs)
+
+
+    def exam_mode_page(self, rel: str, exam: dict | None):
+        """The handler for a Voilà page on an exam-mode server, or None to serve it."""
+        if not rel.startswith("voila/render/"):
+            return None  # Voilà's static files and its kernels' sockets
+        fetched = [f"voila/render/{quote(e)}/" for e in self.state.fetched]
+        if any(rel.startswith(prefix) for prefix in fetched):
+            return None
+        if exam is not None and rel.startswith(f"voila/render/{quote(exam['assignment_id'])}/"):
+            return ToExamHandler  # fetched there first
+        return RefusedHandler
 
 
 def exam_url(base_url: str) -> str:
@@ -112,6 +145,13 @@ def exam_url(base_url: str) -> str:
 def app_url(base_url: str, exam: dict) -> str:
     notebook = exam["notebooks"][0]
     return f"{base_url.rstrip('/')}/voila/render/{quote(exam['assignment_id'])}/{quote(notebook)}.ipynb"
+
+
+def message_page(title: str, message: str, link: str, link_text: str, message_id: str = "kns-exam-message") -> str:
+    return (f"<!doctype html><html lang='vi'><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<body style='font-family:system-ui,sans-serif;padding:24px'><h1>{html.escape(title)}</h1>"
+            f"<p id='{message_id}'>{html.escape(message)}</p><p><a href='{html.escape(link)}'>"
+            f"{html.escape(link_text)}</a></p></body></html>")
 
 
 class _StateHandler(JupyterHandler):
@@ -132,12 +172,9 @@ class RefusedHandler(_StateHandler):
         if self.request.path.startswith(self.base_url + "api/"):
             self.finish({"message": message})
             return
-        self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish(f"<!doctype html><html lang='vi'><meta charset='utf-8'><title>{t('learner.exam.title')}</title>"
-                    f"<body style='font-family:system-ui,sans-serif;padding:24px'><h1>{t('learner.exam.title')}</h1>"
-                    f"<p id='kns-exam-refused'>{message}</p><p><a href='{exam_url(self.base_url)}'>"
-                    f"{t('learner.exam.back_to_exam' if self.state.current else 'learner.app.back_home')}"
-                    "</a></p></body></html>")
+        self.finish(message_page(t("learner.exam.title"), message, exam_url(self.base_url),
+                                 t("learner.exam.back_to_exam" if self.state.current else "learner.app.back_home"),
+                                 "kns-exam-refused"))
 
     get = post = put = delete = patch = head = options = refuse
 
@@ -151,12 +188,34 @@ class ToExamHandler(_StateHandler):
 
 
 class ExamHandler(_StateHandler):
-    """GET kns/exam: the exam in progress (its Voilà app, with the exam bar), or the home."""
+    """GET kns/exam: the exam in progress (its Voilà app, with the exam bar), or the home.
+
+    A learner who runs code begins the attempt from JupyterLab, and the desk hands the exam
+    out only to the server restarted in exam mode (kynangso.hub.landing): that server fetches
+    it here, with nbgrader's own fetch (the Assignment List's), on the first visit."""
 
     @web.authenticated
     async def get(self):
         exam = await self.state.refresh()
+        # In exam mode, once per server whatever the home holds: the folder may be one that
+        # the account made before, with a notebook of its own under the exam's name.
+        if exam and (not os.path.isfile(self.notebook(exam))
+                     or os.environ.get("KNS_EXAM_MODE") == "1" and exam["assignment_id"] not in self.state.fetched):
+            result = self.settings["assignment_list_manager"].fetch_assignment(
+                exam["course_id"], exam["assignment_id"])
+            if result.get("success"):
+                self.state.fetched.add(exam["assignment_id"])
+            else:
+                log.warning("exam mode: fetching %s failed: %s", exam["assignment_id"], result.get("value"))
+                self.set_status(503)
+                self.finish(message_page(t("learner.exam.title"), str(result.get("value")),
+                                         self.base_url + "kns/exam", t("learner.exam.try_again")))
+                return
         self.redirect(app_url(self.base_url, exam) if exam else self.base_url + "kns/home")
+
+    def notebook(self, exam: dict) -> str:
+        root = self.settings.get("server_root_dir") or os.path.expanduser("~")
+        return os.path.join(os.path.expanduser(root), exam["assignment_id"], f"{exam['notebooks'][0]}.ipynb")
 
 
 def exam_bar(state: ExamState, base_url: str) -> bytes:

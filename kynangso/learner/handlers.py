@@ -51,6 +51,9 @@ class HomeHandler(JupyterHandler):
                 return
         page = home.assemble(self.app.load_catalogue(), answers["progress"], answers["exams"],
                              answers["certificate"], base, courses_folder(self.settings.get("server_root_dir", "")))
+        if os.environ.get("KNS_EXAM_MODE") == "1":  # a learner who runs code, during an exam
+            page.notes.append(t("learner.home.exam_mode"))
+            page.courses.clear()  # lessons do not open in exam mode (kynangso.learner.exam)
         hub_prefix = os.environ.get("JUPYTERHUB_BASE_URL", "/").rstrip("/") + "/hub/"
         user = self.current_user
         name = getattr(user, "name", None) or os.environ.get("JUPYTERHUB_USER", "")

@@ -2,10 +2,11 @@
 
 The instructor lands on the instructors' app (the exam desk's page) after login, generates and
 releases `tong-hop` there (formgrader, the advanced tool, shows it released) and opens a window;
-the learner fetches the exam from JupyterLab's Assignment List, runs it, answers a question by
-clicking a radio button and submits; the desk's stored copy holds that answer. The instructor
+the learner, who keeps JupyterLab, fetches the exam from its Assignment List, is told that
+their server restarts in exam mode, takes the exam in the exam app (answers a question by
+clicking a radio button, "Nộp bài"); the desk's stored copy holds that answer. The instructor
 then collects and grades from the app, finds the written answer in the queue beside its mark
-scheme, marks it in formgrader, and releases feedback. The tests run in order and share what
+scheme, marks it there, and releases feedback. The tests run in order and share what
 they saw (`journey`). Screenshots of each page go to test-artifacts/ (instructor-app-*.png).
 """
 
@@ -28,7 +29,6 @@ from kynangso.hub.harness import (
     IS_ROOT,
     browser_login,
     isolated_hub,
-    run_all_cells,
 )
 from kynangso.i18n import t
 from tests.browser.vietnamese import english_words, visible_text
@@ -168,10 +168,11 @@ def test_instructor_lands_on_the_app_releases_and_opens_a_window(ehub, page, art
     journey["opened"] = True
 
 
-def test_learner_fetches_answers_and_submits_in_jupyterlab(ehub, page, artifacts, journey):
-    """Can a learner find the exam in the Nbgrader menu's Assignment List (and nothing of the
-    instructors' tools), fetch it, see its closing time and late policy, answer by clicking,
-    and submit it?"""
+def test_learner_fetches_in_jupyterlab_and_takes_the_exam_in_exam_mode(ehub, page, artifacts, journey):
+    """Can a learner who keeps JupyterLab find the exam in the Nbgrader menu's Assignment List
+    (and nothing of the instructors' tools), fetch it, be told in Vietnamese that their server
+    restarts in exam mode, then take it in the exam app: its closing time and late policy,
+    an answer by clicking, "Nộp bài"?"""
     if not journey.get("opened"):
         pytest.skip("needs the instructor's step (released and opened) first")
     hub = ehub
@@ -189,17 +190,27 @@ def test_learner_fetches_answers_and_submits_in_jupyterlab(ehub, page, artifacts
     released.wait_for(timeout=WAIT)
     page.screenshot(path=str(artifacts / "exams-assignment-list-before-fetch.png"))
     released.get_by_role("button", name="Fetch").click()
-    fetched = page.locator("#fetched_assignments_list > .list_item", has_text=EXAM)
-    fetched.wait_for(timeout=WAIT)
+    # The desk hands nothing to a server where the learner runs code: the list says why.
+    page.get_by_text(t("exams.exam_mode_restart", exam=TITLE)).first.wait_for(timeout=WAIT)
+    page.screenshot(path=str(artifacts / "exams-assignment-list-exam-mode.png"))
 
-    # Open the fetched notebook from the list and run it.
-    fetched.locator("a.assignment-notebooks-link").click()
-    fetched.locator(".nested_list_item a", has_text=EXAM).click()
-    run_all_cells(page, WAIT)
+    # The desk restarts the server; the learner reloads JupyterLab as told, which is refused
+    # now, and follows the link to the exam app.
+    base = f"{hub.url}/user/hocvien01"
+    deadline = time.monotonic() + 120
+    while page.context.request.get(f"{base}/api/status", max_redirects=0).status == 200:
+        assert time.monotonic() < deadline, "the desk did not restart the server"
+        time.sleep(1)
+    page.reload()
+    back = page.get_by_role("link", name=t("learner.exam.back_to_exam"))
+    back.wait_for(timeout=WAIT)
+    assert t("learner.app.exam_mode_only") in visible_text(page)
+    page.screenshot(path=str(artifacts / "exams-lab-refused-in-exam-mode.png"))
+    back.click()
+    page.wait_for_url(f"**/user/hocvien01/voila/render/{EXAM}/{EXAM}.ipynb", timeout=WAIT)
     questions = exam_questions(exchange(hub) / "outbound" / EXAM / f"{EXAM}.ipynb")
     # Every cell has run once the last question is on screen.
-    page.locator(".jp-OutputArea-output h3", has_text=questions[-1][2]["title"]).first.wait_for(
-        state="attached", timeout=WAIT)
+    page.locator("h3", has_text=questions[-1][2]["title"]).first.wait_for(state="attached", timeout=WAIT)
 
     # The header: the closing time the desk set, and what happens to late work.
     info = json.loads((home_of(hub, "hocvien01") / EXAM / "exam-info.json").read_text("utf-8"))
@@ -211,7 +222,7 @@ def test_learner_fetches_answers_and_submits_in_jupyterlab(ehub, page, artifacts
     assert t("questions.header.closes", **when) in header.text_content()
     header.scroll_into_view_if_needed()
     expect(header).to_be_in_viewport(timeout=WAIT)
-    page.screenshot(path=str(artifacts / "exams-notebook-header.png"))
+    page.screenshot(path=str(artifacts / "exams-app-header.png"))
 
     # The first single-choice question, answered by a click on one of its radio buttons.
     _kind, item, spec = next(q for q in questions if q[0] == "single_choice")
@@ -223,17 +234,20 @@ def test_learner_fetches_answers_and_submits_in_jupyterlab(ehub, page, artifacts
     question.get_by_label(options[key], exact=True).check()
     question.locator("[role=status]", has_text=prefix_of("questions.saved")).wait_for(timeout=WAIT)
     expect(question).to_be_in_viewport(timeout=WAIT)
-    page.screenshot(path=str(artifacts / "exams-notebook-answered.png"))
+    page.screenshot(path=str(artifacts / "exams-app-answered.png"))
 
-    # Submit from the Assignment List; the submission is listed with its time.
-    page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="Assignments").click()
-    fetched.get_by_role("button", name="Submit").click()
-    submitted = page.locator("#submitted_assignments_list > .list_item", has_text=EXAM)
-    stamp = submitted.locator(".nested_list_item").filter(
-        has_text=re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ UTC"))
-    stamp.first.wait_for(timeout=WAIT)
-    page.screenshot(path=str(artifacts / "exams-assignment-list-submitted.png"))
-    journey.update(item=item, key=key, timestamp=stamp.first.inner_text().strip())
+    # "Nộp bài" in the exam bar; the learner app's home then says so, and that the server
+    # stays in exam mode until the window closes.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name=t("learner.exam.submit")).click()
+    page.wait_for_url("**/user/hocvien01/kns/home", timeout=WAIT)
+    assert t("learner.home.attempt_submitted") in visible_text(page)
+    assert t("learner.home.exam_mode") in visible_text(page)
+    page.screenshot(path=str(artifacts / "exams-app-submitted.png"))
+    cached = sorted((home_of(hub, "hocvien01") / ".local/share/jupyter/nbgrader_cache" / COURSE).glob(
+        f"hocvien01+{EXAM}+*"))
+    assert len(cached) == 1, cached  # nbgrader's record of the learner's own submission
+    journey.update(item=item, key=key, timestamp=(cached[0] / "timestamp.txt").read_text())
 
 
 def test_desk_stored_the_submission_with_the_clicked_answer(ehub, journey):

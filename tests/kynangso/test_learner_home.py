@@ -104,10 +104,12 @@ def user(*groups, admin=False):
 def test_only_plain_learners_land_on_the_app():
     """Do learners land on their home, and instructors, HR, admins and advanced learners on JupyterLab?"""
     assert uses_learner_app({"hocvien"})
-    assert learner_env(user("hocvien")) == {"JUPYTERHUB_DEFAULT_URL": LEARNER_HOME, "KNS_LEARNER_APP": "1"}
+    env = learner_env(user("hocvien"), "/home/kns-hocvien01", "/opt/kynangso/venv")
+    assert env["JUPYTERHUB_DEFAULT_URL"] == LEARNER_HOME and env["KNS_LEARNER_APP"] == "1"
+    assert "KNS_EXAM_MODE" not in env
     for other in (user("hocvien", "nangcao"), user("giangvien"), user("nhansu"), user("hocvien", "giangvien"),
                   user("quantri"), user("hocvien", admin=True), user()):
-        assert learner_env(other) == {}
+        assert learner_env(other, "/home/kns-x", "/opt/kynangso/venv") == {}
 
 
 def test_exam_in_progress_is_the_desks_record():

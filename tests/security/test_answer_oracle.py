@@ -1,10 +1,11 @@
 """Issue 14, part 3: the installed package must not answer a learner's exam.
 
-The attacker is a learner who keeps JupyterLab (the "advanced" group, or anyone outside exam
-mode) on a real hub as root. They fetch three real exams through the exam desk (assessments/
-exams `van-ban`, `dich-vu-cong` and `chu-ky-so`: every simulation task) and, in their own
-kernel, build the exam's widgets as the notebook does. Then they play the answer oracle with
-whatever their kernel can import:
+The attacker is a learner who keeps JupyterLab (the "advanced" group) on a real hub as root.
+They fetch three real exams through the exam desk (assessments/exams `van-ban`, `dich-vu-cong`
+and `chu-ky-so`: every simulation task). Their server then runs in exam mode, where no code of
+theirs runs (tests/security/test_exam_mode.py); this test supposes a way around it, and runs
+the oracle as a process of their account: it builds the exam's widgets as the notebook does
+and plays the answer oracle with whatever it can import:
 
 - the task they were handed (`question.task`), and the variant recomputed by the task class
   itself (`Class.variant(exam, item, learner)`), which before this change were the grader's
@@ -13,7 +14,7 @@ whatever their kernel can import:
 - the task classes' and modules' answer functions the issue names (`due`, `deadline`,
   `expected`, `registered`, `symbol_faults`, `faulty`) on either of those;
 - for the signed documents to check, the sandbox's own generator (`scenarios.plan_inbox`) fed
-  with the seed that made them, which the learner's kernel held when it made the documents
+  with the seed that made them, which the learner's own process held when it made the documents
   itself.
 
 Each answer found is saved through the widget, as a learner's click would, and the exams are
@@ -41,7 +42,8 @@ from kynangso.hub.harness import (
     cookie,
     log_in,
     open_lab,
-    run_in_kernel,
+    run_as_learner,
+    start_exam,
 )
 
 pytestmark = [pytest.mark.hub, pytest.mark.root,
@@ -51,7 +53,7 @@ COURSE = "kiem-tra-nang-luc"
 EXAMS = ("van-ban", "dich-vu-cong", "chu-ky-so")
 LEARNER = "hocvien01"
 
-# Run in the learner's kernel: build the widgets from the fetched notebook, then compute each
+# Run as the learner's account: build the widgets from the fetched notebook, then compute each
 # task's answer with anything importable and save it through the widget.
 ORACLE = r'''
 import importlib, json, os
@@ -190,10 +192,12 @@ def test_the_installed_package_does_not_answer_the_exam(exam_hub):
     open_lab(hub, learner, LEARNER)
     printed = {}
     for exam in EXAMS:
-        lab_action(hub, learner, "fetch", exam)
-        printed[exam] = run_in_kernel(hub, learner, LEARNER, ORACLE.format(exam=exam), timeout=300)
+        start_exam(hub, learner, LEARNER, COURSE, exam)  # the exam's kernel runs no code of theirs
+        printed[exam] = run_as_learner(hub, LEARNER, ORACLE.format(exam=exam))
         assert "DONE" in printed[exam], printed[exam]
         assert lab_action(hub, learner, "submit", exam)["success"]
+        # As the exam bar does after "Nộp bài": the server looks at the desk again.
+        learner.get(f"{hub.url}/user/{LEARNER}/kns/exam/done", timeout=60)
 
     grader = hub.settings["exams"]["grader_account"]
     where = course_dir(hub)
