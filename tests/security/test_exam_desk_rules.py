@@ -62,8 +62,10 @@ def _known_settings() -> dict:
 
 @pytest.fixture(scope="module")
 def rhub(tmp_path_factory):
-    with isolated_hub(tmp_path_factory.mktemp("desk-rules"), STAFF, {"exams": _known_settings()},
-                      tag="r") as hub:
+    # The learners call the desk as their servers do; they are learner-app learners (a learner
+    # who runs code gets the exam only on a server in exam mode: tests/security/test_exam_mode.py).
+    with isolated_hub(tmp_path_factory.mktemp("desk-rules"), STAFF,
+                      {"exams": _known_settings(), "lab": {"advanced_learners": []}}, tag="r") as hub:
         teacher = log_in(hub, "giangvien01").session
         t_token = api_token(hub, teacher, "giangvien01")
         admin = api_token(hub, log_in(hub, "quantri").session, "quantri")

@@ -27,7 +27,7 @@ def test_header_names_the_exam_learner_and_duration(exam):
     text = exam.header("Kiểm tra <Văn bản>", minutes=45).value
     assert "<h2>Kiểm tra &lt;Văn bản&gt;</h2>" in text
     assert "Người dự thi: hocvien01" in text and "Thời gian làm bài: 45 phút." in text
-    assert "được lưu tự động" in text and "«Bài tập»" in text and "Assignments" in text
+    assert "được lưu tự động" in text and "«Nộp bài»" in text
 
 
 def test_without_exam_info_the_times_come_from_the_desk(exam):
