@@ -57,6 +57,12 @@ def user_folder(workdir: Path, username: str) -> Path:
     return workdir / f"{safe}-{digest}"
 
 
+# One database transaction of this service at a time: SQLite takes one writer, and threads
+# that meet its lock wait in its busy handler, which sleeps (1, 2, 5 … 100 ms) instead of
+# taking the lock when it is free. A lock here hands over at once.
+_writing = threading.Lock()
+
+
 def _lock(username: str) -> threading.Lock:
     with _locks_guard:
         return _locks.setdefault(username, threading.Lock())
@@ -104,11 +110,13 @@ def judge_and_record(db_url: str, username: str, body: dict, per_minute: int, pe
     exercise_class(course, lesson, exercise)  # unknown names are refused before any quota use
     # one answer of a learner at a time: the quota holds, and their practice files are made once
     with _lock(username):
-        store.check_quota(db_url, username, per_minute, per_day)
+        with _writing:
+            store.check_quota(db_url, username, per_minute, per_day)
         fb = judge(username, course, lesson, exercise, round_, answer, workdir)
-        now = store.utcnow()
-        completed = store.record_verdict(db_url, username, course, lesson, exercise, round_,
-                                         answer, fb.ok, now)
+        with _writing:
+            now = store.utcnow()
+            completed = store.record_verdict(db_url, username, course, lesson, exercise, round_,
+                                             answer, fb.ok, now)
     log.info("progress: %s %s/%s/%s round %s: %s", username, course, lesson, exercise, round_,
              "passed" if fb.ok else "not passed")
     return {"passed": fb.ok, "feedback": fb.text, "lesson_completed": completed,
