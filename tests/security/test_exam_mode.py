@@ -94,9 +94,13 @@ def assignment_action(hub, session, action: str) -> dict:
 
 
 def alive(pid: int) -> bool:
+    """Whether the waiter still runs (the same process: not a zombie, not a new one with its pid)."""
     try:
         with open(f"/proc/{pid}/status") as f:
-            return "zombie" not in f.read()
+            if "zombie" in f.read():
+                return False
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"time.sleep(3600)" in f.read()
     except FileNotFoundError:
         return False
 
