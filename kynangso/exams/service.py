@@ -139,12 +139,16 @@ class Desk:
             made = await asyncio.get_running_loop().run_in_executor(self._makers, variants.handed, *args)
         return [FileItem(path, data) for path, data in made.items()]
 
+    async def default_server(self, username: str) -> dict | None:
+        """The user's default server as the hub describes it, or None (none, or no answer)."""
+        code, model = await self.hub("GET", f"users/{username}")
+        return ((model or {}).get("servers") or {}).get("") if code == 200 else None
+
     async def in_exam_mode(self, username: str, window: windows.Window) -> bool:
         """Whether the user's server started after their attempt of `window` began: the
         spawner then made it a learner-app server (exam mode), after killing every process
         of the account."""
-        code, model = await self.hub("GET", f"users/{username}")
-        server = ((model or {}).get("servers") or {}).get("") if code == 200 else None
+        server = await self.default_server(username)
         began = windows.fetched_at(self.db_url, window, username)
         if not server or not server.get("started") or began is None:
             return False
@@ -156,8 +160,7 @@ class Desk:
         deadline = time.monotonic() + wait_s
         while code == 202 and time.monotonic() < deadline:  # stopping in the background
             await asyncio.sleep(1)
-            status, model = await self.hub("GET", f"users/{username}")
-            if status != 200 or not ((model or {}).get("servers") or {}).get(""):
+            if not await self.default_server(username):
                 code = 204
         started, _ = await self.hub("POST", f"users/{username}/server", {})
         log.info("exam mode: %s's server restarted in exam mode (hub answered %s, then %s)",

@@ -124,6 +124,11 @@ def learner_app_enabled() -> bool:
     return os.environ.get("KNS_LEARNER_APP") == "1"
 
 
+def exam_mode_enabled() -> bool:
+    """A learner who runs code, during an exam window (kynangso.hub.landing)."""
+    return os.environ.get("KNS_EXAM_MODE") == "1"
+
+
 def _jupyter_server_extension_points():
     return [{"module": "kynangso.learner"}]
 
@@ -177,7 +182,7 @@ def _load_jupyter_server_extension(serverapp) -> None:
         serverapp.log.info("learner app: kernels accept only %s", ", ".join(APP_MESSAGE_TYPES))
         # Not in exam mode: the kernel started ahead would run in the home, where a learner
         # who runs code may have left modules of theirs for its imports.
-        if app.kernel_pool and os.environ.get("KNS_EXAM_MODE") != "1":
+        if app.kernel_pool and not exam_mode_enabled():
             from kynangso.learner.pool import KernelPool
 
             KernelPool(serverapp.kernel_manager).install()

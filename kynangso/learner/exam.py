@@ -31,7 +31,7 @@ from tornado.ioloop import IOLoop
 
 from kynangso import voila_template
 from kynangso.i18n import t
-from kynangso.learner import home
+from kynangso.learner import exam_mode_enabled, home
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class ExamGate:
             log.warning("learner app: refused %s %s", request.method, rel)
             return self.web_app.get_handler_delegate(request, RefusedHandler,
                                                      {"state": self.state, "key": "learner.app.read_only"})
-        if rel is not None and rel.startswith("voila/") and os.environ.get("KNS_EXAM_MODE") == "1":
+        if rel is not None and rel.startswith("voila/") and exam_mode_enabled():
             # A learner who runs code, in exam mode (kynangso.hub.landing): their notebooks,
             # lessons and the exam's folder as it was before this server fetched it may hold
             # code of theirs, which Voilà would run. Only the exam fetched here opens.
@@ -121,7 +121,7 @@ class ExamGate:
                 target = ToExamHandler if rel in ("", "kns/home") else RefusedHandler
                 # A learner in exam mode gets JupyterLab back when the window closes, not at
                 # "Nộp bài": the page says so.
-                key = "learner.app.exam_mode_only" if os.environ.get("KNS_EXAM_MODE") == "1" else "learner.exam.refused"
+                key = "learner.app.exam_mode_only" if exam_mode_enabled() else "learner.exam.refused"
                 return self.web_app.get_handler_delegate(request, target, {"state": self.state, "key": key})
         return self.find_handler(request, **kwargs)
 
@@ -200,7 +200,7 @@ class ExamHandler(_StateHandler):
         # In exam mode, once per server whatever the home holds: the folder may be one that
         # the account made before, with a notebook of its own under the exam's name.
         if exam and (not os.path.isfile(self.notebook(exam))
-                     or os.environ.get("KNS_EXAM_MODE") == "1" and exam["assignment_id"] not in self.state.fetched):
+                     or exam_mode_enabled() and exam["assignment_id"] not in self.state.fetched):
             result = self.settings["assignment_list_manager"].fetch_assignment(
                 exam["course_id"], exam["assignment_id"])
             if result.get("success"):

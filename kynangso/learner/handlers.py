@@ -11,7 +11,7 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 
 from kynangso.i18n import t
-from kynangso.learner import home
+from kynangso.learner import exam_mode_enabled, home
 
 _ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
                           loader=jinja2.FunctionLoader(
@@ -51,7 +51,7 @@ class HomeHandler(JupyterHandler):
                 return
         page = home.assemble(self.app.load_catalogue(), answers["progress"], answers["exams"],
                              answers["certificate"], base, courses_folder(self.settings.get("server_root_dir", "")))
-        if os.environ.get("KNS_EXAM_MODE") == "1":  # a learner who runs code, during an exam
+        if exam_mode_enabled():  # a learner who runs code, during an exam
             page.notes.append(t("learner.home.exam_mode"))
             page.courses.clear()  # lessons do not open in exam mode (kynangso.learner.exam)
         hub_prefix = os.environ.get("JUPYTERHUB_BASE_URL", "/").rstrip("/") + "/hub/"
