@@ -1,8 +1,10 @@
 """Concurrent learners (issues 2 and 15 part 4). `make run`'s start is bench_run.py's.
 
-20 demo learners log in at once and each gets a running JupyterLab, on loopback; then the
-memory each idle server uses (RSS of the server's process tree, no kernel open), beside the
-reference figure in shared/reference/ecosystem.md (idle `jupyter lab` ≈ 128–130 MB).
+20 learners log in at once, on loopback, twice: as learners who keep JupyterLab (each gets a
+running JupyterLab), and as most learners are, on the learner app (each gets their home page,
+which starts the lesson kernel ahead). Then the memory each idle server uses (RSS of the
+server's process tree, no kernel open, JupyterLab learners), beside the reference figure in
+shared/reference/ecosystem.md (idle `jupyter lab` ≈ 128–130 MB).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from kynangso.hub.harness import (
     launch_hub,
     log_in,
     open_lab,
+    open_server,
     remove_unix_accounts,
 )
 from kynangso.run import stop_hub
@@ -49,32 +52,40 @@ def process_tree_rss_mb(username: str) -> float:
     return total_kb / 1024
 
 
-def bench_concurrent_learners() -> None:
+def bench_concurrent_learners(learner_app: bool = False) -> None:
     staff = {f"hocvien{i:02d}": (f"Học viên {i}", "hocvien", f"HocVien{i:02d}@2026") for i in range(1, LEARNERS + 1)}
     prefix = f"knsb{secrets.token_hex(2)}-"
     home_root = Path(f"/tmp/{prefix}homes")
     home_root.mkdir(mode=0o755)
     base = Path(tempfile.mkdtemp())
-    hub = launch_hub(base, {"mode": "auto", "user_prefix": prefix, "home_root": str(home_root)}, staff)
+    extra = {"lab": {"advanced_learners": []}} if learner_app else None
+    hub = launch_hub(base, {"mode": "auto", "user_prefix": prefix, "home_root": str(home_root)}, staff, extra)
     try:
         def one(username: str) -> float:
             t0 = time.monotonic()
             r = log_in(hub, username)
             assert r.status_code == 302, r.status_code
-            open_lab(hub, r.session, username, timeout=600)
+            if learner_app:
+                page = open_server(hub, r.session, username, "kns/home", timeout=600)
+                assert "kns-home" in page.text, page.status_code
+            else:
+                open_lab(hub, r.session, username, timeout=600)
             return time.monotonic() - t0
 
         start = time.monotonic()
         with ThreadPoolExecutor(LEARNERS) as pool:
             times = sorted(pool.map(one, staff))
         wall = time.monotonic() - start
-        time.sleep(10)  # let the servers settle to idle
-        rss = [process_tree_rss_mb(u) for u in staff]
         mode = "isolated, one Unix account each" if IS_ROOT else "NOT isolated"
-        print(f"{LEARNERS} learners log in and reach JupyterLab concurrently ({mode}):")
-        print(f"  wall time until all {LEARNERS} servers run: {wall:6.1f} s   target {TARGET_S} s   "
+        where = "their home on the learner app" if learner_app else "JupyterLab"
+        print(f"{LEARNERS} learners log in and reach {where} concurrently ({mode}):")
+        print(f"  wall time until all {LEARNERS} answer: {wall:6.1f} s   target {TARGET_S} s   "
               f"ratio {wall / TARGET_S:.2f}")
         print(f"  per learner: median {statistics.median(times):.1f} s, slowest {times[-1]:.1f} s")
+        if learner_app:
+            return
+        time.sleep(10)  # let the servers settle to idle
+        rss = [process_tree_rss_mb(u) for u in staff]
         mean = statistics.mean(rss)
         print(f"  idle server RSS: mean {mean:.0f} MB (min {min(rss):.0f}, max {max(rss):.0f}); "
               f"reference idle jupyter lab {REFERENCE_IDLE_LAB_MB} MB; ratio {mean / REFERENCE_IDLE_LAB_MB:.2f}")
@@ -89,6 +100,7 @@ def bench_concurrent_learners() -> None:
 
 def main() -> None:
     bench_concurrent_learners()
+    bench_concurrent_learners(learner_app=True)
 
 
 if __name__ == "__main__":

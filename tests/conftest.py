@@ -48,6 +48,7 @@ STAFF = {
     "hocvien03": ("Lê Thị Ánh", "hocvien", "HocVien3@2026"),
     "hocvien04": ("Vũ Văn Hùng", "hocvien", "HocVien4@2026"),  # only the lock-out test logs in
     "hocvien07": ("Đặng Thị Hường", "hocvien", "HocVien7@2026"),  # on the learner app (not advanced)
+    "hocvien08": ("Lý Thị Tuyết", "hocvien", "HocVien8@2026"),  # learner app: its kernel started ahead
     "nhansu01": ("Phạm Thu Hà", "nhansu", "NhanSu@2026!"),
     "quantri": ("Đỗ Minh Quân", "quantri", "QuanTri@2026!"),
 }

@@ -115,6 +115,8 @@ class KnsLearnerApp(Configurable):
     kernel_pool = Bool(True, help="Keep one kernel started ahead, with the lessons' imports done, "
                                   "for the next lesson page (learner-app servers).").tag(config=True)
 
+    pool = None  # the KernelPool on a learner-app server (warmed from the home page)
+
     def load_catalogue(self):
         module, _, name = self.catalogue.partition(":")
         return getattr(importlib.import_module(module), name)()
@@ -185,7 +187,8 @@ def _load_jupyter_server_extension(serverapp) -> None:
         if app.kernel_pool and not exam_mode_enabled():
             from kynangso.learner.pool import KernelPool
 
-            KernelPool(serverapp.kernel_manager).install()
+            app.pool = KernelPool(serverapp.kernel_manager)
+            app.pool.install()
         state = exam.ExamState()
         web_app.find_handler = exam.ExamGate(web_app, web_app.find_handler, state)
         # Before gzip (compress_response): the bar goes into the page's plain bytes.

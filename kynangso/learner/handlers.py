@@ -54,6 +54,8 @@ class HomeHandler(JupyterHandler):
         if exam_mode_enabled():  # a learner who runs code, during an exam
             page.notes.append(t("learner.home.exam_mode"))
             page.courses.clear()  # lessons do not open in exam mode (kynangso.learner.exam)
+        if self.app.pool is not None and page.courses:
+            self.app.pool.refill()  # the learner is choosing a lesson: its kernel starts now
         hub_prefix = os.environ.get("JUPYTERHUB_BASE_URL", "/").rstrip("/") + "/hub/"
         user = self.current_user
         name = getattr(user, "name", None) or os.environ.get("JUPYTERHUB_USER", "")

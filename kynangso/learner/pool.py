@@ -4,8 +4,8 @@ Opening a lesson as an app starts a kernel (a Python process, ipykernel, then th
 imports: ipywidgets, the catalogue, the exercises, the sandboxes) before any widget can show:
 on a weak or busy machine that is seconds on the critical path. Voilà's own pool ("preheat")
 exists only in the standalone `voila` app, not in the server extension used here, so this keeps
-one kernel ready in the same way: started with the server, its imports done, handed to the next
-Voilà page, and replaced in the background.
+one kernel ready in the same way: started when the learner's home is shown (where a lesson is
+chosen), its imports done, handed to the next Voilà page, and replaced in the background.
 
 `start_kernel` stands in for the server's `kernel_manager.start_kernel`. Only Voilà's requests
 take the waiting kernel (Voilà passes `VOILA_REQUEST_URL` in the kernel's environment); it is
@@ -57,13 +57,15 @@ class KernelPool:
         self.original = kernel_manager.start_kernel
         self.waiting: asyncio.Task | None = None
 
-    def install(self, delay_s: float = 2.0) -> None:
-        """Stand in for the server's start_kernel; the first kernel starts once the server runs
-        (a moment after, so that the learner's home comes first)."""
+    def install(self) -> None:
+        """Stand in for the server's start_kernel. The first kernel is started when the learner's
+        home is shown (`refill`, from the home page): that is where a lesson is chosen, and a
+        server started only to hand out an exam, or started beside twenty others at the start of
+        a session, does not spend seconds of CPU on lessons nobody opens."""
         self.km.start_kernel = self.start_kernel
-        IOLoop.current().call_later(delay_s, self.refill)
 
     def refill(self) -> None:
+        """Start the next kernel ahead, unless one is already waiting or warming up."""
         if self.waiting is None:
             self.waiting = asyncio.ensure_future(self._prepare())
 

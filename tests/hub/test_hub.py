@@ -204,6 +204,51 @@ def server_uids(hub, username: str) -> set[int]:
     return found
 
 
+@pytest.mark.root
+@pytest.mark.skipif(not IS_ROOT, reason="per-user Unix accounts need root")
+def test_the_lesson_kernel_is_started_ahead_once_the_home_is_shown(hub, login):
+    """Does a learner-app server start its lesson kernel ahead (kynangso.learner.pool) when the
+    learner's home is shown, and not with the server? A server started to hand out an exam, or
+    beside twenty others as a session begins, must not spend seconds of CPU on a lesson kernel
+    nobody asked for."""
+    import time
+
+    learner = "hocvien08"  # on the learner app, and no other test opens its home
+    session = login(learner)
+    token = {"Authorization": f"token {api_token(hub, session, learner)}"}
+    r = session.post(f"{hub.url}/hub/api/users/{learner}/server", headers=token, timeout=120)
+    assert r.status_code in (201, 202), r.text  # the server only: no page of it is opened
+    deadline = time.monotonic() + 180  # a spawn on a busy 2-core machine
+    while time.monotonic() < deadline:
+        user = session.get(f"{hub.url}/hub/api/users/{learner}", headers=token, timeout=60).json()
+        if user.get("servers", {}).get("", {}).get("ready"):
+            break
+        time.sleep(1)
+    uid = pwd.getpwnam(hub.unix_name(learner)).pw_uid
+
+    def kernels() -> list[int]:
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                if (os.stat(f"/proc/{pid}").st_uid == uid
+                        and b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes()):
+                    found.append(int(pid))
+            except OSError:
+                continue
+        return found
+
+    # Before this change the kernel started 2 s after the server; 10 s leaves it time to show.
+    time.sleep(10)
+    assert kernels() == [], "a lesson kernel was started before the learner's home was shown"
+    for _ in range(2):  # shown twice: still one kernel waiting
+        home = session.get(f"{hub.url}/user/{learner}/kns/home", timeout=120)
+        assert home.status_code == 200 and "kns-home" in home.text, home.status_code
+    deadline = time.monotonic() + 180  # a kernel start on a busy 2-core machine
+    while not kernels() and time.monotonic() < deadline:
+        time.sleep(1)
+    assert len(kernels()) == 1, kernels()
+
+
 def run_as(unix_name: str, script: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["runuser", "-u", unix_name, "--", "/bin/sh", "-c", script],
