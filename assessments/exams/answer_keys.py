@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import tempfile
 from functools import lru_cache
 from pathlib import Path
@@ -38,13 +39,17 @@ def _iso(value: dt.date | None) -> str | None:
 # -- documents ---------------------------------------------------------------------------------
 
 
+# A throwaway register per key: in memory (tmpfs) where there is one, not on the disk.
+_SCRATCH = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+
+
 @lru_cache(maxsize=256)
 def _registered(task_json: str) -> dict[str, Any]:
     """The register row the sandbox writes for this task's document (after the earlier rows)."""
     k = json.loads(task_json)
     at = dt.datetime.fromisoformat(k["received_at"])
     clerk = Actor("van-thu", "van_thu")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=_SCRATCH) as tmp:
         reg = Registry(Path(tmp) / "so-den.sqlite", clock=lambda: at)
         try:
             reg.add_organisation(ORG, ORG_NAME)

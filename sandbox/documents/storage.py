@@ -76,6 +76,11 @@ def _engine(path: Path):
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL still survives a crash of any process (never a corrupt register);
+        # only a power cut may lose the last commits. FULL synced the disk at every commit:
+        # the grader's answer key of a registration task (answer_keys.py, ~15 commits) took
+        # 163 ms instead of 123 on an idle machine, over 500 ms beside a busy disk.
+        cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()

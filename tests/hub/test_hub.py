@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
+import re
 import stat
 import subprocess
 from pathlib import Path
@@ -34,6 +36,12 @@ def test_learner_logs_in_and_reaches_jupyterlab(hub, login):
     # The trimmed page config: no news pop-up, no terminal, no nbgrader instructor tools.
     assert "@jupyterlab/apputils-extension:announcements" in lab.text
     assert "@jupyter/nbgrader:formgrader" in lab.text
+    # No build check (it ran `yarn config` in node at each page) and an extension manager that
+    # never asks PyPI: users cannot build or install into the shared environment.
+    config = json.loads(re.search(r'id="jupyter-config-data" type="application/json">(.*?)</script>',
+                                  lab.text, re.S).group(1))
+    assert config["buildCheck"] is False and config["buildAvailable"] is False, config
+    assert config["extensionManager"]["name"] == "read-only", config["extensionManager"]
     settings = session.get(
         f"{hub.url}/user/hocvien01/lab/api/settings/@jupyterlab/translation-extension:plugin", timeout=30
     )
@@ -259,8 +267,6 @@ def run_as(unix_name: str, script: str, check: bool = True) -> subprocess.Comple
 def test_pages_are_sent_gzip_compressed(hub, login):
     """Are the hub's login page, a learner's home and a lesson's app page sent gzip-compressed
     (compress_response on the hub and the users' servers; the proxy passes the bytes on)?"""
-    import json
-    import re
     import time
 
     from courses.catalogue import load_catalogue
