@@ -62,11 +62,11 @@ node_modules/.installed: package.json package-lock.json
 install: system-deps $(VENV)/.kns-installed node_modules/.installed
 
 # Debian packages: fonts with Vietnamese glyphs for generated PDFs, poppler for
-# PDF text in tests, espeak-ng for read-aloud, bubblewrap for the grading sandbox. Only root can
-# install them.
+# PDF text in tests, espeak-ng for read-aloud, bubblewrap and uidmap (newuidmap: the graded
+# kernels' own uid) for the grading sandbox. Only root can install them.
 system-deps:
 	@missing=""; \
-	for p in fonts-dejavu-core fonts-liberation poppler-utils espeak-ng bubblewrap; do \
+	for p in fonts-dejavu-core fonts-liberation poppler-utils espeak-ng bubblewrap uidmap; do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \

@@ -233,9 +233,10 @@ def _grader_account(base: Path, course: Path) -> str | None:
     account = os.environ.get("KNS_BENCH_GRADING_ACCOUNT", "kns-bench-grader")
     if os.geteuid() != 0 or not account:
         return None
-    from kynangso.hub.system_accounts import ensure_system_account
+    from kynangso.hub.system_accounts import ensure_subordinate_id, ensure_system_account
 
     uid, gid = ensure_system_account(account, base)
+    ensure_subordinate_id(account)  # its graded kernels' uid, as the platform's grader has
     subprocess.run(["chown", "-R", f"{uid}:{gid}", str(course)], check=True)
     os.chmod(base, 0o711)  # the account reaches its course, nothing else of the benchmark's
     return account

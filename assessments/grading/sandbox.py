@@ -20,10 +20,15 @@ config, formgrader) is started by `SandboxKernelManager`, which wraps the kernel
 - lifetime: the kernel is pid 2 of its own pid namespace under bwrap's init; when the kernel
   exits or is killed, or its manager dies, the namespace dies and takes every process the
   learner's code forked (double-forked or not) with it;
-- identity: inside, uid/gid 65534 ("nobody"). Outside, the kernel's processes keep the uid of
-  the account that started bwrap (the grader account): an unprivileged process cannot take
-  another uid. What that uid owns is out of sight (only the binds above exist), its processes
-  are out of reach (own pid namespace), and it has no capability anywhere.
+- identity: inside, uid/gid 65534 ("nobody"). Outside, a uid that owns nothing: the first id
+  of the grader account's subordinate range (/etc/subuid, /etc/subgid; given to it by
+  kynangso.exams.course), mapped by shadow's setuid `newuidmap`/`newgidmap` (Debian `uidmap`)
+  into the sandbox's user namespace, where the grader account itself is uid 0 for the trusted
+  code that sets the sandbox up (MAPPED_LAUNCHER, zygote.SANDBOX_LIB). The kernel's folders
+  are opened to that uid while it runs, and what it made is given back to the grader account
+  after it and everything it forked have died. Where no range or no `newuidmap` is there, the
+  kernel keeps the grader account's uid outside (out of sight of its files all the same, out
+  of reach of its processes, no capability) and the grading log says so.
 
 `kns grade` run by an unprivileged account forks its kernels from a zygote living in one such
 sandbox per worker (`zygote_argv`, zygote.SANDBOX_LOOP): the zygote sees every autograded folder,
@@ -36,11 +41,13 @@ cell's time-out) are sent as `interrupt_request` messages, which ipykernel handl
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
 import tempfile
 from collections.abc import Iterable
+from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 
@@ -63,7 +70,75 @@ SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin", "/etc"
 
 
 def bwrap_path() -> str | None:
-    return shutil.which(BWRAP, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/bin", "/bin"]))
+    return _which(BWRAP)
+
+
+def _which(name: str) -> str | None:
+    return shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/bin", "/bin"]))
+
+
+# Starts bwrap, maps its user namespace before it goes on (--userns-block-fd): uid 0 -> this
+# account (the trusted set-up code), 65534 -> the first subordinate id (the kernel). Stays as
+# bwrap's parent (--die-with-parent: killing it kills the sandbox). argv: ids as JSON, bwrap's argv.
+MAPPED_LAUNCHER = r"""
+import json, os, subprocess, sys
+ids = json.loads(sys.argv[1])
+info_r, info_w = os.pipe()
+block_r, block_w = os.pipe()
+argv = [sys.argv[2], "--info-fd", str(info_w), "--userns-block-fd", str(block_r), *sys.argv[3:]]
+child = subprocess.Popen(argv, pass_fds=(info_w, block_r))
+os.close(info_w)
+os.close(block_r)
+info = b""
+while True:
+    chunk = os.read(info_r, 65536)
+    if not chunk:
+        break
+    info += chunk
+try:
+    pid = str(json.loads(info)["child-pid"])
+    for tool, own, sub in zip(ids["tools"], ids["own"], ids["sub"]):
+        subprocess.run([tool, pid, "0", str(own), "1", "65534", str(sub), "1"], check=True,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    os.write(block_w, b"1")
+except Exception as exc:
+    sys.stderr.write("kns sandbox: cannot map the sandbox's user namespace: %r\n" % (exc,))
+    child.kill()
+os.close(block_w)
+sys.exit(child.wait())
+"""
+
+
+def _first_subordinate(path: str, name: str, number: int) -> int | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                parts = line.strip().split(":")
+                if len(parts) == 3 and parts[0] in (name, str(number)) and int(parts[2]) > 0:
+                    return int(parts[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def kernel_identity() -> dict | None:
+    """The ids that MAPPED_LAUNCHER maps, or None where this account has no subordinate range
+    or `newuidmap`/`newgidmap` are missing (then bwrap maps the account's own uid)."""
+    import grp
+    import pwd
+
+    uid, gid = os.getuid(), os.getgid()
+    if uid == 0:
+        return None  # root's bwrap runs privileged: see zygote_argv; kns grade drops first anyway
+    tools = [_which("newuidmap"), _which("newgidmap")]
+    try:
+        user, group = pwd.getpwuid(uid).pw_name, grp.getgrgid(gid).gr_name
+    except KeyError:
+        return None
+    sub = [_first_subordinate("/etc/subuid", user, uid), _first_subordinate("/etc/subgid", user, gid)]
+    if None in tools or None in sub:
+        return None
+    return {"tools": tools, "own": [uid, gid], "sub": sub}
 
 
 def _python_roots() -> list[str]:
@@ -94,9 +169,11 @@ def sandbox_home(env: dict[str, str]) -> str:
     return home
 
 
-def bwrap_argv(cmd: list[str], cwd: str, env: dict[str, str], private_dir: str) -> list[str]:
+def bwrap_argv(cmd: list[str], cwd: str, env: dict[str, str], private_dir: str,
+               extra_env: dict[str, str] | None = None) -> list[str]:
     """The bwrap command that runs `cmd` in `cwd` (read-write) with only the environment visible."""
-    return _bwrap(cmd, [private_dir, os.path.realpath(cwd)], os.path.realpath(cwd), env)
+    return _bwrap(cmd, [private_dir, os.path.realpath(cwd)], os.path.realpath(cwd), env,
+                  extra_env=extra_env)
 
 
 def zygote_argv(cmd: list[str], writable: list[str], chdir: str, env: dict[str, str],
@@ -115,8 +192,13 @@ def _bwrap(cmd: list[str], writable: list[str], chdir: str, env: dict[str, str],
     if exe is None:
         raise RuntimeError("bubblewrap (bwrap) is not installed: learner code cannot be sandboxed")
     home = sandbox_home(env)
-    argv = [exe, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
-            "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "grading",
+    ids = kernel_identity()
+    # Mapped from outside (MAPPED_LAUNCHER): the set-up code is uid 0 inside, and it takes the
+    # kernel's uid itself (zygote.SANDBOX_LIB); bwrap's own --disable-userns cannot be used
+    # then, so that code closes user namespaces itself.
+    who = [] if ids else ["--disable-userns", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
+    argv = [exe, "--unshare-all", "--unshare-user", *who, "--die-with-parent", "--new-session",
+            "--hostname", "grading",
             "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for top in ("/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin"):
         if os.path.islink(top):
@@ -142,21 +224,71 @@ def _bwrap(cmd: list[str], writable: list[str], chdir: str, env: dict[str, str],
     argv += ["--tmpfs", home]
     for path in writable:
         argv += ["--bind", path, path]
-    if zygote:
-        # Mount operations in the zygote's forks (their own namespaces); STASH holds a kernel's
-        # folders while the rest is covered.
+    if zygote or ids:
+        # Mount operations in the zygote's forks or the keeper (their own namespaces); STASH
+        # holds a kernel's folders while the rest is covered.
         argv += ["--cap-add", "ALL", "--dir", STASH]
+    argv[1:1] = _open_parents(argv)
     # The root's tmpfs (with the folders leading to the binds) becomes read-only.
     argv += ["--remount-ro", "/", "--chdir", chdir, "--clearenv"]
     for key, value in sorted({**kernel_env(env, home), **(extra_env or {})}.items()):
         argv += ["--setenv", key, value]
-    return [*argv, "--", *cmd]
+    argv += ["--", *cmd]
+    if ids:
+        return [sys.executable, "-c", MAPPED_LAUNCHER, json.dumps(ids), *argv]
+    return argv
+
+
+def _open_parents(argv: list[str]) -> list[str]:
+    """bwrap (0.8) makes the folders leading to a mount point 0700: readable by the sandbox's
+    own uid only, not by a kernel that has another (kernel_identity). They are made first,
+    0755, shortest first."""
+    dests = set()
+    for i, arg in enumerate(argv):
+        if arg in ("--ro-bind", "--bind"):
+            dests.add(argv[i + 2])
+        elif arg in ("--tmpfs", "--dir", "--symlink"):
+            dests.add(argv[i + (2 if arg == "--symlink" else 1)])
+    parents = {str(parent) for dest in dests for parent in Path(dest).parents} - {"/"} - dests
+    ops: list[str] = []
+    for parent in sorted(parents, key=lambda p: (p.count("/"), p)):
+        ops += ["--perms", "0755", "--dir", parent]
+    return ops
+
+
+def give_back(modes: dict[str, int]) -> None:
+    """The folders that a kernel of the subordinate uid was given (path: its mode before): what
+    that uid left in them becomes this account's, in a sandbox mapped as the kernel's was
+    (zygote.give_back), and their modes return."""
+    ids = kernel_identity()
+    folders = [path for path in modes if os.path.isdir(path)]
+    if ids is None or not folders:
+        return
+    kernel_uid = ids["sub"][0]
+    left = any(os.lstat(os.path.join(top, name)).st_uid == kernel_uid
+               for folder in folders for top, dirs, names in os.walk(folder) for name in dirs + names)
+    if left:
+        import subprocess
+
+        from assessments.grading.zygote import GIVE_BACK_CODE
+
+        code = subprocess.run(
+            bwrap_argv([sys.executable, "-c", GIVE_BACK_CODE, json.dumps({p: modes[p] for p in folders})],
+                       folders[0], dict(os.environ), folders[-1], {"KNS_ZYGOTE_STASH": STASH}),
+            cwd=folders[0], stdin=subprocess.DEVNULL, capture_output=True, timeout=120).returncode
+        if code:
+            import logging
+
+            logging.getLogger(__name__).warning("files of a killed kernel's uid are left in %s", folders)
+    for path in folders:
+        os.chmod(path, modes[path])
 
 
 class SandboxMixin:
     """A kernel manager whose kernels run in the sandbox and talk over unix sockets."""
 
     _kns_private: str | None = None
+    _kns_opened: dict[str, int] | None = None  # folders opened to the kernel's uid: their modes
 
     async def _async_pre_start_kernel(self, **kw):
         # The connection file and ipc sockets live in a folder of their own, bound into the
@@ -189,11 +321,28 @@ class SandboxMixin:
         kw["cwd"] = self._kns_private  # bwrap itself starts in a folder it can see
         # bwrap stays in the sandbox as its pid 1, where /proc/1/environ is readable: it gets
         # the kernel's allow-listed environment, never the grading process's.
+        cmd, extra = [*kernel_cmd, NO_CWD_IMPORTS], None
+        if kernel_identity() and kernel_cmd[:3] == [sys.executable, "-m", "ipykernel_launcher"]:
+            # A keeper takes the kernel's uid, as the zygote's keepers do (zygote.SANDBOX_ONE).
+            from assessments.grading.zygote import SANDBOX_ONE_CODE
+
+            home = sandbox_home(env)
+            request = {"argv": cmd, "cwd": os.path.realpath(cwd), "env": kernel_env(env, home),
+                       "keep": [os.path.realpath(cwd), self._kns_private],
+                       "fresh": [home, "/tmp", "/dev/shm"]}
+            cmd = [sys.executable, "-c", SANDBOX_ONE_CODE, json.dumps(request)]
+            extra = {"KNS_ZYGOTE_STASH": STASH}
+            self._kns_opened = {path: os.lstat(path).st_mode & 0o7777 for path in request["keep"]}
         return await super()._async_launch_kernel(
-            bwrap_argv([*kernel_cmd, NO_CWD_IMPORTS], cwd, env, self._kns_private), **kw)
+            bwrap_argv(cmd, cwd, env, self._kns_private, extra), **kw)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
+        if self._kns_opened:
+            # Its keeper gives the kernel's files back when the kernel ends; a kernel killed
+            # with its sandbox took the keeper along.
+            give_back(self._kns_opened)
+            self._kns_opened = None
         if not restart and self._kns_private:
             shutil.rmtree(self._kns_private, ignore_errors=True)
             self._kns_private = None

@@ -100,20 +100,22 @@ for line in sys.stdin:
 """
 SERVER_CODE = PRELUDE + PLAIN_LOOP
 
-# The loop of a zygote that lives in the sandbox (sandbox.zygote_argv). It sees every
-# submission's folder but runs no learner code. For each kernel it forks a "keeper" which
-# confines itself (below) and forks the kernel as pid 1 of a new pid namespace: when the kernel
-# dies or is killed, every process it left behind dies with it. The keeper waits for it, so the
-# zygote can tell (waitpid on the keeper) whether the kernel still runs.
-# Requests: {"op": "fork", argv, cwd, env, keep, cover, fresh} -> kernel pid (in the zygote's
-# pid namespace) or "error ..."; {"op": "kill"|"poll", "pid"} -> "ok" | "alive" | "dead".
-SANDBOX_LOOP = r"""
-import ctypes
+# What runs inside the sandbox before a kernel: confining it to its folders, and, where the
+# sandbox's user namespace maps a subordinate uid (sandbox.MAPPED_LAUNCHER), becoming that uid.
+# In such a namespace the code below starts as uid 0, which is the grader account outside (the
+# zygote, the keepers: trusted code, never a learner's); each kernel then becomes uid 65534,
+# which is outside a uid of the grader's subordinate range that owns nothing (the kernel's files
+# are given back to the grader when it ends). Without that mapping, everything here already is
+# uid 65534 (the grader account outside), and stays so.
+SANDBOX_LIB = r"""
+import ctypes, shutil, stat
 _libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWIPC = 0x20000, 0x20000000, 0x8000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 8, 32, 4096, 16384
 MS_PRIVATE = 1 << 18
 STASH = os.environ["KNS_ZYGOTE_STASH"]
+KERNEL_UID = 65534
+MAPPED = os.getuid() == 0
 
 
 def _ok(result, what):
@@ -140,9 +142,11 @@ def confine(keep, cover, fresh):
     for i, path in enumerate(keep):
         os.mkdir(STASH + "/" + str(i))
         _mount(path, STASH + "/" + str(i), None, MS_BIND | MS_REC)
+    # The kernel's own uid owns its fresh folders (it cannot write the mapped root's).
+    owner = ",uid=%d,gid=%d" % (KERNEL_UID, KERNEL_UID) if MAPPED else ""
     for path in fresh:
         if os.path.isdir(path):
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
+            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755" + owner)
     covered = []
     for path in cover:
         if os.path.isdir(path):
@@ -157,10 +161,20 @@ def confine(keep, cover, fresh):
 
 
 def drop_privileges():
-    # Every capability, for good: bounding and ambient sets, then the process's own sets.
+    # Every capability, for good: bounding and ambient sets, then (mapped) the kernel's uid,
+    # then the process's own sets.
     for cap in range(64):
         _libc.prctl(24, cap, 0, 0, 0)  # PR_CAPBSET_DROP
     _libc.prctl(47, 4, 0, 0, 0)  # PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL
+    if MAPPED:
+        os.setgroups([])
+        os.setgid(KERNEL_UID)
+        os.setuid(KERNEL_UID)
+        if os.getuid() != KERNEL_UID or os.getgroups():
+            raise OSError("the kernel's uid was not taken")
+        # Its sockets are made by its uid in the private folder, and the grader (another uid)
+        # must connect to them: nothing masked (the folders around are the grader's alone).
+        os.umask(0)
     header = ctypes.create_string_buffer((0x20080522).to_bytes(4, sys.byteorder) + bytes(4))
     _ok(_libc.capset(header, ctypes.create_string_buffer(24)), "capset")
     _ok(_libc.prctl(38, 1, 0, 0, 0), "no_new_privs")
@@ -168,6 +182,80 @@ def drop_privileges():
         caps = dict(line.split(":", 1) for line in fh if line.startswith("Cap"))
     if any(int(v, 16) for v in caps.values()):
         raise OSError("capabilities remain: " + repr(caps))
+
+
+def prepare():
+    # Once per sandbox, as its mapped root: no user namespace can be made below (bwrap's
+    # --disable-userns cannot be used with a mapping made from outside), and the training CA's
+    # public part, readable by the grader's group only, is copied where the kernel's uid reads it.
+    if not MAPPED:
+        return
+    with open("/proc/sys/user/max_user_namespaces", "w") as fh:
+        fh.write("0")
+    state = os.environ.get("KNS_STATE_DIR")
+    pki = os.path.join(state, "pki") if state else ""
+    if not pki or not os.path.isdir(pki):
+        return
+    files = {}
+    for top, dirs, names in os.walk(pki):
+        for name in names:
+            path = os.path.join(top, name)
+            try:
+                with open(path, "rb") as fh:
+                    files[os.path.relpath(path, pki)] = fh.read()
+            except OSError:
+                pass
+    _mount("tmpfs", pki, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
+    for rel, data in files.items():
+        path = os.path.join(pki, rel)
+        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+        with open(path, "wb") as fh:
+            fh.write(data)
+        os.chmod(path, 0o644)
+    _mount(None, pki, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def _entries(root):
+    # Everything under root, links not followed, deepest first.
+    for top, dirs, names in os.walk(root, topdown=False):
+        for name in names + dirs:
+            yield os.path.join(top, name)
+    yield root
+
+
+def open_to_kernel(keep):
+    # The kernel's uid may read its folders and write in them (their own modes come back after);
+    # its folders lie in the grader's private folders, out of every other account's reach.
+    modes = {}
+    if not MAPPED:
+        return modes
+    for root in keep:
+        for path in _entries(root):
+            try:
+                st = os.lstat(path)
+                if stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode):
+                    os.chmod(path, stat.S_IMODE(st.st_mode) | (0o005 if stat.S_ISDIR(st.st_mode) else 0o004))
+            except OSError:
+                pass
+        modes[root] = stat.S_IMODE(os.lstat(root).st_mode)
+        os.chmod(root, modes[root] | 0o007)
+    return modes
+
+
+def give_back(modes):
+    # After the kernel and all it forked are gone: what its uid made becomes the grader's
+    # (links not followed), writable by the grader and by nobody else; the folders' modes return.
+    for root, mode in modes.items():
+        for path in _entries(root):
+            try:
+                st = os.lstat(path)
+                if st.st_uid == KERNEL_UID or st.st_gid == KERNEL_UID:
+                    os.lchown(path, 0, 0)
+                    if not stat.S_ISLNK(st.st_mode):
+                        os.chmod(path, (stat.S_IMODE(st.st_mode) | 0o600 | (0o100 if stat.S_ISDIR(st.st_mode) else 0)) & ~0o022)
+            except OSError:
+                pass
+        os.chmod(root, mode)
 
 
 def _alive(keeper):
@@ -203,6 +291,48 @@ def _kernel(request):
     kernelapp.launch_new_instance(argv=sys.argv[1:])
 
 
+def keep(request, started):
+    # The keeper: confines itself, opens the kernel's folders to it, forks the kernel as pid 1
+    # of a new pid namespace (`started(pid)`), waits for it (every process it left dies with
+    # it), gives its files back. Returns the kernel's wait status.
+    confine(request["keep"], request.get("cover", []), request["fresh"])
+    modes = open_to_kernel(request["keep"])
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            if request.get("op") == "probe":  # can a kernel be confined here? (all but the kernel)
+                _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+                drop_privileges()
+                sys.exit(0)
+            _kernel(request)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except BaseException:
+            code = 1
+        finally:
+            try:
+                atexit._run_exitfuncs()
+            finally:
+                os._exit(code)
+    started(pid)
+    while True:
+        try:
+            status = os.waitpid(pid, 0)[1]
+            break
+        except InterruptedError:
+            continue
+    give_back(modes)
+    return status
+"""
+
+# The loop of a zygote that lives in the sandbox (sandbox.zygote_argv). It sees every
+# submission's folder but runs no learner code. For each kernel it forks a keeper (keep()), so
+# it can tell (waitpid on the keeper) whether the kernel still runs.
+# Requests: {"op": "fork", argv, cwd, env, keep, cover, fresh} -> kernel pid (in the zygote's
+# pid namespace) or "error ..."; {"op": "kill"|"poll", "pid"} -> "ok" | "alive" | "dead".
+SANDBOX_LOOP = r"""
+prepare()
 keepers = {}
 for line in sys.stdin:
     request = json.loads(line)
@@ -220,41 +350,18 @@ for line in sys.stdin:
         code = 1
         try:
             os.close(r)
-            confine(request["keep"], request["cover"], request["fresh"])
-            pid = os.fork()
-            if pid == 0:
-                os.close(w)
-                code = 0
-                try:
-                    if op == "probe":  # can a kernel be confined here? (all but the kernel)
-                        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-                        drop_privileges()
-                        sys.exit(0)
-                    _kernel(request)
-                except SystemExit as exc:
-                    code = exc.code if isinstance(exc.code, int) else 1
-                except BaseException:
-                    code = 1
-                finally:
-                    try:
-                        atexit._run_exitfuncs()
-                    finally:
-                        os._exit(code)
+
+            def started(pid):
+                if op != "probe":
+                    os.write(w, (str(pid) + "\n").encode())
+                    os.close(w)
+                    null = os.open(os.devnull, os.O_RDWR)
+                    for fd in (0, 1):
+                        os.dup2(null, fd)
+
+            status = keep(request, started)
             if op == "probe":
-                status = os.waitpid(pid, 0)[1]
                 os.write(w, (("ok" if status == 0 else "error probe " + str(status)) + "\n").encode())
-                os._exit(0)
-            os.write(w, (str(pid) + "\n").encode())
-            os.close(w)
-            null = os.open(os.devnull, os.O_RDWR)
-            for fd in (0, 1):
-                os.dup2(null, fd)
-            while True:
-                try:
-                    os.waitpid(pid, 0)
-                    break
-                except InterruptedError:
-                    continue
             code = 0
         except BaseException as exc:
             try:
@@ -278,7 +385,20 @@ for line in sys.stdin:
         _alive(keeper)
     _answer(text)
 """
-SANDBOX_SERVER_CODE = PRELUDE + SANDBOX_LOOP
+SANDBOX_SERVER_CODE = PRELUDE + SANDBOX_LIB + SANDBOX_LOOP
+
+# One kernel in a sandbox of its own (sandbox.py, where no zygote serves): the request is the
+# first argument; exits with the kernel.
+SANDBOX_ONE = r"""
+prepare()
+status = keep(json.loads(sys.argv[1]), lambda pid: None)
+code = os.waitstatus_to_exitcode(status)
+os._exit(code if code >= 0 else 128 - code)
+"""
+SANDBOX_ONE_CODE = PRELUDE + SANDBOX_LIB + SANDBOX_ONE
+# What a killed kernel left, given back (sandbox.give_back): {folder: mode} is the argument.
+GIVE_BACK_CODE = ("import atexit, json, os, signal, sys\n" + SANDBOX_LIB
+                  + "give_back(json.loads(sys.argv[1]))\n")
 
 
 @dataclass

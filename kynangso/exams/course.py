@@ -221,6 +221,7 @@ def _accounts(settings: Settings, root: Path) -> tuple[tuple[int, int], int]:
     from kynangso.exams import SERVICE_NAME
     from kynangso.hub.system_accounts import (
         ensure_group,
+        ensure_subordinate_id,
         ensure_system_account,
         service_account,
         service_group,
@@ -229,6 +230,7 @@ def _accounts(settings: Settings, root: Path) -> tuple[tuple[int, int], int]:
     share_group = service_group(settings, EXCHANGE_GROUP)
     groups = (share_group, service_group(settings, "platformdb"))
     grader = ensure_system_account(settings["exams"]["grader_account"], root, groups)
+    ensure_subordinate_id(settings["exams"]["grader_account"])
     ensure_system_account(service_account(settings, SERVICE_NAME), "/nonexistent", groups)
     return grader, ensure_group(share_group)
 

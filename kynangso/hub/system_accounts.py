@@ -69,6 +69,50 @@ def ensure_system_account(name: str, home: Path | str, groups: tuple[str, ...] |
     return entry.pw_uid, entry.pw_gid
 
 
+# Far above the ranges useradd gives (SUB_UID_MIN 100000 .. SUB_UID_MAX 600100000) and every
+# account's uid: an id from here owns nothing on this machine.
+SUBORDINATE_BASE = 0x70000000
+
+
+def _subordinate_ranges(path: str) -> list[tuple[str, int, int]]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            rows = [line.strip().split(":") for line in fh if line.count(":") == 2]
+        return [(owner, int(start), int(count)) for owner, start, count in rows]
+    except (OSError, ValueError):
+        return []
+
+
+def ensure_subordinate_id(name: str) -> int:
+    """A subordinate uid and gid of account `name` (/etc/subuid, /etc/subgid) that no account,
+    group or other range uses: the uid, outside their sandbox, of the learner code that this
+    account grades (assessments/grading/sandbox.py maps it with `newuidmap`). Idempotent."""
+    uid = pwd.getpwnam(name).pw_uid
+    ranges = {path: _subordinate_ranges(path) for path in ("/etc/subuid", "/etc/subgid")}
+    own = [{start for owner, start, _ in rows if owner in (name, str(uid))} for rows in ranges.values()]
+    common = own[0] & own[1]
+    if common:
+        return min(common)
+    taken = [(start, start + count) for rows in ranges.values() for _, start, count in rows]
+    candidate = SUBORDINATE_BASE
+    while (any(lo <= candidate < hi for lo, hi in taken) or _id_used(candidate)):
+        candidate += 1
+    _run(["usermod", "--add-subuids", f"{candidate}-{candidate}",
+          "--add-subgids", f"{candidate}-{candidate}", name])
+    log.info("gave %s the subordinate id %d (its graded kernels' uid)", name, candidate)
+    return candidate
+
+
+def _id_used(number: int) -> bool:
+    for lookup in (pwd.getpwuid, grp.getgrgid):
+        try:
+            lookup(number)
+            return True
+        except KeyError:
+            pass
+    return False
+
+
 def _run(cmd: list[str]) -> None:
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:

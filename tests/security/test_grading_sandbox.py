@@ -9,7 +9,10 @@ out and configured by kynangso.exams.course: 0700, owned by the grader account),
 (b) write gradebook.db and another learner's submission;
 (c) connect to a listener on 127.0.0.1 started by this test, and resolve a name;
 (d) leave a double-forked child behind that writes a marker file after grading;
-(e) read a token from the grading process's environment (JUPYTERHUB_API_TOKEN).
+(e) read a token from the grading process's environment (JUPYTERHUB_API_TOKEN);
+(f) run as the grader account's uid outside the sandbox (whatever escaped the sandbox would
+    then own the course, the gradebook and the other submissions): a process the cell starts is
+    watched from outside, and its uid must be one that owns nothing.
 
 Every test fails if one attack succeeds. Real accounts, real bwrap, real nbgrader; no hub is
 started: the exams service only runs these two commands as the grader account.
@@ -34,7 +37,7 @@ import nbformat
 import pytest
 
 from kynangso.exams.course import NBGRADER_CONFIG
-from kynangso.hub.system_accounts import ensure_system_account
+from kynangso.hub.system_accounts import ensure_subordinate_id, ensure_system_account
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: real Unix accounts")
 
@@ -47,6 +50,9 @@ TOKEN = "hub-token-" + secrets.token_hex(8)
 # generously, so a loaded machine cannot make a surviving child look dead.
 CHILD_SLEEP_S = 4
 MARKER_WAIT_S = 12
+# The attacker's cell runs `sleep UID_PROBE` (a value no other process has), watched from
+# outside for its uid while it sleeps; 3 s is long against a 0.05 s watch, even when loaded.
+UID_PROBE = f"3.{secrets.randbelow(10**6):06d}"
 
 
 def _cell(source: str, grade_id: str, **meta):
@@ -69,7 +75,7 @@ def _source_notebook():
 
 
 ATTACK = r'''
-import json, os, socket, sqlite3, time
+import json, os, socket, sqlite3, subprocess, time
 course = {course!r}
 found = {{}}
 def attempt(name, fn):
@@ -108,6 +114,7 @@ def double_fork():
         os._exit(0)
     return "forked"
 attempt("fork", double_fork)
+attempt("host_uid_probe", lambda: subprocess.run(["sleep", {probe!r}]).returncode)
 found["uid"] = os.getuid()
 print("ATTACK " + json.dumps(found, default=str))
 '''
@@ -154,6 +161,7 @@ def setup(tmp_path):
     grader = f"{tag}-grader"
     root = Path(f"/tmp/{tag}-exams")  # not under pytest's 0700 folder: the grader must reach it
     ensure_system_account(grader, root)
+    ensure_subordinate_id(grader)  # as kynangso.exams.course gives the platform's grader
     pw = pwd.getpwnam(grader)
     out = Path(f"/tmp/{tag}-out")  # where the surviving child would write: the grader's own
     listener = Listener()
@@ -184,7 +192,7 @@ def setup(tmp_path):
 
         # "attacker" sorts before "victim": graded first, while the victim's copy waits.
         submission("attacker", ATTACK.format(course=str(course), exam=EXAM, port=listener.port,
-                                             sleep=CHILD_SLEEP_S, marker=str(marker)))
+                                             sleep=CHILD_SLEEP_S, marker=str(marker), probe=UID_PROBE))
         submission("victim", None)
         subprocess.run(["chown", "-R", f"{pw.pw_uid}:{pw.pw_gid}", str(root)], check=True)
         yield {"grader": grader, "uid": pw.pw_uid, "course": course, "root": root, "marker": marker,
@@ -213,6 +221,34 @@ def _as(user: str | None, cmd: list[str], cwd: Path, env: dict[str, str],
     if check:
         assert done.returncode == 0, f"{cmd} failed ({done.returncode}):\n{done.stderr[-3000:]}"
     return done
+
+
+def _probe_uids() -> set[int]:
+    """The real uids of the processes running `sleep UID_PROBE` (the attacker's cell) now."""
+    found = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:2] == [b"sleep", UID_PROBE.encode()]:
+                status = Path(f"/proc/{pid}/status").read_text()
+                found.add(int(next(l for l in status.splitlines() if l.startswith("Uid:")).split()[1]))
+        except (OSError, StopIteration):
+            pass
+    return found
+
+
+def _grade(s: dict, user: str | None, cmd: list[str]) -> None:
+    """Runs the grading command as `user`, watching (f) the uid of the attacker's probe."""
+    prefix = ["runuser", "-u", user, "--"] if user else []
+    proc = subprocess.Popen([*prefix, *cmd], cwd=s["course"], env=_env(s["root"]),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seen: set[int] = set()
+    deadline = time.monotonic() + 600  # generous: a loaded machine, a kernel start per notebook
+    while proc.poll() is None and time.monotonic() < deadline:
+        seen |= _probe_uids()
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    s["probe_uids"] = seen
 
 
 def _attack_report(course: Path) -> dict:
@@ -262,10 +298,32 @@ def _check(s: dict, graded_by: str) -> None:
         time.sleep(0.5)
     if s["marker"].exists():
         failures.append("(d) a double-forked child outlived grading")
-    left = subprocess.run(["pgrep", "-a", "-u", str(s["uid"])], capture_output=True, text=True).stdout
+    uids = s.get("probe_uids", set())
+    left = subprocess.run(["pgrep", "-a", "-u", ",".join(map(str, {s["uid"], *uids}))],
+                          capture_output=True, text=True).stdout
     if left.strip():
         failures.append(f"(d) processes left after grading: {left.strip()}")
+    # (f): the cell's process ran as a uid with no account that owns nothing in the course
+    # (what the kernel made there was given back to the grader account).
+    if not uids:
+        failures.append(f"(f) the attacker's probe process was never seen: was the cell run? "
+                        f"({found.get('host_uid_probe')})")
+    for uid in uids:
+        if uid in (0, s["uid"]) or _has_account(uid):
+            failures.append(f"(f) learner code ran as uid {uid} outside the sandbox "
+                            f"({'the grader account' if uid == s['uid'] else 'an account'})")
+        owned = [str(p) for p in s["root"].rglob("*") if p.lstat().st_uid == uid != s["uid"]]
+        if owned:
+            failures.append(f"(f) files left owned by the kernel's uid {uid}: {owned[:5]}")
     assert not failures, f"attacks that worked against {graded_by}: " + "; ".join(failures)
+
+
+def _has_account(uid: int) -> bool:
+    try:
+        pwd.getpwuid(uid)
+        return True
+    except KeyError:
+        return False
 
 
 def _victim_score(course: Path) -> float:
@@ -280,8 +338,7 @@ def test_kns_grade_runs_learner_code_in_sandbox(setup):
     gradebook and another submission, reaches the network, leaves a double-forked child and
     reads the grading process's token. Each must fail; the honest learner is still graded."""
     s = setup
-    _as(s["grader"], [f"{BIN}/kns", "grade", EXAM, "--course-dir", str(s["course"]), "--json"],
-        s["course"], _env(s["root"]))
+    _grade(s, s["grader"], [f"{BIN}/kns", "grade", EXAM, "--course-dir", str(s["course"]), "--json"])
     _check(s, "kns grade")
     assert _victim_score(s["course"]) == 1
 
@@ -290,7 +347,7 @@ def test_nbgrader_autograde_with_platform_config_runs_learner_code_in_sandbox(se
     """Attack: the same added cell, graded by `nbgrader autograde` with the nbgrader_config the
     platform writes (as an instructor or formgrader does). Each attack must fail."""
     s = setup
-    _as(s["grader"], [f"{BIN}/nbgrader", "autograde", EXAM], s["course"], _env(s["root"]))
+    _grade(s, s["grader"], [f"{BIN}/nbgrader", "autograde", EXAM])
     _check(s, "nbgrader autograde")
     assert _victim_score(s["course"]) == 1
 
@@ -301,8 +358,7 @@ def test_kns_grade_as_root_drops_to_the_grader_account(setup):
     the course owner (the grader account) first: everything it writes is the grader's, and
     the attacks still fail."""
     s = setup
-    _as(None, [f"{BIN}/kns", "grade", EXAM, "--course-dir", str(s["course"]), "--json"],
-        s["course"], _env(s["root"]))
+    _grade(s, None, [f"{BIN}/kns", "grade", EXAM, "--course-dir", str(s["course"]), "--json"])
     owners = {p.stat().st_uid for p in (s["course"] / "autograded").rglob("*")}
     owners.add((s["course"] / "gradebook.db").stat().st_uid)
     assert owners == {s["uid"]}, f"files written as uid {owners - {s['uid']}} (root: 0), not the grader's"
@@ -400,3 +456,46 @@ def test_kernels_forked_in_the_sandbox_see_only_their_own_submission(setup):
         if found["unshare_mount_ns"] == 0 or found["mount"] == 0:
             failures.append("unshared a mount namespace or mounted a tmpfs")
         assert not failures, f"{student}: " + "; ".join(failures)
+
+
+KILLED = r'''
+import asyncio, json, os, sys
+from assessments.grading.sandbox import SandboxKernelManager
+
+async def main():
+    km = SandboxKernelManager(kernel_name="python3")
+    await km.start_kernel(cwd=sys.argv[1])
+    kc = km.client()
+    kc.start_channels()
+    await kc.wait_for_ready(timeout=180)  # generous: a kernel start on a loaded machine
+    code = ("import os; os.makedirs('kept/inner'); open('kept/inner/f', 'w').close(); "
+            "os.chmod('kept/inner', 0o500); os.chmod('kept', 0o500); print(os.getuid())")
+    out = []
+    await kc.execute_interactive(code, timeout=180, output_hook=lambda m: out.append(m["content"].get("text", "")))
+    kc.stop_channels()
+    await km.shutdown_kernel(now=True)  # killed: its keeper dies with it
+    print("KERNEL " + "".join(out).strip())
+
+asyncio.run(main())
+'''
+
+
+def test_a_killed_kernel_leaves_nothing_of_its_uid_behind(setup):
+    """Attack (f), continued: the learner's code makes folders that only its own uid may enter,
+    and its kernel is killed (as formgrader or a time-out kills it), so its keeper cannot give
+    them back. The grader account must still own everything in the folder afterwards (it can
+    remove and regrade it), and the folder's mode must be what it was."""
+    s = setup
+    folder = s["root"] / "formgrader-copy"
+    folder.mkdir(mode=0o750)
+    subprocess.run(["chown", f"{s['uid']}:{s['uid']}", str(folder)], check=True)
+    script = s["root"] / "killed.py"
+    script.write_text(KILLED, encoding="utf-8")
+    done = _as(s["grader"], [sys.executable, str(script), str(folder)], s["root"], _env(s["root"]), check=True)
+    assert "KERNEL 65534" in done.stdout, done.stdout + done.stderr[-2000:]
+    owners = {p.lstat().st_uid for p in folder.rglob("*")}
+    assert (folder / "kept" / "inner" / "f").exists()
+    assert owners == {s["uid"]}, f"files left owned by uids {owners - {s['uid']}}"
+    assert folder.stat().st_mode & 0o7777 == 0o750
+    _as(s["grader"], ["rm", "-rf", str(folder)], s["root"], _env(s["root"]), check=True)
+    assert not folder.exists()
