@@ -230,7 +230,7 @@ def _probe_uids() -> set[int]:
         try:
             if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:2] == [b"sleep", UID_PROBE.encode()]:
                 status = Path(f"/proc/{pid}/status").read_text()
-                found.add(int(next(l for l in status.splitlines() if l.startswith("Uid:")).split()[1]))
+                found.add(int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1]))
         except (OSError, StopIteration):
             pass
     return found
