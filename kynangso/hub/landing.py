@@ -14,6 +14,9 @@ attempt in an open window, their server starts as a learner-app server whatever 
 
 from __future__ import annotations
 
+import os
+from importlib import resources
+
 LEARNER_GROUP = "hocvien"
 ADVANCED_GROUP = "nangcao"
 STAFF_GROUPS = frozenset({"giangvien", "nhansu", "quantri"})
@@ -42,7 +45,11 @@ def learner_env(user, home: str, prefix: str, exam_mode: bool = False) -> dict[s
     and has an exam in progress."""
     if not exam_mode and not uses_learner_app([g.name for g in user.groups], bool(user.admin)):
         return {}
+    hub_package = resources.files("kynangso.hub")
     env = {"JUPYTERHUB_DEFAULT_URL": LEARNER_HOME, "KNS_LEARNER_APP": "1",
+           # No extension that only serves a notebook page (learnerconfig/README.md).
+           "JUPYTER_CONFIG_PATH": os.pathsep.join(str(hub_package / name)
+                                                  for name in ("learnerconfig", "userconfig")),
            # Nothing the account may have written runs in the server or its kernels: Jupyter's
            # own folders are the environment's (root's), not ~/.jupyter and ~/.local/share/
            # jupyter (config files, kernel specs); no user site-packages (.pth files run at
