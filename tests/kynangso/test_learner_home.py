@@ -167,3 +167,22 @@ def test_voila_template_loads_voila_from_the_versioned_static_copy(tmp_path):
     assert f"'{STATIC_ROUTE}/{version}'" in setup and "fullStaticUrl =" in setup
     plain = voila_template.write_template(tmp_path / "p", "Đang mở")
     assert "kns-static" not in (plain / "voila_setup.macro.html.j2").read_text("utf-8")
+
+
+def test_learner_app_servers_load_no_extension_that_only_serves_a_notebook(monkeypatch):
+    """Which server extensions does a learner-app server enable, from the configuration path the
+    spawner gives it (learnerconfig before userconfig before the environment's)? Not Notebook 7,
+    its shim, nbgrader's validate, the language servers or terminals (each costs start-up CPU,
+    and no learner-app page uses one); the learner app, Voilà and JupyterLab's server stay."""
+    from jupyter_core.paths import jupyter_config_path
+    from jupyter_server.extension.config import ExtensionConfigManager
+
+    env = learner_env(user("hocvien"), "/home/kns-hocvien01", "/opt/kynangso/venv")
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", env["JUPYTER_CONFIG_PATH"])
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", "/nonexistent/kynangso")  # not the tester's ~/.jupyter
+    enabled = ExtensionConfigManager(read_config_path=jupyter_config_path()).get_jpserver_extensions()
+    for name in ("notebook", "notebook_shim", "nbgrader.server_extensions.validate_assignment",
+                 "jupyter_lsp", "jupyter_server_terminals"):
+        assert enabled.get(name) is False, (name, enabled.get(name))
+    for name in ("kynangso.learner", "voila.server_extension", "jupyterlab"):
+        assert enabled.get(name) is True, (name, enabled.get(name))
