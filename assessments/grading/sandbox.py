@@ -17,9 +17,10 @@ config, formgrader) is started by `SandboxKernelManager`, which wraps the kernel
   course sources, release, other submissions, the gradebook, the exchange, the hub's state;
 - environment: cleared, then a short allow-list (PATH, locale, PYTHONPATH, KNS_STATE_DIR,
   NBGRADER_EXECUTION, what jupyter_client sets for the kernel); no token reaches the kernel;
-- lifetime: the kernel is pid 2 of its own pid namespace under bwrap's init; when the kernel
-  exits or is killed, or its manager dies, the namespace dies and takes every process the
-  learner's code forked (double-forked or not) with it;
+- lifetime: the kernel is pid 2 of its own pid namespace under bwrap's init (pid 1 of a
+  namespace below its keeper's, where the subordinate id is mapped: see identity); when the
+  kernel exits or is killed, or its manager dies, the namespace dies and takes every process
+  the learner's code forked (double-forked or not) with it;
 - identity: inside, uid/gid 65534 ("nobody"). Outside, a uid that owns nothing: the first id
   of the grader account's subordinate range (/etc/subuid, /etc/subgid; given to it by
   kynangso.exams.course), mapped by shadow's setuid `newuidmap`/`newgidmap` (Debian `uidmap`)
@@ -42,6 +43,7 @@ cell's time-out) are sent as `interrupt_request` messages, which ipykernel handl
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sys
@@ -136,8 +138,17 @@ def kernel_identity() -> dict | None:
         return None
     sub = [_first_subordinate("/etc/subuid", user, uid), _first_subordinate("/etc/subgid", user, gid)]
     if None in tools or None in sub:
+        if not _WARNED:
+            _WARNED.append(user)
+            logging.getLogger(__name__).warning(
+                "graded kernels keep the uid of %s outside their sandbox: %s", user,
+                "newuidmap/newgidmap missing (Debian uidmap)" if None in tools
+                else "no subordinate id in /etc/subuid and /etc/subgid")
         return None
     return {"tools": tools, "own": [uid, gid], "sub": sub}
+
+
+_WARNED: list[str] = []  # kernel_identity's warning, once per process
 
 
 def _python_roots() -> list[str]:
