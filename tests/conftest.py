@@ -122,12 +122,17 @@ def pytest_collection_modifyitems(config, items):
     # In an xdist worker `dist` reads "no"; `loadgroup` says whether groups are used.
     if not getattr(config.option, "loadgroup", False) and config.getoption("dist", "no") != "loadgroup":
         return
-    slow: dict[str, int] = {}  # group -> rank: shared fixtures, then hubs and browsers, then the rest
+    # group -> rank: shared fixtures, then modules marked slow (over a minute each, the longest
+    # first), then the other hubs and browsers, then the rest.
+    slow: dict[str, tuple[int, float]] = {}
     for item in items:
         group = _group(item)
         if item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(group))
-        rank = 0 if group in SHARED_FIXTURES.values() else 1 if item.get_closest_marker("hub") else 2
+        long = item.get_closest_marker("slow")
+        rank = ((0, 0.0) if group in SHARED_FIXTURES.values()
+                else (1, -float(long.args[0])) if long
+                else (2, 0.0) if item.get_closest_marker("hub") else (3, 0.0))
         slow[group] = min(rank, slow.get(group, rank))
     # Longest first, so that no worker starts a hub while the others are idle at the end
     # (with --no-loadscope-reorder, xdist hands out the groups in this order; sort is stable).
@@ -224,3 +229,25 @@ def login(hub):
         return r.session
 
     return _login
+
+
+# KNS_TEST_TIMELINE=<folder>: each worker writes when each test started and ended there (one
+# file per worker, "start end nodeid" in epoch seconds), to see where a run's wall time goes.
+_TIMELINE = os.environ.get("KNS_TEST_TIMELINE")
+_started: dict[str, float] = {}
+
+
+def pytest_runtest_logstart(nodeid, location):
+    if _TIMELINE:
+        import time
+
+        _started[nodeid] = time.time()
+
+
+def pytest_runtest_logfinish(nodeid, location):
+    if _TIMELINE and nodeid in _started:
+        import time
+
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        with open(os.path.join(_TIMELINE, f"{worker}.txt"), "a", encoding="utf-8") as fh:
+            fh.write(f"{_started.pop(nodeid):.1f} {time.time():.1f} {nodeid}\n")

@@ -33,7 +33,7 @@ from kynangso.hub.harness import (
 from kynangso.i18n import t
 from tests.browser.vietnamese import english_words, visible_text
 
-pytestmark = [pytest.mark.browser, pytest.mark.hub, pytest.mark.root,
+pytestmark = [pytest.mark.slow(160), pytest.mark.browser, pytest.mark.hub, pytest.mark.root,
               pytest.mark.skipif(not IS_ROOT, reason="exam windows need an isolated (root) hub")]
 
 STAFF = {

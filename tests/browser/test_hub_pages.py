@@ -20,7 +20,7 @@ from kynangso.hub.harness import IS_ROOT, isolated_hub
 from kynangso.i18n import catalogue
 from tests.browser.vietnamese import english_words, visible_text
 
-pytestmark = [pytest.mark.browser, pytest.mark.hub, pytest.mark.root,
+pytestmark = [pytest.mark.slow(80), pytest.mark.browser, pytest.mark.hub, pytest.mark.root,
               pytest.mark.skipif(not IS_ROOT, reason="per-user Unix accounts need root")]
 
 STAFF = {

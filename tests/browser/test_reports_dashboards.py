@@ -31,7 +31,7 @@ from kynangso.models import Department, Staff
 from reports.demo import Item, add_exam, add_results
 from tests.browser.vietnamese import english_words, visible_text
 
-pytestmark = [pytest.mark.browser, pytest.mark.hub]
+pytestmark = [pytest.mark.slow(160), pytest.mark.browser, pytest.mark.hub]
 
 # --- the data set ---------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ from nbgrader.api import Gradebook
 
 from kynangso.hub.harness import IS_ROOT, api_token, cookie, isolated_hub, log_in
 
-pytestmark = [pytest.mark.hub, pytest.mark.root,
+pytestmark = [pytest.mark.slow(150), pytest.mark.hub, pytest.mark.root,
               pytest.mark.skipif(not IS_ROOT, reason="the attacks need real accounts (root)")]
 
 STAFF = {

@@ -39,7 +39,8 @@ import pytest
 from kynangso.exams.course import NBGRADER_CONFIG
 from kynangso.hub.system_accounts import ensure_subordinate_id, ensure_system_account
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: real Unix accounts")
+pytestmark = [pytest.mark.slow(130),
+              pytest.mark.skipif(os.geteuid() != 0, reason="needs root: real Unix accounts")]
 
 BIN = os.path.dirname(sys.executable)
 EXAM = "atk"

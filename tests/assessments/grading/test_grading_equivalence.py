@@ -18,6 +18,8 @@ from assessments.grading.cli import grade
 from assessments.grading.compare import snapshot
 from tests.assessments.grading.conftest import EXAM, TIMEOUT_S, copy_course, run_nbgrader
 
+pytestmark = pytest.mark.slow(180)
+
 
 def _notebooks(course: Path) -> dict[str, object]:
     """Every autograded file; notebooks without per-cell execution timings and course paths."""
