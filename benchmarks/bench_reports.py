@@ -4,7 +4,8 @@ periods, 40 items per exam (KNS_BENCH_STAFF=50000 for a province).
 0. The summary the grading worker writes (reports.summary.refresh), then the frames read from
    it in a new process (a dashboard kernel just started), twice, wall and CPU time next to the
    target. KNS_BENCH_REPORTS_DATA=<folder> builds the office there once and reuses it (50,000
-   staff take half an hour to build); KNS_BENCH_SUMMARY_ONLY=1 stops after this part.
+   staff took 15 minutes to build on a busy machine, and the summary 3 more);
+   KNS_BENCH_SUMMARY_ONLY=1 stops after this part.
 1. Time and memory to compute the data frames (`reports.data.load` and the current levels and
    training needs the dashboards show), side by side:
    - before: the computation before issue 15 (tests/reports/reference_frames.py: every grade
@@ -243,7 +244,7 @@ def main() -> None:
         t0 = time.perf_counter()
         prebuilt = os.environ.get("KNS_BENCH_REPORTS_DATA")
         if prebuilt and (Path(prebuilt) / "kns.sqlite").exists():
-            # Building 50,000 staff takes half an hour on a busy 2-core machine: reuse one.
+            # Building 50,000 staff takes a quarter of an hour on a busy 2-core machine: reuse one.
             platform = f"sqlite:///{Path(prebuilt) / 'kns.sqlite'}"
             from kynangso.db import upgrade
             from reports.data import GradebookSource

@@ -75,6 +75,9 @@ class ReportData:
     # Graded submissions flagged for review (username, assignment, kind): read_flags.
     flags: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=["username", "assignment", "kind"]))
+    # The last table of levels without evidence (levels_as_of) and what it was made of: the
+    # overview and the needs list ask for the same one (750,000 rows for a province).
+    _levels: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def period_ids(self) -> list[str]:
@@ -113,25 +116,46 @@ ReportData.results = property(_get_results, _set_results)
 
 # --- reading -------------------------------------------------------------------------------
 
-def _frame(rows, columns: list[str]) -> pd.DataFrame:
-    """Rows → frame column by column (much faster than letting pandas probe each Row)."""
+def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
+    """The driver's rows (tuples) → frame. (zip(*rows) took 0.4 s for 300,000 rows.)"""
     if not rows:
         return pd.DataFrame(columns=columns)
-    return pd.DataFrame(dict(zip(columns, (list(c) for c in zip(*rows, strict=True)), strict=True)))
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def _driver_rows(platform_url: str, query) -> list[tuple]:
+    """The rows of `query` as the database driver gives them: a province's directory and
+    progress are hundreds of thousands of rows, and SQLAlchemy's Row objects and its
+    conversion of each value took seconds. The query's values are written into its text
+    (constants of this module, never input)."""
+    engine = create_engine(platform_url)
+    try:
+        with engine.connect() as conn:
+            sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+            cursor = conn.connection.dbapi_connection.cursor()
+            try:
+                cursor.execute(sql)
+                return cursor.fetchall()
+            finally:
+                cursor.close()
+    finally:
+        engine.dispose()
 
 
 def read_staff(platform_url: str) -> pd.DataFrame:
-    with create_engine(platform_url).connect() as conn:
-        rows = conn.execute(
-            select(Staff.username, Staff.code, Staff.full_name, Staff.position,
-                   Department.name.label("department"), Staff.active)
-            .join(Department, Staff.department_id == Department.id)
-        ).all()
+    rows = _driver_rows(platform_url, select(
+        Staff.username, Staff.code, Staff.full_name, Staff.position,
+        Department.name.label("department"), Staff.active)
+        .join(Department, Staff.department_id == Department.id))
     df = _frame(rows, ["username", "code", "full_name", "position", "department",
                                      "active"])
-    df["active"] = df["active"].astype(bool)
+    df["active"] = df["active"].astype(bool)  # SQLite's driver gives 0 and 1
     df["in_directory"] = True
     return df
+
+
+# The type pandas gives a column of Python datetimes (its unit depends on pandas' version).
+_PY_STAMP = pd.Series([datetime(2026, 1, 1)]).dtype
 
 
 def read_progress(platform_url: str) -> pd.DataFrame:
@@ -139,13 +163,21 @@ def read_progress(platform_url: str) -> pd.DataFrame:
 
     Only completions the progress service derived from its own verdicts (`judged`): rows that
     kernels reported before it judged answers are not counted."""
-    with create_engine(platform_url).connect() as conn:
-        rows = conn.execute(
-            select(ProgressEvent.username, ProgressEvent.course_id, ProgressEvent.lesson_id,
-                   ProgressEvent.occurred_at)
-            .where(ProgressEvent.kind == "lesson_completed", ProgressEvent.judged.is_(True))
-        ).all()
+    occurred = ProgressEvent.__table__.c.occurred_at
+    rows = _driver_rows(platform_url, select(
+        ProgressEvent.username, ProgressEvent.course_id, ProgressEvent.lesson_id, occurred)
+        .where(ProgressEvent.kind == "lesson_completed", ProgressEvent.judged.is_(True)))
     df = _frame(rows, ["username", "course_id", "lesson_id", "completed_at"])
+    if len(df) and isinstance(rows[0][3], str):  # SQLite: the text SQLAlchemy wrote
+        try:  # in one pass; SQLAlchemy parsed each value apart
+            stamps = pd.to_datetime(df["completed_at"], format="%Y-%m-%d %H:%M:%S.%f")
+            df["completed_at"] = stamps.astype(_PY_STAMP)
+        except (ValueError, TypeError):  # written some other way: SQLAlchemy's reading
+            from sqlalchemy.dialects import sqlite
+
+            parse = occurred.type.dialect_impl(sqlite.dialect()).result_processor(
+                sqlite.dialect(), None)
+            df["completed_at"] = [parse(v) for v in df["completed_at"].to_numpy(dtype=object)]
     return (df.sort_values("completed_at")
             .drop_duplicates(["username", "course_id", "lesson_id"]).reset_index(drop=True))
 
@@ -431,10 +463,15 @@ def attach_evidence(results: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.merge(firsts, on=keys, how="left")
 
 
-def _evidence_keys(results_empty: bool, frame: pd.DataFrame) -> pd.DataFrame:
+def _evidence_keys(results_empty: bool, frame: pd.DataFrame, unique: bool = False
+                   ) -> pd.DataFrame:
     """`frame` as `attach_evidence` returns it (same key columns, same types), without the
-    `items` column: for the tables that count levels and show no evidence."""
+    `items` column: for the tables that count levels and show no evidence. `unique`: each
+    (username, period, competence) is there once (then the merge only turns the keys into
+    text, done here directly: a merge on three text columns of 750,000 rows took a second)."""
     keys = ["username", "period_id", "competence"]
+    if unique and len(frame) and not results_empty:
+        return frame.assign(**{k: frame[k].astype(str) for k in keys})
     wanted = frame[keys].dropna().drop_duplicates()
     if wanted.empty or results_empty:
         return frame
@@ -474,7 +511,10 @@ def load(platform_url: str, gradebooks: list[GradebookSource], framework: Framew
                                                               problems, cache_dir)
 
     # Someone graded but no longer in the directory: keep their history.
-    former = sorted(set(exams["username"].astype(str)) - set(staff["username"]))
+    # (As Python objects: iterating a pandas string column yields one element at a time.)
+    graded = (exams["username"].cat.categories if _tidy_categories(exams["username"])
+              else exams["username"].astype(str))
+    former = sorted(set(graded.to_numpy(dtype=object)) - set(staff["username"].to_numpy(dtype=object)))
     if former:
         staff = pd.concat([staff, pd.DataFrame({
             "username": former, "code": "", "full_name": former, "position": "",
@@ -638,7 +678,7 @@ _STR_CATEGORIES = pd.Series(["a"]).astype(str).astype("category").cat.categories
 def _categories(frame: pd.DataFrame, columns) -> pd.DataFrame:
     """`columns` as categories over the sorted names present. A column that is already so (the
     summary's) is kept: turning millions of rows into strings and back takes seconds."""
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # columns are replaced, never changed in place
     for col in columns:
         if not _tidy_categories(frame[col]):
             frame[col] = frame[col].astype(str).astype("category")
@@ -696,12 +736,23 @@ def course_completion(staff: pd.DataFrame, lessons: pd.DataFrame, catalogue) -> 
     columns = ["username", "course_id", "course_title", "lessons_done", "lessons_total",
                "completed"]
     users = staff["username"].reset_index(drop=True)
+    # Names as integer codes once, then each course counted with numpy (a province has
+    # hundreds of thousands of lessons done: comparing their text per course took seconds).
+    user_codes, user_names = pd.factorize(users)
+    who = pd.Index(user_names).get_indexer(lessons["username"])
+    course_codes, course_names = pd.factorize(lessons["course_id"])
+    lesson_codes, lesson_names = pd.factorize(lessons["lesson_id"])
+    course_names, lesson_names = pd.Index(course_names), pd.Index(lesson_names)
     frames = []
     for course in catalogue.courses:
         ids = {lesson.id for lesson in course.lessons}
         # `lessons` holds each (person, course, lesson) once: count those of this course.
-        mine = lessons[(lessons["course_id"] == course.id) & lessons["lesson_id"].isin(ids)]
-        done = users.map(mine.groupby("username").size()).fillna(0).astype("int64")
+        code = course_names.get_indexer([course.id])[0]
+        known = lesson_names.get_indexer(list(ids))
+        mine = ((course_codes == code) & (code >= 0) & (who >= 0)
+                & np.isin(lesson_codes, known[known >= 0]))
+        counts = np.append(np.bincount(who[mine], minlength=len(user_names)), 0)
+        done = pd.Series(counts[user_codes], dtype="int64")  # code -1 (no name): the 0 appended
         frames.append(pd.DataFrame({"username": users, "course_id": course.id,
                                     "course_title": course.title, "lessons_done": done,
                                     "lessons_total": len(ids), "completed": done == len(ids)}))
@@ -720,29 +771,130 @@ def levels_as_of(data: ReportData, period_id: str | None = None, evidence: bool 
 
     Rows: every staff member active in the directory, and anyone else with results.
     """
+    made_of = (period_id, data.history, data.staff, data.periods, data.framework)
+    last = data._levels.get("made_of") if not evidence else None
+    if last is not None and last[0] == period_id and all(
+            a is b for a, b in zip(last[1:], made_of[1:], strict=True)):
+        return data._levels["frame"].copy(deep=False)  # a copy on write: the caller's own
+    out = _levels_as_of(data, period_id, evidence)
+    if not evidence:
+        data._levels.update(made_of=made_of, frame=out)
+        return out.copy(deep=False)
+    return out
+
+
+def _levels_as_of(data: ReportData, period_id: str | None, evidence: bool) -> pd.DataFrame:
     hist = data.history
     order = data.periods.set_index("period_id")["order"]
     at = _period_order(hist["period_id"], order)
-    if period_id is not None:
-        keep = at <= order[period_id]
-        hist, at = hist[keep], at[keep]
-    hist = hist.assign(_order=at).sort_values("_order")
-    latest = hist.drop_duplicates(["username", "competence"], keep="last").drop(columns="_order")
+    upto = None if period_id is None else order[period_id]
+    rows = _latest_rows(hist, at, upto)
+    if rows is None:  # the names are not codes (or a pair twice in a period): pandas' way
+        if upto is not None:
+            keep = at <= upto
+            hist, at = hist[keep], at[keep]
+        hist = hist.assign(_order=at).sort_values("_order")
+        latest = hist.drop_duplicates(["username", "competence"], keep="last").drop(columns="_order")
+    else:
+        latest = hist.iloc[rows]
     dates = data.periods.set_index("period_id")["date"]
     latest = latest.assign(date=latest["period_id"].map(dates))
     # Without evidence, the grades are not needed (there are results iff there is history).
     latest = (attach_evidence(data.results, latest) if evidence
-              else _evidence_keys(data.history.empty, latest))
+              else _evidence_keys(data.history.empty, latest, rows is not None))
 
-    people = data.staff[data.staff["active"] | data.staff["username"].isin(latest["username"])]
+    staff = data.staff
     comps = list(data.framework.competences)
+    if rows is not None and len(latest) and staff["username"].is_unique:
+        return _levels_grid(data, hist[["username", "competence"]].iloc[rows], latest, comps)
+    people = staff[staff["active"] | staff["username"].isin(latest["username"])]
     grid = pd.MultiIndex.from_product([people["username"], comps],
                                       names=["username", "competence"]).to_frame(index=False)
     out = grid.merge(latest, on=["username", "competence"], how="left")
     out["rank"] = out["rank"].fillna(NOT_ASSESSED_RANK).astype(int)
     out["level"] = out["level"].astype(object).where(out["level"].notna(), None)
     out["level_name"] = out["level"].map(_memo(data.framework.level_name))
-    out = out.merge(data.staff, on="username", how="left")
+    out = out.merge(staff, on="username", how="left")
+    return out
+
+
+def _latest_rows(hist: pd.DataFrame, at: np.ndarray, upto) -> np.ndarray | None:
+    """Positions in `hist` of each (username, competence)'s row of the latest period up to the
+    order `upto` (None: all; `at`: the period's order per row), in `hist`'s order; None when
+    that cannot be told from the codes.
+
+    A province has millions of levels per period: sorting them and dropping duplicates on
+    two columns took seconds; this is a maximum per pair over integer codes."""
+    users, comps = hist["username"], hist["competence"]
+    if (not len(hist) or not isinstance(users.dtype, pd.CategoricalDtype)
+            or not isinstance(comps.dtype, pd.CategoricalDtype)
+            or (upto is None and np.isnan(at).any())):
+        return None
+    n_comps = len(comps.cat.categories)
+    n_pairs = len(users.cat.categories) * n_comps
+    # 32-bit where it fits: these arrays have millions of rows.
+    kind = np.int32 if n_pairs < 2**31 else np.int64
+    u = users.cat.codes.to_numpy().astype(kind)
+    c = comps.cat.codes.to_numpy().astype(kind)
+    if u.min() < 0 or c.min() < 0:
+        return None
+    pair = u * kind(n_comps) + c
+    # Orders are 0, 1, ...: -1 for the rows of later periods (never the latest).
+    when = (at if upto is None else np.where(at <= upto, at, -1)).astype(np.int32)
+    best = np.full(n_pairs, -1, dtype=np.int32)
+    np.maximum.at(best, pair, when)
+    rows = np.flatnonzero((when == best[pair]) & (when >= 0))
+    if len(rows) != np.count_nonzero(best >= 0):  # a pair assessed twice in one period
+        return None
+    return rows
+
+
+def _levels_grid(data: ReportData, chosen: pd.DataFrame, latest: pd.DataFrame, comps: list[str]
+                 ) -> pd.DataFrame:
+    """What the grid of people x competences merged with `latest` and then with the staff
+    gives, built by taking rows: `chosen` is the history rows behind `latest`, row for row.
+    Merging 750,000 rows on text keys twice took seconds; the columns and types are the
+    merges' (a missing level is taken as the merge fills it: NaN, an int column as float)."""
+    staff = data.staff
+    users = chosen["username"].cat.categories
+    u_codes = chosen["username"].cat.codes.to_numpy().astype(np.int64)
+    c_codes = chosen["competence"].cat.codes.to_numpy().astype(np.int64)
+    n_comps = len(chosen["competence"].cat.categories)
+    staff_codes = users.get_indexer(staff["username"])
+    assessed = np.zeros(len(users), dtype=bool)
+    assessed[u_codes] = True
+    people = np.flatnonzero(staff["active"].to_numpy(dtype=bool)
+                            | ((staff_codes >= 0) & assessed[staff_codes]))
+    comp_codes = chosen["competence"].cat.categories.get_indexer(pd.Index(comps))
+    # Row of `latest` per (person, competence) of the grid, person by person; -1: none.
+    slot = np.full(len(users) * n_comps, -1, dtype=np.int64)
+    slot[u_codes * n_comps + c_codes] = np.arange(len(latest))
+    gu = np.repeat(staff_codes[people], len(comps))
+    gc = np.tile(comp_codes, len(people))
+    found = (gu >= 0) & (gc >= 0)
+    take = np.where(found, slot[np.where(found, gu * n_comps + gc, 0)], -1)
+
+    who = np.repeat(people, len(comps))
+    out = {"username": staff["username"].array.take(who),
+           "competence": pd.Index(comps).array.take(np.tile(np.arange(len(comps)), len(people)))}
+    for col in latest.columns.drop(["username", "competence"]):
+        values = latest[col]
+        if isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
+            out[col] = values.array.take(take, allow_fill=True)
+        else:
+            out[col] = pd.api.extensions.take(values.to_numpy(), take, allow_fill=True)
+    out = pd.DataFrame(out)
+    out["rank"] = out["rank"].fillna(NOT_ASSESSED_RANK).astype(int)
+    out["level"] = out["level"].astype(object).where(out["level"].notna(), None)
+    # The name of each level once, not once per row.
+    codes, uniques = pd.factorize(latest["level"])
+    names = np.array([data.framework.level_name(v) for v in uniques]
+                     + [data.framework.level_name(None)], dtype=object)
+    out["level_name"] = pd.Series(names[np.where(take >= 0, codes[take], len(uniques))],
+                                  index=out.index)
+    for col in staff.columns.drop("username"):
+        out[col] = staff[col].array.take(who) if isinstance(
+            staff[col].dtype, pd.api.extensions.ExtensionDtype) else staff[col].to_numpy()[who]
     return out
 
 
@@ -779,30 +931,74 @@ def training_needs(data: ReportData, period_id: str | None = None, on: date | No
     Only staff active in the directory are listed (HR acts on people who work here today).
     """
     lv = levels_as_of(data, period_id, evidence=False)  # the list shows no evidence
-    lv = lv[lv["active"] & lv["in_directory"]]
-    req_cache: dict[str, dict[str, str]] = {}
-    required = []
-    for pos, comp in zip(lv["position"].to_numpy(dtype=object), lv["competence"].to_numpy(dtype=object),
-                         strict=True):
-        if pos not in req_cache:
-            req_cache[pos] = data.requirements.for_position(pos, on)
-        required.append(req_cache[pos].get(comp))
-    lv = lv.assign(required=required)
-    lv = lv[lv["required"].notna()].copy()
-    lv["required_rank"] = lv["required"].map(LEVEL_IDS.index)
-    lv = lv[lv["rank"] < lv["required_rank"]].copy()
-    lv["required_name"] = lv["required"].map(_memo(data.framework.level_name))
-    done = set(zip(data.lessons["username"], data.lessons["course_id"], data.lessons["lesson_id"],
-                   strict=True))
-    teaching = _teaching(data)
-    lv["recommended"] = [recommend(data, u, c, done, teaching) for u, c in
-                         zip(lv["username"].to_numpy(dtype=object),
-                             lv["competence"].to_numpy(dtype=object), strict=True)]
-    lv["competence_name"] = lv["competence"].map(
-        _memo(lambda c: data.framework.competence(c).name))
+    here = (lv["active"] & lv["in_directory"]).to_numpy(dtype=bool)
+    # The required level of each (position, competence) once, then taken per row: a province
+    # has 750,000 rows and a handful of positions. Only the rows below it are then copied.
+    pos_codes, positions = pd.factorize(lv["position"].to_numpy(dtype=object)[here],
+                                        use_na_sentinel=False)
+    comp_codes, comps = pd.factorize(lv["competence"].to_numpy(dtype=object)[here],
+                                     use_na_sentinel=False)
+    none = -1  # no level required
+    table = np.full((len(positions), len(comps)), none, dtype=np.int64)
+    for n, pos in enumerate(positions):
+        req = data.requirements.for_position(pos, on)
+        table[n] = [none if req.get(comp) is None else LEVEL_IDS.index(req[comp]) for comp in comps]
+    required = table[pos_codes, comp_codes]
+    below = (required != none) & (lv["rank"].to_numpy()[here] < required)
     cols = ["department", "competence", "competence_name", "username", "full_name", "position",
             "level_name", "required_name", "rank", "required_rank", "period_id", "recommended"]
+    if not below.any():  # nobody: the empty list with the column types it always had
+        ids = np.array([None, *LEVEL_IDS], dtype=object)[required + 1]
+        lv = lv[here].assign(required=list(ids))
+        lv = lv[lv["required"].notna()].copy()
+        lv["required_rank"] = lv["required"].map(LEVEL_IDS.index)
+        lv = lv[lv["rank"] < lv["required_rank"]].copy()
+        lv["required_name"] = lv["required"].map(data.framework.level_name)
+        lv["recommended"] = []
+        lv["competence_name"] = lv["competence"].map(lambda c: data.framework.competence(c).name)
+        return lv[cols].reset_index(drop=True)
+    lv = lv.iloc[np.flatnonzero(here)[below]].copy()
+    lv["required_rank"] = required[below]
+    # Names looked up once per level and competence (then a C call per row, not Python's).
+    lv["required_name"] = pd.Series(np.array([data.framework.level_name(lid) for lid in LEVEL_IDS],
+                                             dtype=object)[required[below]], index=lv.index)
+    lv["recommended"] = _recommendations(data, lv["username"].to_numpy(dtype=object),
+                                         lv["competence"].to_numpy(dtype=object))
+    lv["competence_name"] = lv["competence"].map(
+        {c: data.framework.competence(c).name for c in comps}.get)
     return lv[cols].sort_values(["department", "competence", "full_name"]).reset_index(drop=True)
+
+
+def _recommendations(data: ReportData, users: np.ndarray, comps: np.ndarray) -> list[str]:
+    """`recommend` for each (user, competence), computed once per competence and set of its
+    lessons done: a province's 120,000 needs, one by one, took a second."""
+    if data.catalogue is None:
+        return [""] * len(users)
+    out = np.empty(len(users), dtype=object)
+    teaching = _teaching(data)
+    lessons = data.lessons
+    who_codes, who = pd.factorize(lessons["username"])
+    mine = pd.Index(who).get_indexer(pd.Index(users, dtype=object))  # -1: no lesson done
+    course_codes, course_names = pd.factorize(lessons["course_id"])
+    lesson_codes, lesson_names = pd.factorize(lessons["lesson_id"])
+    course_names, lesson_names = pd.Index(course_names), pd.Index(lesson_names)
+    comp_codes, comp_names = pd.factorize(comps)
+    for n, comp in enumerate(comp_names):
+        rows = np.flatnonzero(comp_codes == n)
+        taught = teaching.get(comp, [])
+        done = np.zeros((len(rows), len(taught)), dtype=bool)
+        for j, (course_id, lesson_id, _label) in enumerate(taught):
+            c = course_names.get_indexer([course_id])[0]
+            les = lesson_names.get_indexer([lesson_id])[0]
+            did = np.zeros(len(who) + 1, dtype=bool)  # the last: "no lesson done" (code -1)
+            if c >= 0 and les >= 0:
+                did[who_codes[(course_codes == c) & (lesson_codes == les)
+                              & (who_codes >= 0)]] = True
+            done[:, j] = did[mine[rows]]
+        sets, which = np.unique(done, axis=0, return_inverse=True)
+        texts = np.array([_recommendation(taught, flags) for flags in sets] or [""], dtype=object)
+        out[rows] = texts[which.reshape(-1)]
+    return list(out)
 
 
 def _teaching(data: ReportData) -> dict[str, list[tuple[str, str, str]]]:
@@ -824,9 +1020,14 @@ def recommend(data: ReportData, username: str, competence: str, done: set | None
         return ""
     done = done if done is not None else set()
     teaching = teaching if teaching is not None else _teaching(data)
-    todo, again = [], []
-    for course_id, lesson_id, label in teaching.get(competence, []):
-        (again if (username, course_id, lesson_id) in done else todo).append(label)
+    taught = teaching.get(competence, [])
+    return _recommendation(taught, [(username, c, lesson) in done for c, lesson, _ in taught])
+
+
+def _recommendation(taught: list[tuple[str, str, str]], done) -> str:
+    """The text of `recommend`: `taught` (course, lesson, label), `done` a flag for each."""
+    todo = [label for (_c, _l, label), d in zip(taught, done, strict=True) if not d]
+    again = [label for (_c, _l, label), d in zip(taught, done, strict=True) if d]
     if not todo and again:
         return t("reports.recommend_again", lessons="; ".join(again))
     return "; ".join(todo)

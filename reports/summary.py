@@ -9,9 +9,9 @@ before, hence the same numbers) are written once into the platform database (mig
 - one row per gradebook in `report_sources`, with the state it was built from (its `key`,
   reports.cache.source_key: the file's change counter, its exam notebooks, the framework, the
   code), the small frames as JSON (periods, items, problems, the names), and two packed tables
-  (numpy .npz, no pickle): the level per username, period and competence with the points
-  behind it, and each exam's total per username and period. Names are codes into the JSON's
-  lists. As SQL rows, 570,000 levels took 3 s to read (a Python object per value); packed,
+  (numpy arrays one after the other, no pickle: `_blob`): the level per username, period and
+  competence with the points behind it, and each exam's total per username and period. Names
+  are codes into the JSON's lists. As SQL rows, 570,000 levels took 3 s to read (a Python object per value); packed,
   milliseconds.
 
 Who writes it: the grading worker, right after a grading run changed the gradebook
@@ -24,7 +24,6 @@ directly every time.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 from datetime import UTC, datetime
@@ -108,7 +107,9 @@ def _frames(row):
         "username": _names(order["username"], lv["username"]),
         "period_id": _names(order["period_id"], lv["period_id"]),
         "competence": _names(order["competence"], lv["competence"]),
-        "level": np.array(LEVEL_IDS, dtype=object)[lv["rank"]],
+        # Taken from the few level names (already text): one string per row built and
+        # checked by pandas took a second for a province's millions of levels.
+        "level": pd.Series(LEVEL_IDS).array.take(lv["rank"].astype(np.intp)),
         "rank": lv["rank"].astype(int), "earned": lv["earned"], "possible": lv["possible"]})
     exams = pd.DataFrame({
         "username": _names(order["username"], ex["username"]),
@@ -127,20 +128,41 @@ def _names(names: list[str], codes: np.ndarray) -> pd.Categorical:
     return pd.Categorical.from_codes(recode[codes], categories=pd.Index(cats, dtype=str))
 
 
+# The packed tables: a JSON line naming each array (name, dtype, length, offset), then the
+# arrays' bytes, each at an offset that is a multiple of 8. Read back as views of the blob,
+# without a copy or a checksum pass: np.load of an .npz read 160 MB in 256 kB pieces and
+# checked each member's CRC, a second of a province's 5.7 million levels.
+_PACK = b"kns-arrays-1\n"
+
+
 def _arrays(blob: bytes) -> dict[str, np.ndarray]:
-    with np.load(io.BytesIO(blob), allow_pickle=False) as z:
-        return {k: z[k] for k in z.files}
+    """The arrays of `blob` (read-only views). ValueError if it is not such a pack."""
+    blob = bytes(blob)
+    if not blob.startswith(_PACK):
+        raise ValueError("not a packed summary table")
+    end = blob.index(b"\n", len(_PACK))
+    start = -(-(end + 1) // 8) * 8
+    return {name: np.frombuffer(blob, dtype=np.dtype(dtype), count=count, offset=start + offset)
+            for name, dtype, count, offset in json.loads(blob[len(_PACK):end])}
 
 
 def _blob(**arrays) -> bytes:
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    return buf.getvalue()
+    heads, parts, offset = [], [], 0
+    for name, values in arrays.items():
+        values = np.ascontiguousarray(values)
+        if values.dtype.hasobject or values.ndim != 1:
+            raise ValueError(f"{name}: only flat arrays of numbers or dates are packed")
+        heads.append([name, values.dtype.str, len(values), offset])
+        data = values.tobytes()
+        parts.append(data + bytes(-len(data) % 8))
+        offset += len(parts[-1])
+    head = _PACK + json.dumps(heads).encode() + b"\n"
+    return head + bytes(-len(head) % 8) + b"".join(parts)
 
 
 def _stamps(col: pd.Series) -> np.ndarray:
-    """datetime64 (UTC) for np.savez: an exam with no submission yet has an empty column of
-    dtype object, and np.load refuses object arrays (allow_pickle=False)."""
+    """datetime64 (UTC) for `_blob`: an exam with no submission yet has an empty column of
+    dtype object, which is not packed (nor read back as anything but objects)."""
     if isinstance(col.dtype, pd.DatetimeTZDtype):
         col = col.dt.tz_convert("UTC").dt.tz_localize(None)
     elif col.dtype == object:

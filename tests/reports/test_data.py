@@ -188,3 +188,30 @@ def test_gradebook_not_created_yet_is_skipped(office, tmp_path):
     d = load(platform, [missing, *sources])
     assert len(d.periods) == 2
     assert not (tmp_path / "moi" / "gradebook.db").exists()
+
+
+def test_levels_from_codes_equal_the_sorted_way(data):
+    """The latest level per person and competence is found from integer codes (a province has
+    millions of levels per period); with the names as text, pandas' sort and drop_duplicates
+    find it. Do both give the same table, for every period?"""
+    import dataclasses
+
+    keys = ["username", "period_id", "competence"]
+    text = dataclasses.replace(data, history=data.history.assign(
+        **{k: data.history[k].astype(str) for k in keys}), _levels={})
+    for period in [None, *data.period_ids]:
+        fast, slow = data.levels(period, evidence=False), text.levels(period, evidence=False)
+        # (The dates are a categorical where the periods are: a type, not a number.)
+        fast = fast.assign(date=fast["date"].astype(slow["date"].dtype))
+        pd.testing.assert_frame_equal(fast, slow, check_dtype=False, check_categorical=False,
+                                      obj=f"levels {period}")
+
+
+def test_levels_kept_for_the_needs_are_not_changed_by_a_caller(data):
+    """The table of levels is kept for the needs list asked next: a caller that changes the
+    table it got must not change what the next caller gets."""
+    first = data.levels(evidence=False)
+    want = first.copy()
+    first["level_name"] = "đã sửa"
+    first.loc[0, "rank"] = 99
+    pd.testing.assert_frame_equal(data.levels(evidence=False), want)
