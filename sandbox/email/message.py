@@ -18,7 +18,7 @@ from email import errors as email_errors
 from email import message_from_bytes, policy
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid, parseaddr
 from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -113,6 +113,16 @@ def _domain(address: str) -> str:
     return parseaddr(address or "")[1].rpartition("@")[2].lower()
 
 
+def recipients(msg: EmailMessage, fields=("To", "Cc", "Bcc")) -> list[Address]:
+    """The addresses of the given header fields, in order (from the parsed header objects:
+    email.utils.getaddresses gives up on the whole list when one field is empty)."""
+    found = []
+    for name in fields:
+        header = msg.get(name)
+        found += list(getattr(header, "addresses", ()) or ())
+    return found
+
+
 def sender_address(msg: EmailMessage) -> tuple[str, str]:
     """(display name, address) of From; ("", "") when there is none."""
     header = msg["From"]
@@ -138,9 +148,10 @@ def reply(original: EmailMessage, sender: str, text: str, html: str | None = Non
     me = parseaddr(sender)[1].lower()
     cc = []
     if reply_all:
-        for name, addr in getaddresses([str(original.get("To", "")), str(original.get("Cc", ""))]):
-            if addr and addr.lower() != me and addr.lower() not in target.lower():
-                cc.append(str(Address(name, addr_spec=addr)) if name else addr)
+        for a in recipients(original, ("To", "Cc")):
+            addr = a.addr_spec.lower()
+            if addr and addr != me and addr not in target.lower():
+                cc.append(str(a))
     quoted = "\n".join("> " + line for line in body_text(original).splitlines())
     when = str(original.get("Date", ""))
     full = f"{text}\n\n{t('email.reply.quote_header', date=when, sender=original.get('From', ''))}\n{quoted}\n"

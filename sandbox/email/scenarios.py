@@ -174,10 +174,14 @@ class _Draw:
         subject = self.choice(tx["subject"]).format(**p)
         body = text if text is not None else tx["text"]
         domain = sender.rpartition("@")[2].rstrip(">")
-        return m.compose(sender, self.recipient, subject, body.format(**p),
-                         html.format(**p) if html else None, attachments=attachments,
-                         date=self.when(), message_id=self.msgid(domain),
-                         headers=headers or self.auth(domain))
+        msg = m.compose(sender, self.recipient, subject, body.format(**p),
+                        html.format(**p) if html else None, attachments=attachments,
+                        date=self.when(), message_id=self.msgid(domain),
+                        headers=headers or self.auth(domain))
+        for part in msg.walk():  # seeded boundaries: the same seed gives the same bytes
+            if part.is_multipart():
+                part.set_boundary(f"==kns-{self.rng.getrandbits(64):016x}")
+        return msg
 
 
 def _addr(name: str, address: str) -> str:

@@ -14,9 +14,9 @@ import logging
 import mailbox
 import os
 from email.message import EmailMessage
-from email.utils import getaddresses
 from pathlib import Path
 
+from kynangso.errors import KnsError
 from kynangso.i18n import t
 from sandbox.email import message as m
 from sandbox.email.message import MailError
@@ -50,11 +50,13 @@ class MailStore:
 
     def create(self, address: str) -> Path:
         """Make the mailbox of `address` with its standard folders (idempotent)."""
-        md = mailbox.Maildir(self.path(address), create=True)
+        path = self.path(address)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)  # mail is private
+        md = mailbox.Maildir(path, create=True)
         for folder in FOLDERS[1:]:
             if folder not in md.list_folders():
                 md.add_folder(folder)
-        return self.path(address)
+        return path
 
     def addresses(self) -> list[str]:
         if not self.root.is_dir():
@@ -90,8 +92,7 @@ class MailStore:
         _, sender = m.sender_address(msg)
         if not sender:
             raise MailError("email.send.no_sender")
-        rcpts = [a.lower() for _, a in getaddresses(
-            [str(msg.get(h, "")) for h in ("To", "Cc", "Bcc")]) if a]
+        rcpts = [a.addr_spec.lower() for a in m.recipients(msg) if a.addr_spec]
         if not rcpts:
             raise MailError("email.send.no_recipient")
         known = set(self.addresses())
@@ -121,7 +122,7 @@ class MailStore:
         for key in md.keys():
             try:
                 msg = m.parse(md.get_bytes(key), key)
-            except MailError as exc:  # one bad file must not hide the others
+            except KnsError as exc:  # one bad file must not hide the others
                 log.warning("mailbox %s/%s: unreadable message %s: %s", address, folder, key,
                             exc.log_detail)
                 continue
