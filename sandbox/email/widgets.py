@@ -437,13 +437,13 @@ class MailboxApp(widgets.VBox):
 
         self.folder.observe(lambda _c: self.refresh_list(), names="value")
         self.refresh_button.on_click(lambda _b: self.refresh())
-        self.list.observe(lambda _c: self.open(), names="value")
+        self.list.observe(lambda _c: self.show_message(), names="value")
         self.safe_button.on_click(lambda _b: self.judge("legitimate"))
         self.phishing_button.on_click(lambda _b: self.judge("phishing"))
         self.reply_button.on_click(lambda _b: self.start("reply"))
         self.forward_button.on_click(lambda _b: self.start("forward"))
         self.new_button.on_click(lambda _b: self.start("new"))
-        self.send_button.on_click(lambda _b: self.send())
+        self.send_button.on_click(lambda _b: self.send_mail())
         self.save_button.on_click(lambda _b: self.save_eml())
         self.verify_button.on_click(lambda _b: self.verify())
         self.register_button.on_click(lambda _b: self.register())
@@ -516,7 +516,7 @@ class MailboxApp(widgets.VBox):
             self._busy = False
         if rows == [] and self.folder.value is not None and not self.message.value:
             _say(self.message, _l("list_empty"), None)
-        self.open()
+        self.show_message()
         self.show_score()
 
     def _rows(self) -> list[dict]:
@@ -550,7 +550,7 @@ class MailboxApp(widgets.VBox):
         _say(self.score, _l("score", judged=judged, total=len(ids), right=right), None)
 
     # -- reading ------------------------------------------------------------------------------
-    def open(self) -> None:
+    def show_message(self) -> None:
         """Show the selected message (and its feedback if it was judged before)."""
         if self._busy:
             return
@@ -655,7 +655,7 @@ class MailboxApp(widgets.VBox):
             self.compose_mode.value = html.escape(_l("mode_new"))
         self.body.value = ""
 
-    def send(self) -> dict | None:
+    def send_mail(self) -> dict | None:
         _say(self.send_message, "", None)
         if not self.subject.value.strip():
             _say(self.send_message, _l("need_subject"), False)

@@ -383,3 +383,13 @@ def test_everything_shown_is_vietnamese(signed_app, signed_scenario):
     assert not english_words(text, allowed), english_words(text, allowed)
     for key in ("inbox", "sent", "drafts", "archive", "junk", "trash"):  # no folder ids shown
         assert not re.search(rf"(?<![\w.@/-]){key}(?![\w.@/-])", text), key
+
+
+def test_every_widget_has_its_model_for_the_page(signed_app):
+    """Can a page draw the app? Each widget of the tree has an open comm (its model on the page).
+    A method named like ipywidgets' own (`open`, `send`) once kept the app's model from ever
+    being made: in-process clicks worked, and Voilà showed "Error displaying widget: model not
+    found"."""
+    missing = [type(x).__name__ for x in walk(signed_app) if x.comm is None]
+    missing += [type(x).__name__ for x in walk(widgets.channel_panel()) if x.comm is None]
+    assert not missing, missing
