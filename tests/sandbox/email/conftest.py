@@ -1,4 +1,5 @@
-"""Fixtures: a mail store in tmp_path, and one training PKI per session for signed PDFs.
+"""Fixtures: a mail store in tmp_path, one training PKI per session for signed PDFs, and a
+documents register (UBND) that checks signatures against it.
 
 The PKI's clock is fixed (CA made on T_CA, "now" is T0) so the tests do not depend on the
 day they run; ECDSA P-256 keys keep it fast.
@@ -10,6 +11,8 @@ import datetime as dt
 
 import pytest
 
+from sandbox.documents.integrity import DefaultIntegrityCheck, pdf_signature_verifier
+from sandbox.documents.storage import Registry
 from sandbox.email.storage import MailStore
 
 T_CA = dt.datetime(2023, 1, 2, 1, 0, tzinfo=dt.UTC)
@@ -43,3 +46,14 @@ def signed_scenario(pki):
         if "tampered_pdf" in kinds and "signed_document" in kinds:
             return scenarios.generate(seed, "hocvien01", n=12, pki=pki)
     raise AssertionError("no seed plans both signed kinds")
+
+
+@pytest.fixture
+def registry(tmp_path, pki):
+    """The documents sandbox's register of UBND, on a fixed clock, verifying signed PDFs."""
+    check = DefaultIntegrityCheck(signature_verifier=pdf_signature_verifier(pki))
+    reg = Registry(tmp_path / "documents.sqlite", integrity_check=check,
+                   clock=lambda: dt.datetime(2026, 3, 2, 9, 0))
+    reg.add_organisation("UBND", "Ủy ban nhân dân phường Ba Đình", "Ba Đình")
+    yield reg
+    reg.close()

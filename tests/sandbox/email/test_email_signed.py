@@ -9,8 +9,7 @@ import pytest
 
 from kynangso.errors import ValidationError
 from sandbox.documents import workflow
-from sandbox.documents.integrity import DefaultIntegrityCheck, pdf_signature_verifier
-from sandbox.documents.storage import Actor, Registry
+from sandbox.documents.storage import Actor
 from sandbox.email import intake, signs
 from sandbox.email import message as m
 from sandbox.email.message import MailError
@@ -23,16 +22,6 @@ CLERK = Actor("Bùi Thị Hồng Nhung", workflow.VAN_THU)
 
 def pick(scenario, kind):
     return next(s for s in scenario.messages if s.kind == kind)
-
-
-@pytest.fixture
-def registry(tmp_path, pki):
-    check = DefaultIntegrityCheck(signature_verifier=pdf_signature_verifier(pki))
-    reg = Registry(tmp_path / "documents.sqlite", integrity_check=check,
-                   clock=lambda: dt.datetime(2026, 3, 2, 9, 0))
-    reg.add_organisation("UBND", "Ủy ban nhân dân phường Ba Đình", "Ba Đình")
-    yield reg
-    reg.close()
 
 
 def register(registry, msg):

@@ -12,8 +12,6 @@ import re
 import ipywidgets as w
 import pytest
 
-from sandbox.documents.integrity import DefaultIntegrityCheck, pdf_signature_verifier
-from sandbox.documents.storage import Registry
 from sandbox.email import intake, scenarios, signs, widgets
 from sandbox.email import message as m
 from tests.browser.vietnamese import english_words
@@ -32,16 +30,6 @@ def scenario(store):
 @pytest.fixture
 def app(store, scenario, tmp_path):
     return widgets.mailbox_app(store, scenario=scenario, save_dir=tmp_path / "luu")
-
-
-@pytest.fixture
-def registry(tmp_path, pki):
-    check = DefaultIntegrityCheck(signature_verifier=pdf_signature_verifier(pki))
-    reg = Registry(tmp_path / "documents.sqlite", integrity_check=check,
-                   clock=lambda: dt.datetime(2026, 3, 2, 9, 0))
-    reg.add_organisation("UBND", "Ủy ban nhân dân phường Ba Đình", "Ba Đình")
-    yield reg
-    reg.close()
 
 
 def pick(scenario, kind=None, verdict=None):
