@@ -37,9 +37,9 @@ def raw():
 
 
 def test_shipped_framework_loads(fw):
-    """Does the shipped framework load, with four ordered levels and the three simulations?"""
+    """Does the shipped framework load, with four ordered levels and the four simulated systems?"""
     assert [lv.name for lv in fw.levels] == ["Chưa đạt", "Cơ bản", "Thành thạo", "Nâng cao"]
-    assert {a.id for a in fw.areas} == {"NT", "VB", "KS", "DVC"}
+    assert {a.id for a in fw.areas} == {"NT", "VB", "KS", "DVC", "TD"}
     for c in fw.competences.values():
         assert set(c.iu) <= IU_CODES and set(c.digcomp) <= DIGCOMP_CODES
 
