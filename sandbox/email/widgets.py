@@ -23,9 +23,7 @@ import datetime as dt
 import html
 import json
 import logging
-import os
 import re
-import tempfile
 import unicodedata
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -42,6 +40,7 @@ from sandbox.email import message as m
 from sandbox.email.message import MailError
 from sandbox.email.rules import directory
 from sandbox.email.storage import FOLDERS, INBOX, MailStore, folder_label
+from sandbox.signing.pki import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -99,16 +98,9 @@ def _button(key: str, style: str = "", width: str = "230px") -> widgets.Button:
 
 
 def write_json_atomic(path: Path, data) -> None:
-    """Write JSON beside `path` in a temp file, then os.replace (a crash leaves the old file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".danh-gia-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """JSON through the signing sandbox's atomic write (a crash leaves the old file), 0600 as
+    the mailbox's own files."""
+    write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"), mode=0o600)
 
 
 def vn_date(value: str) -> str:

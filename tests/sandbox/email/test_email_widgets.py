@@ -90,7 +90,7 @@ def test_score_and_judgements_survive_reopening(app, store, scenario, tmp_path):
     app.safe_button.click()
     saved = json.loads((store.root / f"{VANTHU}.danh-gia.json").read_text("utf-8"))
     assert {v["correct"] for v in saved["answers"].values()} == {True, False}
-    assert not list(store.root.glob(".danh-gia-*"))  # no temp file left behind
+    assert not list(store.root.glob(".*.danh-gia.json.*"))  # no temp file left behind
 
     again = widgets.mailbox_app(store, scenario=scenario, save_dir=tmp_path / "luu")
     assert "Đã đánh giá 2/12 thư, đúng 1 thư" in shown(again.score)
