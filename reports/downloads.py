@@ -15,7 +15,7 @@ import pandas as pd
 
 from kynangso.errors import KnsError
 from kynangso.i18n import t
-from reports import cache, export, views
+from reports import cache, views
 from reports.data import ReportData, filter_staff, load, sources_from_settings
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -138,6 +138,10 @@ def checked(data: ReportData, name: str, given: dict[str, str]) -> dict[str, str
 def build(data: ReportData, office: str, name: str, kind: str, given: dict[str, str],
           on: date | None = None) -> tuple[str, str, bytes]:
     """(file name, MIME type, content) of one download."""
+    # openpyxl and reportlab's documents only where a file is made (the reports service), not
+    # in every dashboard kernel: a third of a second of a cold dashboard's first render.
+    from reports import export
+
     if kind not in KINDS.get(name, ()):
         raise BadFilter("reports.service.no_export", log_detail=f"no {kind} for {name}")
     f = checked(data, name, given)
