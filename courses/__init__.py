@@ -2,5 +2,5 @@
 
 Notebooks live in `<NN-slug>/<lesson>.ipynb` (package data); their hidden one-line code cells
 call the modules here: `lesson.start(...)` (progress, "Nghe bài", "Làm lại bài") and the
-exercise functions of `c00`–`c03`, which build tasks from the sandboxes' own rules.
+exercise functions of `c00`–`c04`, which build tasks from the sandboxes' own rules.
 """

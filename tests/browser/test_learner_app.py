@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -117,6 +118,54 @@ def test_learner_journey_home_lesson_exercise_progress(hub, page, artifacts):
     assert t("learner.home.lesson_opened") in row.inner_text()
     page.screenshot(path=str(artifacts / "learner-04-home-progress.png"))
     assert_no_english(visible_text(page), "home after the lesson")
+
+
+def sandbox_mail_words() -> set[str]:
+    """ASCII words of the e-mail sandbox's data (its messages' texts and its directory's names):
+    what a message shows is data, not the app's words."""
+    import sandbox.email
+
+    root = Path(sandbox.email.__file__).parent
+    words: set[str] = set()
+    for path in (root / "data" / "messages.yaml", root / "rules" / "directory.yaml"):
+        words |= set(re.findall(r"[A-Za-z]+", path.read_text("utf-8")))
+    return words
+
+
+def test_learner_judges_a_message_in_the_course_04_mailbox(hub, page, artifacts):
+    """Does course 04 show on the learner's home from the catalogue, and does its phishing
+    lesson open as an app whose mailbox opens a message, takes the learner's judgement and
+    explains it, all in Vietnamese?"""
+    course = load_catalogue().course("04-thu-dien-tu")
+    lesson = course.lessons[1]  # 02-nhan-biet-thu-lua-dao: the learner's seeded inbox
+    browser_login(page, hub, LEARNER, landing="kns/home")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    card = page.locator(f".kns-course[data-course='{course.id}']")
+    card.wait_for(timeout=60_000)
+    assert course.title in card.inner_text()
+    card.get_by_role("link", name=lesson.title).click()
+    page.wait_for_url(f"**/user/{LEARNER}/voila/render/**", timeout=60_000)
+    mail_list = page.locator(".widget-select select").first
+    mail_list.wait_for(timeout=180_000)
+    assert mail_list.locator("option").count() == 10  # practice.COUNT_02 messages
+    mail_list.select_option(index=0)
+    page.get_by_text(t("email.ui.from_address")).first.wait_for(timeout=60_000)
+    page.get_by_role("button", name=t("email.ui.judge_phishing"), exact=True).click()
+    feedback = page.get_by_text(t("email.ui.your_answer",
+                                  answer=t("email.ui.judge_phishing")), exact=False)
+    feedback.first.wait_for(timeout=60_000)
+    feedback.first.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "learner-c04-mailbox-judged.png"))
+    text = visible_text(page)
+    assert "Thư này là:" in text
+    assert any(t("email.ui.score", judged=1, total=10, right=r) in text for r in (0, 1))
+    assert "import" not in text and "lua_dao" not in text, "code is visible"
+    # addresses, domains and the messages' own words are data; the rest must be Vietnamese
+    shown = re.sub(r"\S+@\S+|\b[\w-]+(?:\.[\w-]+)+\b", " ", text)
+    found = UPSTREAM_ENGLISH.search(shown)
+    assert found is None, shown[max(0, found.start() - 80):found.end() + 80]
+    words = english_words(shown, sandbox_mail_words() | {LEARNER, OTHER})
+    assert not words, words
 
 
 # --- exam mode -----------------------------------------------------------------------------------

@@ -17,11 +17,12 @@ def raw():
     return yaml.safe_load((package_root() / "catalogue.yaml").read_text(encoding="utf-8"))
 
 
-def test_catalogue_loads_with_four_courses():
-    """Does the shipped catalogue load, with the four courses of issue 6 and 3–4 lessons each?"""
+def test_catalogue_loads_with_five_courses():
+    """Does the shipped catalogue load, with the courses of issues 6 and 17 and 3–4 lessons
+    each?"""
     cat = load_catalogue()
     assert [c.id for c in cat.courses] == ["00-lam-quen", "01-van-ban-dien-tu", "02-chu-ky-so",
-                                           "03-dich-vu-cong"]
+                                           "03-dich-vu-cong", "04-thu-dien-tu"]
     assert all(3 <= len(c.lessons) <= 4 for c in cat.courses)
     assert all(1 <= lesson.minutes <= 15 for lesson in cat.lessons())
 

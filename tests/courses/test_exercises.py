@@ -8,6 +8,7 @@ exercise), so an exercise that judged wrongly would fail.
 from __future__ import annotations
 
 import asyncio
+import re
 import unicodedata
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -217,6 +218,134 @@ def typing(ex, right):
     return "Unicode" if right else "thiếu dấu"
 
 
+def reply_forward(ex, right):
+    """As a person: the mailbox of lesson 01, the task's message chosen, «Trả lời» or
+    «Chuyển tiếp», «Gửi thư». A wrong answer (a new message instead of a reply; a forward to
+    the wrong colleague) is sent after clearing the Sent folder, so an earlier right one of the
+    same task cannot count."""
+    from courses.c04 import hop_thu, practice
+
+    app = hop_thu.mailbox()
+    sent = app.store.keys(app.address, "sent")
+    original = hop_thu.original(ex.task["ref"])
+    subject = str(original["Subject"])
+    reply_to = str(original.get("Reply-To") or original["From"])
+    if not right:
+        for key in sent:
+            app.store.move(app.address, key, "sent", "trash")
+    app.folder.value = "inbox"
+    app.list.value = next(k for k in app.store.keys(app.address)
+                          if str(app.store.get(app.address, k)["Message-ID"])
+                          == str(original["Message-ID"]))
+    if ex.task["mode"] == "reply":
+        app.start("reply" if right else "new")
+        if not right:
+            app.to.value, app.subject.value = reply_to, f"Về việc {subject}"
+        app.body.value = "Văn thư đã nhận được thư, xin cảm ơn."
+        assert app.send_mail() is not None, app.send_message.value
+        return "giữ mạch thư" if right else "không phải là thư trả lời"
+    app.start("forward")
+    other = next(practice.office_address(x) for x in hop_thu.FORWARD_TO
+                 if practice.office_address(x) != ex.task["to"])
+    app.to.value = ex.task["to"] if right else other
+    assert app.send_mail() is not None, app.send_message.value
+    return "đã chuyển tiếp" if right else "Chưa thấy thư chuyển tiếp"
+
+
+def judge_message(ex, right):
+    from sandbox.email import scenarios
+
+    sc = scenarios.generate(ex.task["seed"], "hocvien", n=6)
+    truth = next(sm.verdict for sm in sc.messages if sm.ref == ex.task["ref"])  # the answer key
+    ex.pick.value = truth if right else ({"legitimate", "phishing"} - {truth}).pop()
+    return "Đúng." if right else "Thư này là"
+
+
+def which_sign(ex, right):
+    from sandbox.email import scenarios
+    from sandbox.email.rules import sign_keys
+
+    sc = scenarios.generate(ex.task["seed"], "hocvien", n=6)
+    planted = next(sm.expected_signs for sm in sc.messages if sm.ref == ex.task["ref"])
+    ex.pick.value = planted[0] if right else next(k for k in sign_keys() if k not in planted)
+    return "Căn cứ" if right else "không có dấu hiệu"
+
+
+def channel_by_table(kind, secrecy="none", mailbox="work"):
+    """The channel and whether e-mail is allowed, read off rules/channels.yaml: the strictest
+    channel of the rules that match, e-mail only if all of them allow it."""
+    table = yaml.safe_load(Path("sandbox/email/rules/channels.yaml").read_text("utf-8"))
+    facts = {"kind": kind, "secrecy": secrecy, "mailbox": mailbox}
+    hits = [r for r in table["rules"]
+            if all(facts[k] in v for k, v in r["when"].items())]
+    order = table["channels"]
+    if not hits:
+        return order[0], mailbox == "work"
+    return max((r["channel"] for r in hits), key=order.index), all(r["email_allowed"] for r in hits)
+
+
+def set_channel(ex, facts, right):
+    channel, allowed = channel_by_table(*facts)
+    if right:
+        ex.channel.value, ex.allowed.value = channel, allowed
+        return "Đúng."
+    ex.channel.value, ex.allowed.value = channel, not allowed
+    return "được hay không được"
+
+
+# what each case of lesson 03 is, as a person reads it: (kind, secrecy, mailbox)
+CASE_FACTS = {
+    "plan_to_department": ("official_document",), "report_secret": ("official_document", "mat"),
+    "forward_top_secret": ("received_official_document", "toi_mat"),
+    "draft_for_comments": ("working_exchange",), "meeting_time": ("working_exchange",),
+    "draft_from_gmail": ("working_exchange", "none", "personal"),
+    "citizen_dossier": ("personal_data",), "citizen_dossier_gmail": ("personal_data", "none", "personal"),
+    "dispatch_received": ("received_official_document",),
+}
+MESSAGE_FACTS = {
+    "incoming_document": ("received_official_document",), "incoming_secret": ("working_exchange", "mat"),
+    "incoming_draft": ("working_exchange",), "outgoing_gmail": ("working_exchange", "none", "personal"),
+    "outgoing_document": ("official_document",),
+}
+
+
+def choose_channel(ex, right):
+    return set_channel(ex, CASE_FACTS[ex.task["case"]], right)
+
+
+def message_channel(ex, right):
+    return set_channel(ex, MESSAGE_FACTS[ex.task["kind"]], right)
+
+
+def check_attachment(ex, right):
+    from courses.c04 import practice
+
+    _store, listed = practice.signed_mail()
+    kind = next(i["kind"] for i in listed if i["ref"] == ex.task["ref"])  # what was planted
+    answer = "accept" if kind == "signed_document" else "refuse"
+    ex.pick.value = answer if right else ({"accept", "refuse"} - {answer}).pop()
+    return "Đúng." if right else "Cách xử lý đúng là"
+
+
+def register_attachment(ex, right):
+    """Wrong: nothing registered in the round's register. Right: the lesson's mailbox, the
+    message chosen, the symbol and type of a công văn filled in, «Vào sổ văn bản đến»."""
+    if not right:
+        return "Điều 22.1"
+    from courses.c04 import dinh_kem, practice
+
+    app = dinh_kem.mailbox()
+    app.registry = ex.registry
+    _store, listed = practice.signed_mail()
+    item = next(i for i in listed if i["ref"] == ex.task["ref"])
+    app.folder.value = "inbox"
+    app.list.value = item["key"]
+    symbol = re.search(r"\d+/SNV-CCVC", str(app.current["Subject"])).group(0)
+    app.reg_symbol.value, app.reg_type.value = symbol, "Công văn"
+    assert app.register() is not None, app.register_message.value
+    return "số đến"
+
+
 DRIVERS = {
     "thu-tu-van-ban-den": flow, "thu-tu-van-ban-di": flow, "doc-so-ky-hieu": read_symbol,
     "viet-so-ky-hieu": write_symbol, "dong-ngay-thang": date_line_, "cai-dat-trang": page_setup,
@@ -225,6 +354,9 @@ DRIVERS = {
     "quyet-dinh-tiep-nhan": reception, "doc-ma-ho-so": dossier_code,
     "hen-tra-ket-qua": appointment, "tinh-phi": fee, "toan-trinh": online,
     "vung-man-hinh": screen, "go-tieng-viet": typing,
+    "tra-loi-chuyen-tiep": reply_forward, "danh-gia-thu": judge_message,
+    "dau-hieu-lua-dao": which_sign, "chon-kenh": choose_channel, "kenh-cua-thu": message_channel,
+    "kiem-tra-tep-ky-so": check_attachment, "vao-so-tep-dinh-kem": register_attachment,
 }
 
 

@@ -13,9 +13,11 @@ from courses.c02.kiem_tra import ANSWERS
 from courses.c02.y_nghia import rules
 from courses.c03.tiep_nhan import ACTIONS
 from courses.c03.truc_tuyen import BREAKERS
+from courses.c04.kenh_gui import CASES, MESSAGES
 from kynangso.i18n import catalogue
+from sandbox.email.rules import channel_rules, sign_keys
 
-AREAS = "courses|competency|documents|signing|filing|workdays"
+AREAS = "courses|competency|documents|signing|filing|workdays|email"
 LITERAL = re.compile(rf"""\b(?:t|para)\(\s*["']((?:{AREAS})\.[a-z0-9_.]+)["']""")
 
 
@@ -40,6 +42,13 @@ def data_keys() -> set[str]:
     keys |= {f"courses.c03.action.{a}" for a in ACTIONS}
     keys |= {f"filing.form.{f}.title_new" for f in ACTIONS.values()}
     keys |= {f"filing.fully_online.{k}" for k in BREAKERS}
+    keys |= {f"courses.c04.case.{k}" for k in CASES}
+    keys |= {f"courses.c04.msg.{k}_text" for k in MESSAGES}
+    keys |= {f"courses.c04.topic.t{n}" for n in range(1, 5)}
+    keys |= {f"courses.c04.person.p{n}" for n in range(1, 3)}
+    keys |= {f"courses.c04.verify_{a}{s}" for a in ("accept", "refuse") for s in ("", "_why")}
+    keys |= {f"email.sign.{k}.name" for k in sign_keys()}
+    keys |= {f"email.channel.{c}" for c in channel_rules()["channels"]}
     return keys
 
 
