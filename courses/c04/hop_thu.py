@@ -34,7 +34,7 @@ def me() -> str:
 def mailbox():
     """The office's mailbox of lesson 01 (the văn thư's inbox, legitimate mail only)."""
     store, _sc = practice.office_mail()
-    return mailbox_app(store, practice.office_address("vanthu"))
+    return mailbox_app(store, practice.office_address("vanthu"), judging=False, channels=False)
 
 
 def original(ref: str):

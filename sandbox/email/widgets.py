@@ -206,7 +206,8 @@ def reading_pane_html(msg: EmailMessage) -> str:
     parts.append(f"<h4>{html.escape(_l('body'))}</h4>")
     if m.body_html(msg):
         parts.append(f"<p><i>{html.escape(_l('html_note'))}</i></p>")
-    parts.append("<pre style='white-space:pre-wrap;font-family:inherit'>"
+    # Wrap at spaces (the page's own styles split words in a <pre>), a long link anywhere.
+    parts.append("<pre style='white-space:pre-wrap;word-break:normal;overflow-wrap:anywhere;font-family:inherit'>"
                  f"{html.escape(readable_text(msg))}</pre>")
     found = m.links(msg)
     if found:
@@ -370,11 +371,13 @@ class ChannelPanel(widgets.VBox):
 class MailboxApp(widgets.VBox):
     """'Hộp thư công vụ': folders, the message list, the reading pane, the judgement buttons,
     reply / forward / new message, save as .eml, and for attachments the signature check (with
-    `pki`) and registration as văn bản đến (with `registry`)."""
+    `pki`) and registration as văn bản đến (with `registry`). `judging` and `channels` show the
+    judgement buttons and the "kênh gửi" panel (a lesson on writing mail leaves them out)."""
 
     def __init__(self, store: MailStore, address: str, *, scenario=None, pki=None,
                  registry=None, org: str = "UBND", clerk: str = "Văn thư",
-                 save_dir: Path | None = None):
+                 save_dir: Path | None = None, judging: bool = True, channels: bool = True):
+        self.judging, self.channels = judging, channels
         self.store, self.address = store, address.strip().lower()
         self.scenario, self.pki, self.registry = scenario, pki, registry
         self.org, self.clerk = org, clerk
@@ -445,8 +448,11 @@ class MailboxApp(widgets.VBox):
             _h(3, _l("app_title")), widgets.HTML(html.escape(_l("mailbox", address=self.address))),
             widgets.HBox([self.folder, self.refresh_button]), self.message, self.list,
             self.score, _h(4, _l("pane_title")), self.pane,
-            _h(4, _l("judge_title")), widgets.HTML(f"<p>{html.escape(_l('judge_hint'))}</p>"),
-            widgets.HBox([self.safe_button, self.phishing_button]), self.judge_message,
+        ]
+        if self.judging:
+            parts += [_h(4, _l("judge_title")), widgets.HTML(f"<p>{html.escape(_l('judge_hint'))}</p>"),
+                      widgets.HBox([self.safe_button, self.phishing_button]), self.judge_message]
+        parts += [
             _h(4, _l("actions_title")),
             widgets.HBox([self.reply_button, self.forward_button, self.new_button,
                           self.save_button]), self.action_message,
@@ -461,7 +467,8 @@ class MailboxApp(widgets.VBox):
             parts += [_h(4, _l("register_title")), self.reg_symbol, self.reg_date,
                       self.reg_type, self.reg_subject,
                       widgets.HBox([self.register_button, self.register_message])]
-        parts += [self.channel, self.channel_button]
+        if self.channels:
+            parts += [self.channel, self.channel_button]
         super().__init__(parts)
 
     @staticmethod
@@ -776,13 +783,16 @@ def _home_address() -> str:
 
 def mailbox_app(store: MailStore | None = None, address: str | None = None, *, scenario=None,
                 pki=None, registry=None, org: str = "UBND", clerk: str = "Văn thư",
-                save_dir: str | Path | None = None) -> MailboxApp:
+                save_dir: str | Path | None = None, judging: bool = True,
+                channels: bool = True) -> MailboxApp:
     """The learner's mailbox (default: the scenario's recipient, else the office's văn thư),
     in their home (`~/.kynangso/mail`). `pki` enables the signature check, `registry` (a
-    documents-sandbox Registry) the «Vào sổ văn bản đến» button."""
+    documents-sandbox Registry) the «Vào sổ văn bản đến» button; `judging` and `channels`
+    the judgement buttons and the "kênh gửi" panel."""
     address = address or (scenario.recipient if scenario is not None else _home_address())
     return MailboxApp(store or MailStore(), address, scenario=scenario, pki=pki,
-                      registry=registry, org=org, clerk=clerk, save_dir=save_dir)
+                      registry=registry, org=org, clerk=clerk, save_dir=save_dir,
+                      judging=judging, channels=channels)
 
 
 def channel_panel() -> ChannelPanel:

@@ -381,3 +381,16 @@ def test_every_widget_has_its_model_for_the_page(signed_app):
     missing = [type(x).__name__ for x in walk(signed_app) if x.comm is None]
     missing += [type(x).__name__ for x in walk(widgets.channel_panel()) if x.comm is None]
     assert not missing, missing
+
+
+def test_a_mailbox_for_writing_mail_leaves_out_judging_and_channels(store, scenario, tmp_path):
+    """Does a lesson on writing mail get the mailbox without the judgement buttons and the
+    "kênh gửi" panel, while the default mailbox has both?"""
+    plain = widgets.mailbox_app(store, scenario=scenario, save_dir=tmp_path, judging=False,
+                                channels=False)
+    shown_now = set(map(id, walk(plain)))
+    for part in (plain.safe_button, plain.phishing_button, plain.channel, plain.channel_button):
+        assert id(part) not in shown_now
+    assert id(plain.reply_button) in shown_now and id(plain.send_button) in shown_now
+    default = widgets.mailbox_app(store, scenario=scenario, save_dir=tmp_path)
+    assert {id(default.safe_button), id(default.channel)} <= set(map(id, walk(default)))
