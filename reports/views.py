@@ -155,7 +155,9 @@ def person_exams(data: ReportData, username: str) -> pd.DataFrame:
     e = data.exams[data.exams["username"] == username]
     return pd.DataFrame({
         h("period"): e["period_id"].map(lambda p: _label(data, p)),
-        h("score"): e["earned"].map(number) + "/" + e["possible"].map(number),
+        # astype(str): mapped over no rows (a person who took no exam) the columns stay float.
+        h("score"): e["earned"].map(number).astype(str) + "/"
+        + e["possible"].map(number).astype(str),
         h("percent"): e["percent"],
         h("review"): e["period_id"].map(lambda p: _review(data, username, p)),
     })

@@ -142,6 +142,21 @@ def faulty_files(task) -> list[str]:
             if p.case not in scenarios.VALID_CASES]
 
 
+# -- e-mail ------------------------------------------------------------------------------------
+
+
+def phishing_key(task) -> dict[str, dict[str, Any]]:
+    """file -> {"verdict", "signs"} of each message, from the seed by the sandbox's generator:
+    its planned kind (safe or phishing) and the signs it planted, with any other sign the
+    sandbox's rules find in the message itself (a learner naming that one is right too)."""
+    from sandbox.email import scenarios, signs
+
+    made = scenarios.generate(task["seed"], task["learner"], n=task["count"]).messages
+    return {f: {"verdict": sm.verdict,
+                "signs": sorted(set(sm.expected_signs) | signs.sign_keys(sm.message))}
+            for f, sm in zip(task["files"], made, strict=True)}
+
+
 # -- the key of a task -------------------------------------------------------------------------
 
 
@@ -163,6 +178,8 @@ def key(kind: str, task: dict[str, Any]) -> dict[str, Any] | None:
         return {"action": action, "missing": sorted(missing)}
     if kind == "task_find_invalid_signature":
         return {"faulty": sorted(faulty_files(task))}
+    if kind == "task_judge_phishing":
+        return {"messages": phishing_key(task)}
     return None
 
 

@@ -129,9 +129,30 @@ def _task(exam_id: str, item: Item, learner: str, folder: Path, quality: str,
         if quality == "partial":
             return sorted(faulty)[:1]
         return sorted(f for f in task["files"] if f not in faulty)
+    if name == "JudgePhishing":
+        return _judgements(task, quality)
     if name == "SignFile":
         return _sign(cls, task, learner, folder, quality, pki)
     raise ValueError(name)
+
+
+def _judgements(task: dict, quality: str) -> dict:
+    """Each message judged: right with its first sign (correct), right verdicts without a
+    sign (partial: the safe ones earn their share, the phishing ones half), every verdict
+    turned round (wrong)."""
+    from assessments.questions.tasks.mail import SIGNS
+
+    given = {}
+    for rel, truth in keys.phishing_key(task).items():
+        verdict = truth["verdict"]
+        if quality == "wrong":
+            verdict = "legitimate" if verdict == "phishing" else "phishing"
+        sign = None
+        if verdict == "phishing":
+            sign = (truth["signs"][0] if quality == "correct" else
+                    SIGNS[0] if quality == "wrong" else None)
+        given[rel] = {"verdict": verdict, "sign": sign}
+    return given
 
 
 def learner_key(learner: str, pki=None, passphrase: str = SIM_PASSPHRASE):

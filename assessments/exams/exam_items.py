@@ -1,4 +1,4 @@
-"""The four competency exams as data: the single source the notebooks (build_notebooks.py),
+"""The five competency exams as data: the single source the notebooks (build_notebooks.py),
 the simulated submissions (answers.py) and the README's tables come from.
 
 This folder is deliberately NOT a Python package of the installed distribution (no
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kynangso.workdays.convention import Convention
+from sandbox.email.channels import Situation, decide
 from sandbox.signing.rules import rule
 
 ON = dt.date(2026, 1, 1)
@@ -240,4 +241,83 @@ DICH_VU_CONG = ExamDef(
     ),
 )
 
-EXAMS: dict[str, ExamDef] = {e.exam_id: e for e in (TONG_HOP, VAN_BAN, CHU_KY_SO, DICH_VU_CONG)}
+
+# What may go by e-mail: each option a situation of sandbox.email.channels, its key decided by
+# the sandbox's own rule table (rules/channels.yaml, each rule with its sources).
+BY_EMAIL = (
+    ("du-thao", "Gửi dự thảo văn bản cho phòng chuyên môn khác để xin ý kiến góp ý",
+     Situation("working_exchange")),
+    ("lich-hop", "Trao đổi, thống nhất lịch họp với đồng nghiệp ở cơ quan khác",
+     Situation("working_exchange")),
+    ("phat-hanh", "Phát hành quyết định đã ký số của Ủy ban đến các cơ quan liên quan",
+     Situation("official_document")),
+    ("bao-cao-mat", "Gửi báo cáo có dấu chỉ độ «MẬT» cho lãnh đạo đang đi công tác",
+     Situation("working_exchange", "mat")),
+    ("gmail", "Gửi hồ sơ của người dân từ hộp thư Gmail cá nhân vì hộp thư công vụ bị đầy",
+     Situation("personal_data", mailbox="personal")),
+)
+CHANNEL_TEXT = {
+    "official_email": "Gửi bằng thư điện tử công vụ, đính kèm tệp văn bản",
+    "document_system": "Qua Hệ thống quản lý văn bản và điều hành: Văn thư đăng ký, phát hành "
+                       "văn bản điện tử (liên thông)",
+    "secret_channel": "Chuyển theo quy định bảo vệ bí mật nhà nước (trực tiếp hoặc qua cơ yếu), "
+                      "không qua thư điện tử hay mạng Internet",
+}
+
+THU_DIEN_TU = ExamDef(
+    "thu-dien-tu", "Kiểm tra năng lực số: thư điện tử công vụ và an toàn thông tin", 20,
+    "Bài kiểm tra gồm 8 câu về dùng thư điện tử công vụ: việc gì được gửi qua thư, việc gì "
+    "phải qua hệ thống quản lý văn bản, tài liệu mật, hộp thư công vụ và nhận biết thư lừa "
+    "đảo. Câu thực hành dùng các thư mô phỏng trong thư mục bài thi: mỗi người có thư riêng.",
+    (
+        Item("single", "kenh-cong-van", "TD.3", "co_ban", 1,
+             "Ủy ban nhân dân phường cần gửi một công văn đã được Chủ tịch ký số đến Sở Nội "
+             "vụ. Công văn phải đi theo kênh nào?",
+             tuple(CHANNEL_TEXT.items()) + (
+                 ("zalo", "Chụp ảnh công văn gửi qua nhóm Zalo của cơ quan"),),
+             decide(Situation("official_document")).channel),
+        Item("single", "van-ban-mat", "TD.3", "co_ban", 1,
+             "Một tài liệu có dấu chỉ độ «MẬT» cần chuyển gấp cho lãnh đạo. Anh/Chị chuyển "
+             "bằng cách nào?",
+             tuple(CHANNEL_TEXT.items()) + (
+                 ("nen-mat-khau", "Nén tệp có đặt mật khẩu rồi gửi qua thư điện tử công vụ"),),
+             decide(Situation("official_document", "mat")).channel),
+        Item("multiple", "gui-qua-thu", "TD.3", "thanh_thao", 2,
+             "Những việc nào dưới đây được làm qua thư điện tử? (chọn tất cả các ý đúng)",
+             tuple((k, text) for k, text, _s in BY_EMAIL),
+             tuple(k for k, _t, s in BY_EMAIL if decide(s).email_allowed)),
+        Item("single", "hop-thu-cong-vu", "TD.2", "co_ban", 1,
+             "Anh/Chị dùng hộp thư nào để trao đổi công việc của cơ quan?",
+             (("cong-vu", "Hộp thư công vụ theo tên miền của cơ quan (…gov.vn) được cấp cho "
+                          "mình"),
+              ("ca-nhan", "Hộp thư cá nhân (Gmail, Yahoo…) vì dễ dùng trên điện thoại"),
+              ("chung", "Hộp thư của đồng nghiệp, dùng chung mật khẩu cho tiện"),
+              ("bat-ky", "Hộp thư nào cũng được, miễn người nhận đọc được")),
+             "cong-vu"),
+        Item("single", "chuyen-tiep", "TD.2", "co_ban", 1,
+             "Anh/Chị cần gửi thư của Sở Nội vụ (kèm tệp đính kèm) cho một đồng nghiệp, để "
+             "đồng nghiệp thấy cả thư gốc. Anh/Chị dùng chức năng nào?",
+             (("tra-loi", "Trả lời (Reply)"), ("chuyen-tiep", "Chuyển tiếp (Forward)"),
+              ("tra-loi-tat-ca", "Trả lời tất cả (Reply all)"),
+              ("soan-moi", "Soạn thư mới và chép lại nội dung")),
+             "chuyen-tiep"),
+        Item("single", "thu-den-la-cong-van", "TD.4", "co_ban", 1,
+             "Hộp thư công vụ của Anh/Chị (chuyên viên) nhận được một công văn của Sở gửi đích "
+             "danh, về việc chung của cơ quan. Anh/Chị làm gì trước tiên?",
+             (("van-thu", "Chuyển cho Văn thư cơ quan để đăng ký vào sổ văn bản đến"),
+              ("tu-giai-quyet", "Tự giải quyết ngay vì thư gửi đích danh mình"),
+              ("in-luu", "In ra, lưu vào hồ sơ cá nhân"),
+              ("xoa", "Xóa thư vì văn bản chỉ có giá trị khi đến bằng giấy")),
+             "van-thu"),
+        Item("task", "nhan-biet-lua-dao", "TD.1", "thanh_thao", 6,
+             method="task_judge_phishing", simulation="email"),
+        Item("written", "lo-mat-khau", "TD.1", "nang_cao", 3,
+             "Tình huống: Anh/Chị vừa bấm vào liên kết trong một thư báo «hộp thư sắp bị khóa» "
+             "và đã nhập mật khẩu hộp thư công vụ, rồi mới nhận ra đó là thư lừa đảo. Anh/Chị "
+             "làm những việc gì, theo thứ tự nào, và báo cho ai?",
+             rows=8),
+    ),
+)
+
+EXAMS: dict[str, ExamDef] = {e.exam_id: e for e in (TONG_HOP, VAN_BAN, CHU_KY_SO, DICH_VU_CONG,
+                                                    THU_DIEN_TU)}

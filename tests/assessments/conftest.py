@@ -22,6 +22,9 @@ EXAM_STUDENTS = {
                  "c-wrong-types"],
     "dich-vu-cong": [*QUALITIES, "c-copied-sidecar", "c-wrong-types"],
     "chu-ky-so": [*QUALITIES, "b-missing-sidecar", "c-copied-sidecar"],
+    # The phishing judgement's answer is a dict per message: a copied sidecar is another
+    # learner's messages (wrong shapes are unit-tested in questions/test_tasks_mail.py).
+    "thu-dien-tu": [*QUALITIES, "c-copied-sidecar"],
 }
 
 

@@ -75,6 +75,15 @@ def test_real_exam_names(tmp_path):
     assert items["dinh-dang"].startswith("Câu ") and "dinh-dang" not in items["dinh-dang"]
 
 
+def test_every_simulation_task_has_a_name_for_hr():
+    """Does every simulation task the exams can call have its Vietnamese name in the reports'
+    catalogue (an exam with a task without one could not be read by the dashboards)?"""
+    from assessments.questions.tasks import TASKS
+    from kynangso.i18n import catalogue
+
+    assert [m for m in TASKS if f"reports.task.{m}" not in catalogue()] == []
+
+
 def test_competences_carry_their_names(data):
     """Do the tables that had a bare competence code now carry its name beside it?"""
     name = data.framework.competence("KS.2").name

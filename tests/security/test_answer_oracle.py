@@ -1,8 +1,8 @@
 """Issue 14, part 3: the installed package must not answer a learner's exam.
 
 The attacker is a learner who keeps JupyterLab (the "advanced" group) on a real hub as root.
-They fetch three real exams through the exam desk (assessments/exams `van-ban`, `dich-vu-cong`
-and `chu-ky-so`: every simulation task). Their server then runs in exam mode, where no code of
+They fetch four real exams through the exam desk (assessments/exams `van-ban`, `dich-vu-cong`,
+`chu-ky-so` and `thu-dien-tu`: every simulation task). Their server then runs in exam mode, where no code of
 theirs runs (tests/security/test_exam_mode.py); this test supposes a way around it, and runs
 the oracle as a process of their account: it builds the exam's widgets as the notebook does
 and plays the answer oracle with whatever it can import:
@@ -15,7 +15,12 @@ and plays the answer oracle with whatever it can import:
   `expected`, `registered`, `symbol_faults`, `faulty`) on either of those;
 - for the signed documents to check, the sandbox's own generator (`scenarios.plan_inbox`) fed
   with the seed that made them, which the learner's own process held when it made the documents
-  itself.
+  itself; likewise for the messages to judge (`sandbox.email.scenarios.generate`, whose plan
+  says which are phishing and by which sign), and the grader's `phishing_key`.
+
+The sandbox's sign rules (`sandbox.email.signs`) are installed too, as the signature verifier
+is: they are the course's teaching tools, and judge a message only for code the learner runs,
+which exam mode does not (tests/security/test_exam_mode.py). The oracle does not use them.
 
 Each answer found is saved through the widget, as a learner's click would, and the exams are
 submitted, collected and graded by the grader account with `kns grade`, as the desk's worker
@@ -50,7 +55,7 @@ pytestmark = [pytest.mark.hub, pytest.mark.root,
               pytest.mark.skipif(not IS_ROOT, reason="exam windows need an isolated (root) hub")]
 
 COURSE = "kiem-tra-nang-luc"
-EXAMS = ("van-ban", "dich-vu-cong", "chu-ky-so")
+EXAMS = ("van-ban", "dich-vu-cong", "chu-ky-so", "thu-dien-tu")
 LEARNER = "hocvien01"
 
 # Run as the learner's account: build the widgets from the fetched notebook, then compute each
@@ -66,7 +71,7 @@ bai = ns["bai"]
 
 def modules():
     found = []
-    for name in ("documents", "filing", "signing"):
+    for name in ("documents", "filing", "signing", "mail"):
         try:
             found.append(importlib.import_module("assessments.questions.tasks." + name))
         except Exception:
@@ -109,6 +114,16 @@ def answer(kind, cls, task):
             plan = scenarios.plan_inbox(learner, seed=task["seed"], count=task["count"])
             return sorted(f for f, doc in zip(task["files"], plan)
                           if doc.case not in scenarios.VALID_CASES)
+    if kind == "task_judge_phishing":
+        try:
+            judged = fn(cls, "phishing_key")(task)
+        except AttributeError:  # the messages' plan, remade from the seed with the sandbox's generator
+            from sandbox.email import scenarios
+            made = scenarios.generate(task["seed"], learner, n=task["count"]).messages
+            judged = {{f: {{"verdict": sm.verdict, "signs": list(sm.expected_signs)}}
+                      for f, sm in zip(task["files"], made)}}
+        return {{f: {{"verdict": k["verdict"], "sign": (k["signs"] or [None])[0]}}
+                for f, k in judged.items()}}
     raise KeyError(kind)
 
 learner = bai.learner
@@ -238,9 +253,23 @@ def test_the_installed_package_does_not_answer_the_exam(exam_hub):
         assert r.returncode == 0, r.stderr
         handed = json.loads(r.stdout)
         assert handed["learner"] == LEARNER and '"expected"' not in r.stdout and '"key"' not in r.stdout
+        assert '"seed"' not in r.stdout
         notebook = (Path(__file__).resolve().parents[2] / "assessments" / "exams" / "source" / exam
                     / f"{exam}.ipynb").read_bytes()
-        public = {item: task_class(method).inputs(task_class(method).variant(exam, item, LEARNER))
+        tasks = {item: task_class(method).variant(exam, item, LEARNER)
+                 for method, item, _spec in task_items(notebook)}
+        public = {item: task_class(method).inputs(tasks[item])
                   for method, item, _spec in task_items(notebook)}
         assert set(handed["items"]) == set(public)
-        assert any(handed["items"][i] != public[i] for i in public), (handed, public)
+        if exam != "thu-dien-tu":
+            assert any(handed["items"][i] != public[i] for i in public), (handed, public)
+            continue
+        # The messages' inputs are only their file names; the messages themselves are drawn
+        # from the course's secret: not those the public seed makes.
+        from assessments.questions.tasks.mail import JudgePhishing
+        item = next(iter(tasks))
+        made = JudgePhishing.handed_files(tasks[item], LEARNER)
+        held = {rel: subprocess.run(["runuser", "-u", hub.unix_name(LEARNER), "--", "cat",
+                                     f"{home}/{exam}/{rel}"], capture_output=True,
+                                    timeout=60).stdout for rel in made}
+        assert all(held.values()) and held != made

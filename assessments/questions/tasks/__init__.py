@@ -10,6 +10,7 @@ drawn from the learner's seed and whose answer is judged by the sandbox's own ru
     bai.task_sign_file("ky-van-ban")               # signing: sign the generated document
     bai.task_dossier_due("hen-tra")                # filing: appointment date of a dossier
     bai.task_process_dossier("tiep-nhan")          # filing: receive / supplement / refuse
+    bai.task_judge_phishing("lua-dao")             # mail: safe or phishing, and which sign
 
 Hidden tests score them with `assessments.questions.grading.score_item(exam, item, Class,
 points)`; `TASKS` maps each method name to its class. Modules are imported when a task is
@@ -28,6 +29,7 @@ TASKS = {
     "task_sign_file": ("signing", "SignFile"),
     "task_dossier_due": ("filing", "DossierDue"),
     "task_process_dossier": ("filing", "ProcessDossier"),
+    "task_judge_phishing": ("mail", "JudgePhishing"),
 }
 
 

@@ -44,7 +44,8 @@ def test_exam_gradebook_identical(exam, graded, exam_copies):
     assert expected["a-wrong"]["score"] == expected["a-blank"]["score"] == 0
 
 
-@pytest.mark.parametrize("exam", ["van-ban", "tong-hop", "dich-vu-cong", "chu-ky-so"])
+@pytest.mark.parametrize("exam", ["van-ban", "tong-hop", "dich-vu-cong", "chu-ky-so",
+                                  "thu-dien-tu"])
 def test_copied_and_hand_edited_answers(exam, graded):
     """Does a sidecar copied from another learner lose the points of the per-learner tasks,
     does a sidecar with values of the wrong types earn nothing, and does a deleted sidecar
