@@ -154,8 +154,9 @@ def test_learner_judges_a_message_in_the_course_04_mailbox(hub, page, artifacts)
     feedback = page.get_by_text(t("email.ui.your_answer",
                                   answer=t("email.ui.judge_phishing")), exact=False)
     feedback.first.wait_for(timeout=60_000)
-    feedback.first.scroll_into_view_if_needed()
-    page.screenshot(path=str(artifacts / "learner-c04-mailbox-judged.png"))
+    # The whole page: the app redraws its feedback after a judgement (the list's marks and the
+    # score), so the element found first may be gone by the time it is scrolled to.
+    page.screenshot(path=str(artifacts / "learner-c04-mailbox-judged.png"), full_page=True)
     text = visible_text(page)
     assert "Thư này là:" in text
     assert any(t("email.ui.score", judged=1, total=10, right=r) in text for r in (0, 1))
