@@ -98,8 +98,7 @@ class JudgePhishing(Question):
 
     # -- what the learner sees ---------------------------------------------------------------
     def prompt_html(self):
-        folder = PurePosixPath(self.task["files"][0]).parent
-        return para("questions.tasks.mail_prompt", n=self.task["count"], folder=folder)
+        return para("questions.tasks.mail_prompt", n=self.task["count"])
 
     def build_inputs(self):
         numbered = [(t("questions.tasks.mail_option", n=n, subject="…"), f)
