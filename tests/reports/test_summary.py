@@ -50,15 +50,23 @@ def province(tmp_path_factory):
     folder = tmp_path_factory.mktemp("province")
     platform, sources = build_office(folder)
     sources = [*sources, _second_course(folder)]
-    for exam, people in (("ky-1", ["cb0002", "cb0005"]), ("ky-2", ["cb0151"])):
+    # Who sat an exam depends on the random office (and so on the catalogue's lessons, drawn
+    # first): the flagged people are taken from those who sat it, two in the directory on
+    # ky-1, one out of it on ky-2.
+    exams = reference_load(platform, sources).exams  # not `load`: it would write the summary
+    sat = {exam: sorted(set(exams.loc[exams["period_id"] == f"thi-nang-luc/{exam}", "username"]))
+           for exam in ("ky-1", "ky-2")}
+    flagged = {"ky-1": [u for u in sat["ky-1"] if u < "cb0150"][:2],
+               "ky-2": [u for u in sat["ky-2"] if u >= "cb0150"][:1]}
+    for exam, people in flagged.items():
         flags.record(platform, exam, {"graded": people, "failed": [], "problems": [
             {"student": p, "notebook": "bai-thi", "kind": "timeout", "fatal": False}
             for p in people]})
-    return folder, platform, sources
+    return folder, platform, sources, flagged
 
 
 def test_summary_frames_equal_every_grade_computation(province, monkeypatch):
-    folder, platform, sources = province
+    folder, platform, sources, flagged = province
     ref = reference_load(platform, sources)
     assert summary.refresh(platform, sources) == 2  # as the grading worker does
     assert summary.refresh(platform, sources) == 0  # up to date: nothing rebuilt
@@ -83,23 +91,24 @@ def test_summary_frames_equal_every_grade_computation(province, monkeypatch):
     ref.flags = data_module.read_flags(platform)  # the reference predates the flags
     users = set(ref.staff["username"])
     assert_frame_equal(views.trend(new, users), views.trend(ref, users))
-    for person in ("cb0002", "cb0151", "cb0007"):  # flagged, not in the directory, plain
+    first = flagged["ky-1"][0]
+    for person in (first, flagged["ky-2"][0], "cb0007"):  # flagged, not in the directory, plain
         assert_frame_equal(views.person_exams(new, person), views.person_exams(ref, person))
         assert_frame_equal(views.person_history(new, person), views.person_history(ref, person))
-    assert views.person_exams(new, "cb0002")[views.h("review")].str.len().gt(0).any()
+    assert views.person_exams(new, first)[views.h("review")].str.len().gt(0).any()
 
     # The evidence still comes from the grades, read when first asked for.
     monkeypatch.undo()
-    mine = new.person_levels("cb0002")
+    mine = new.person_levels(first)
     full = reference_levels(ref)
-    want = full[full["username"] == "cb0002"][mine.columns].reset_index(drop=True)
+    want = full[full["username"] == first][mine.columns].reset_index(drop=True)
     assert_frame_equal(mine.reset_index(drop=True), want)
 
 
 def test_stale_summary_is_not_used(province, tmp_path):
     """A summary built from an older state of a gradebook is never shown: after the gradebook
     changes, the frames are those of the new grades (and the summary is rebuilt)."""
-    folder, platform, sources = province
+    folder, platform, sources, _flagged = province
     summary.refresh(platform, sources)
     copy = tmp_path / "thi-bo-sung"
     shutil.copytree(sources[1].course_dir, copy)
@@ -120,7 +129,7 @@ def test_exam_released_but_not_yet_graded(province, tmp_path):
     """An exam course whose gradebook has the exam and no submission yet (the days between
     release and grading): does its summary read back (HR's dashboards loaded nothing at all
     while one such course was there), with the frames of the reference?"""
-    folder, platform, sources = province
+    folder, platform, sources, _flagged = province
     from assessments.competency import load_framework
 
     comp = next(iter(load_framework().competences))
@@ -143,7 +152,7 @@ def test_unreadable_summary_falls_back_to_the_gradebook(province, caplog):
     the operator gets a log line."""
     from sqlalchemy import create_engine, update
 
-    folder, platform, sources = province
+    folder, platform, sources, _flagged = province
     summary.refresh(platform, sources)
     engine = create_engine(platform)
     with engine.begin() as conn:
