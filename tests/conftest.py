@@ -47,8 +47,11 @@ STAFF = {
     "hocvien02": ("Trần Văn Đức", "hocvien", "HocVien2@2026"),
     "hocvien03": ("Lê Thị Ánh", "hocvien", "HocVien3@2026"),
     "hocvien04": ("Vũ Văn Hùng", "hocvien", "HocVien4@2026"),  # only the lock-out test logs in
+    # Only tests/browser/test_hub_pages.py logs in: it reads the spawn-pending page of a first start.
+    "hocvien05": ("Bùi Văn Khánh", "hocvien", "HocVien5@2026"),
     "hocvien07": ("Đặng Thị Hường", "hocvien", "HocVien7@2026"),  # on the learner app (not advanced)
     "hocvien08": ("Lý Thị Tuyết", "hocvien", "HocVien8@2026"),  # learner app: its kernel started ahead
+    "giangvien01": ("Vũ Thị Lan", "giangvien", "GiangVien@2026"),  # the instructor's hub pages
     "nhansu01": ("Phạm Thu Hà", "nhansu", "NhanSu@2026!"),
     "quantri": ("Đỗ Minh Quân", "quantri", "QuanTri@2026!"),
 }
@@ -172,7 +175,8 @@ def hub(tmp_path_factory, courses_source):
                           extra={"reports": {"pool_size": 1},  # as deployed: pre-run dashboards
                                  "lab": {"courses_source": str(courses_source),
                                          # The others drive JupyterLab and kernels (see STAFF).
-                                         "advanced_learners": ["hocvien01", "hocvien02", "hocvien03"]}})
+                                         "advanced_learners": ["hocvien01", "hocvien02", "hocvien03",
+                                                               "hocvien05"]}})
     yield instance
     stop_hub(instance.proc)
     if IS_ROOT:

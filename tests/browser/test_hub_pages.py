@@ -1,7 +1,8 @@
 """The hub's own pages as each role sees them in headless Chromium at 1366x768 (issue 12, part 5).
 
-One hub of its own, because the session hub has no instructor. For each demo role the test logs
-in through the form, reads the spawn-pending page on the way to the server, then the home page,
+On the session hub (tests/conftest.py), whose staff has an instructor (`giangvien01`) and a
+learner no other test logs in (`hocvien05`), so that the learner's first start still passes
+through the spawn-pending page. For each demo role the test logs in through the form, reads the spawn-pending page on the way to the server, then the home page,
 the services menu, the token page, a 404 and a 403 page. On every page the visible text
 (document.body.innerText) must hold no English word from upstream: each word made of ASCII
 letters only must be a word of the Vietnamese catalogue (Vietnamese words without diacritics,
@@ -16,32 +17,27 @@ from importlib import resources
 
 import pytest
 
-from kynangso.hub.harness import IS_ROOT, isolated_hub
+from kynangso.hub.harness import IS_ROOT
 from kynangso.i18n import catalogue
 from tests.browser.vietnamese import english_words, visible_text
 
 pytestmark = [pytest.mark.slow(80), pytest.mark.browser, pytest.mark.hub, pytest.mark.root,
               pytest.mark.skipif(not IS_ROOT, reason="per-user Unix accounts need root")]
 
-STAFF = {
-    "hocvien01": ("Nguyễn Thị Hồng", "hocvien", "HocVien@2026"),
-    "giangvien01": ("Vũ Thị Lan", "giangvien", "GiangVien@2026"),
-    "nhansu01": ("Phạm Thu Hà", "nhansu", "NhanSu@2026!"),
-    "quantri": ("Đỗ Minh Quân", "quantri", "QuanTri@2026!"),
+# The session hub's accounts this test logs in as, with their full names (tests/conftest.py's STAFF).
+PEOPLE = {
+    "hocvien05": "Bùi Văn Khánh",
+    "giangvien01": "Vũ Thị Lan",
+    "nhansu01": "Phạm Thu Hà",
+    "quantri": "Đỗ Minh Quân",
 }
 VIEWPORT = {"width": 1366, "height": 768}
 WAIT = 180_000  # ms: a ceiling for a busy 2-core machine starting servers, not a measured duration
 
 # Names that may show in ASCII letters here: the login names and people's names (an app greets
 # its user by full name: "Vũ Thị Lan").
-ALLOWED = {"hocvien01", "giangvien01", "nhansu01", "quantri"}
-ALLOWED |= {word.lower() for name, _role, _pw in STAFF.values() for word in name.split()}
-
-
-@pytest.fixture(scope="module")
-def phub(tmp_path_factory):
-    with isolated_hub(tmp_path_factory.mktemp("hub-pages"), STAFF, tag="p") as hub:
-        yield hub
+ALLOWED = set(PEOPLE)
+ALLOWED |= {word.lower() for name in PEOPLE.values() for word in name.split()}
 
 
 @pytest.fixture
@@ -113,7 +109,7 @@ def label(key: str) -> str:
 
 # role: (username, menu labels expected, home links expected (id: message key))
 ROLES = {
-    "learner": ("hocvien01", ["hub.menu_exams_learner"], {"kns-link-course": "hub.home_link_course"}),
+    "learner": ("hocvien05", ["hub.menu_exams_learner"], {"kns-link-course": "hub.home_link_course"}),
     "instructor": ("giangvien01", ["hub.menu_exams_desk", "hub.menu_formgrader"],
                    {"kns-link-exams-desk": "hub.home_link_exams_desk",
                     "kns-link-formgrader": "hub.home_link_formgrader"}),
@@ -128,16 +124,16 @@ ROLES = {
 
 
 @pytest.mark.parametrize("role", list(ROLES))
-def test_hub_pages_are_vietnamese_for_each_role(role, phub, vpage, artifacts):
+def test_hub_pages_are_vietnamese_for_each_role(role, hub, vpage, artifacts):
     """Each role's hub pages: Vietnamese only, a services menu of what the role may open (by its
     Vietnamese name, inside the screen), role links on the home page, no token page for learners,
     error pages with one readable message and a way home. Every problem is collected, then
     reported together."""
     username, menu_keys, links = ROLES[role]
     page, seen, problems = vpage, {}, []
-    log_in_and_pass_spawn(page, phub, username, artifacts, seen)
+    log_in_and_pass_spawn(page, hub, username, artifacts, seen)
 
-    page.goto(f"{phub.url}/hub/home")
+    page.goto(f"{hub.url}/hub/home")
     home = check_page(page, artifacts, f"{username}-home", seen)
     for link_id, key in links.items():
         link = page.locator(f"#{link_id}")
@@ -153,7 +149,7 @@ def test_hub_pages_are_vietnamese_for_each_role(role, phub, vpage, artifacts):
     if items is not None and items != [label(k) for k in menu_keys]:
         problems.append(f"services menu {items}")
 
-    page.goto(f"{phub.url}/hub/token")
+    page.goto(f"{hub.url}/hub/token")
     token_page = check_page(page, artifacts, f"{username}-token", seen)
     if role == "learner":
         if token_links:
@@ -165,7 +161,7 @@ def test_hub_pages_are_vietnamese_for_each_role(role, phub, vpage, artifacts):
     elif not page.locator("#request-token-form").is_visible():
         problems.append("no token form")
 
-    r = page.goto(f"{phub.url}/hub/no-such-page-kns")
+    r = page.goto(f"{hub.url}/hub/no-such-page-kns")
     if r.status != 404:
         problems.append(f"404 page gave {r.status}")
     check_page(page, artifacts, f"{username}-404", seen)
@@ -173,7 +169,7 @@ def test_hub_pages_are_vietnamese_for_each_role(role, phub, vpage, artifacts):
     # The reports are HR's: anyone else is refused by the hub (OAuth), HR by the service itself
     # for a path outside its allow-list.
     forbidden = "/services/reports/" if role in ("learner", "instructor") else "/services/reports/no-such-route"
-    r = page.goto(f"{phub.url}{forbidden}")
+    r = page.goto(f"{hub.url}{forbidden}")
     if r.status != 403:
         problems.append(f"{forbidden} gave {r.status}")
     text = check_page(page, artifacts, f"{username}-403", seen)

@@ -17,7 +17,8 @@ EXAM_HUB_STAFF = {
 @pytest.fixture(scope="session")
 def exam_hub(tmp_path_factory):
     """An isolated hub (root) with EXAM_HUB_STAFF, shared by the exam attacks that each use
-    exams of their own and leave the course's gradebook in place (test_answer_oracle.py,
-    test_learner_content.py, test_exam_mode.py): one hub start for all three (tests/conftest.py groups them)."""
+    exams of their own, close the windows they open and leave the course's gradebook in place
+    (test_answer_oracle.py, test_learner_content.py, test_exam_mode.py, test_exam_paths.py): one
+    hub start for all four (tests/conftest.py groups them)."""
     with isolated_hub(tmp_path_factory.mktemp("exam-hub"), EXAM_HUB_STAFF, tag="o") as hub:
         yield hub

@@ -11,6 +11,12 @@ waits for the desk (a more privileged or differently privileged process) to foll
 And the desk itself runs as its own account, neither root nor the grader, and cannot read the
 course sources or the gradebook. Each test fails if the attack succeeds. Real hub, real accounts
 (root only), nothing mocked.
+
+The attacks run on the security tests' shared exam hub (`exam_hub`, tests/security/conftest.py),
+which the other exam attacks use with exams of their own: this module releases an exam nobody
+else there uses (RELEASED, a copy of tong-hop's notebook), and after each attack closes the windows
+it opened, removes the links it planted and puts the course's gradebook back, so that nothing it
+leaves changes another module's result.
 """
 
 from __future__ import annotations
@@ -25,40 +31,59 @@ import sqlite3
 import subprocess
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import requests
 from nbgrader.utils import notebook_hash
 
-from kynangso.hub.harness import IS_ROOT, api_token, isolated_hub, log_in
+from kynangso.hub.harness import IS_ROOT, api_token, log_in
 
 pytestmark = [pytest.mark.hub, pytest.mark.root,
               pytest.mark.skipif(not IS_ROOT, reason="the attacks need real accounts (root)")]
 
-STAFF = {
-    "giangvien01": ("Vũ Thị Lan", "giangvien", "GiangVien@2026"),
-    "hocvien01": ("Nguyễn Thị Hồng", "hocvien", "HocVien@2026"),
-}
 COURSE = "kiem-tra-nang-luc"
-RELEASED = "tong-hop"  # released in formgrader; the other names are the attacker's
+# Released in formgrader; the other names are the attacker's. On the shared exam hub the course's
+# exams are the other modules' (tong-hop: test_exam_mode.py; the four others:
+# test_answer_oracle.py), so this module's exam is a copy of tong-hop's notebook under a name of
+# its own: its windows, submissions and feedback are nobody else's.
+RELEASED = "duong-dan"
+COPIED_FROM = "tong-hop"
 NOTEBOOK = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
 
 
 @pytest.fixture(scope="module")
-def xhub(tmp_path_factory):
-    with isolated_hub(tmp_path_factory.mktemp("exam-paths"), STAFF, tag="x") as hub:
-        hub.prefix = hub.settings["isolation"]["user_prefix"]
-        hub.teacher = log_in(hub, "giangvien01").session
-        learner = log_in(hub, "hocvien01").session
-        hub.l_token = api_token(hub, learner, "hocvien01")
-        # Released by the instructor in formgrader (nbgrader's own release, as the grader).
-        t_token = api_token(hub, hub.teacher, "giangvien01")
-        for step in ("assign", "release"):
-            r = requests.post(f"{hub.url}/services/{COURSE}/formgrader/api/assignment/{RELEASED}/{step}",
-                              headers={"Authorization": f"token {t_token}"}, timeout=600)
-            assert r.status_code == 200 and r.json()["success"], r.text[-2000:]
-        yield hub
-        subprocess.run(["rm", "-rf", f"/tmp/{hub.prefix}attack"], check=False)
+def paths_hub(exam_hub):
+    """The shared exam hub (EXAM_HUB_STAFF: giangvien01, hocvien01), with RELEASED released."""
+    hub = SimpleNamespace(url=exam_hub.url, settings=exam_hub.settings, passwords=exam_hub.passwords,
+                          prefix=exam_hub.settings["isolation"]["user_prefix"], planted=[])
+    hub.teacher = log_in(hub, "giangvien01").session
+    learner = log_in(hub, "hocvien01").session
+    hub.l_token = api_token(hub, learner, "hocvien01")
+    source = exams_root(hub) / COURSE / "source"
+    as_grader(hub, f"mkdir '{source / RELEASED}' && "
+                   f"cp '{source / COPIED_FROM / COPIED_FROM}.ipynb' '{source / RELEASED / RELEASED}.ipynb'")
+    # Released by the instructor in formgrader (nbgrader's own release, as the grader).
+    t_token = api_token(hub, hub.teacher, "giangvien01")
+    for step in ("assign", "release"):
+        r = requests.post(f"{hub.url}/services/{COURSE}/formgrader/api/assignment/{RELEASED}/{step}",
+                          headers={"Authorization": f"token {t_token}"}, timeout=600)
+        assert r.status_code == 200 and r.json()["success"], r.text[-2000:]
+    yield hub
+    subprocess.run(["rm", "-rf", f"/tmp/{hub.prefix}attack"], check=False)
+
+
+@pytest.fixture
+def xhub(paths_hub):
+    """The hub for one attack; afterwards, what the attack left that another module on the shared
+    hub could meet is undone: RELEASED's windows are closed (a learner with an attempt in an open
+    window is in exam mode: kynangso.exams.windows.in_exam) and the planted links are removed."""
+    hub = paths_hub
+    yield hub
+    close_windows(hub, RELEASED)
+    for link in hub.planted:
+        as_grader(hub, f"if [ -L '{link}' ]; then rm -f '{link}'; fi")
+    hub.planted.clear()
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -136,6 +161,17 @@ def open_window(hub, exam: str) -> requests.Response:
         "late_policy": "refuse", "action": "open"})
 
 
+def close_windows(hub, exam: str) -> None:
+    """The instructor closes the open windows of `exam` on the desk's page (none open: the page
+    says so)."""
+    page = hub.teacher.get(f"{hub.url}/services/exams/", timeout=60)
+    assert page.status_code == 200, page.text[:500]
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
+    r = hub.teacher.post(f"{hub.url}/services/exams/", timeout=60,
+                         data={"_xsrf": xsrf, "exam": exam, "action": "close"})
+    assert r.status_code == 200, r.text[:500]
+
+
 def desk(hub, method: str, path: str, **kw) -> requests.Response:
     """The learner calls the desk's API with a token of their own."""
     return requests.request(method, f"{hub.url}/services/exams/api/exams/{path}", timeout=120,
@@ -159,6 +195,7 @@ def test_feedback_link_to_a_secret_reaches_no_learner(xhub):
     sub = next(p for p in inbound.iterdir() if p.name.startswith(f"hocvien01+{exam}+"))
     key = (sub / "submission_secret.txt").read_text()
     html = exchange(hub) / "feedback" / f"{notebook_hash(secret=key, notebook_id=exam)}.html"
+    hub.planted.append(html)
     as_grader(hub, f"mkdir -p '{html.parent}' && ln -s '{target}' '{html}'")
     r = desk(hub, "GET", f"{exam}/feedback")
     assert secret not in r.text, "the desk followed the grader's link and sent the secret"
@@ -173,6 +210,7 @@ def test_outbound_link_to_another_folder_is_not_released(xhub):
     folder = attack_dir(hub, "outbound", victim)
     _path, secret = secret_file(folder, victim)
     (folder / f"{exam}.ipynb").write_text(NOTEBOOK)
+    hub.planted.append(exchange(hub) / "outbound" / exam)
     as_grader(hub, f"mkdir -p '{exchange(hub) / 'outbound'}' && ln -s '{folder}' "
                    f"'{exchange(hub) / 'outbound' / exam}'")
     open_window(hub, exam)  # whether the desk even lists it as released does not matter
@@ -204,19 +242,24 @@ def test_dangling_gradebook_link_creates_nothing(xhub):
     deadline = time.monotonic() + 120
     while not _due_date_done(hub, None) and time.monotonic() < deadline:
         time.sleep(1)
-    as_grader(hub, f"rm -f '{gradebook}' && ln -s '{target}' '{gradebook}'")
-    # A window for another group (the learners' one is open already, or not: either way the
-    # due date is written).
-    page = hub.teacher.get(f"{hub.url}/services/exams/", timeout=60)
-    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
-    hub.teacher.post(f"{hub.url}/services/exams/", timeout=60, data={
-        "_xsrf": xsrf, "exam": exam, "group": "giangvien", "minutes": "30",
-        "late_policy": "refuse", "action": "open"})
-    deadline = time.monotonic() + 120  # a busy machine: the grading worker may take its time
-    while not (target.exists() or _due_date_done(hub, exam)) and time.monotonic() < deadline:
-        time.sleep(1)
-    assert not target.exists(), "a file was created at the gradebook link's target"
-    as_grader(hub, f"rm -f '{gradebook}'")
+    # The course's gradebook (the other modules' results on the shared hub) is kept aside, not
+    # removed, and put back whatever happens.
+    aside = gradebook.with_name("gradebook.db.kns-aside")
+    as_grader(hub, f"mv '{gradebook}' '{aside}' && ln -s '{target}' '{gradebook}'")
+    try:
+        # A window for another group (the learners' one was closed after the attack before:
+        # either way the due date is written).
+        page = hub.teacher.get(f"{hub.url}/services/exams/", timeout=60)
+        xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
+        hub.teacher.post(f"{hub.url}/services/exams/", timeout=60, data={
+            "_xsrf": xsrf, "exam": exam, "group": "giangvien", "minutes": "30",
+            "late_policy": "refuse", "action": "open"})
+        deadline = time.monotonic() + 120  # a busy machine: the grading worker may take its time
+        while not (target.exists() or _due_date_done(hub, exam)) and time.monotonic() < deadline:
+            time.sleep(1)
+        assert not target.exists(), "a file was created at the gradebook link's target"
+    finally:
+        as_grader(hub, f"rm -f '{gradebook}' && mv '{aside}' '{gradebook}'")
 
 
 def test_desk_runs_as_its_own_account_without_the_course(xhub):
