@@ -157,6 +157,24 @@ def _python_roots() -> list[str]:
     return sorted(r for r in roots if not _under(r, ("/usr",)))
 
 
+def _reachable(path: str) -> bool:
+    """Can this account read `path` by the modes alone? bwrap looks for it from its own user
+    namespace, where root has no power over other accounts' modes: `os.access` says yes to
+    root for the training CA in the signing account's 0750 folder, and bwrap then fails with
+    "Can't find source path" (every kernel of a root-run grading, e.g. `make run`'s demo)."""
+    uid, gids = os.getuid(), {os.getgid(), *os.getgroups()}
+    target = Path(path)
+    try:
+        for part, need in [*((p, 0o1) for p in reversed(target.parents)), (target, 0o4)]:
+            st = os.stat(part)
+            shift = 6 if st.st_uid == uid else 3 if st.st_gid in gids else 0
+            if not (st.st_mode >> shift) & need:
+                return False
+    except OSError:
+        return False
+    return True
+
+
 def _under(path: str, tops: Iterable[str]) -> bool:
     return any(path == top or path.startswith(top.rstrip("/") + "/") for top in tops)
 
@@ -229,7 +247,7 @@ def _bwrap(cmd: list[str], writable: list[str], chdir: str, env: dict[str, str],
     # exam is graded against them), never its keys; where the grader may read them.
     for name in ("ca", "registry.sqlite"):
         path = os.path.join(state, "pki", name) if state else ""
-        if path and os.access(path, os.R_OK):
+        if path and _reachable(path):
             argv += ["--ro-bind", path, path]
     argv += ["--tmpfs", home]
     for path in writable:

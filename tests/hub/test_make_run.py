@@ -5,6 +5,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -178,6 +179,13 @@ def test_first_start_then_build_in_background_then_cache(tmp_path, browser, demo
         finally:
             page.close()
         assert (course / "gradebook.db").exists()
+        # Every test cell was run by a kernel: a build whose kernels cannot start still makes a
+        # gradebook, with no score in it (the root-run build beside the CA's closed folder).
+        with sqlite3.connect(course / "gradebook.db") as db:
+            cells, scored = db.execute(
+                "select count(*), count(g.auto_score) from grade g join grade_cells c"
+                " on g.cell_id = c.id where c.cell_type = 'code'").fetchone()
+        assert cells and scored == cells, f"{cells - scored} of {cells} test cells not run"
         wait_until(lambda: any("sẵn sàng" in line for line in proc.later), 120, "the ready line")
     finally:
         if builder is not None and builder.is_running():

@@ -140,3 +140,27 @@ def test_sandboxed_kernel_serves_only_the_folder_it_was_started_in(tmp_path):
     finally:
         pool.close()
     assert pool.started == 3
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the case of a grading run by root")
+def test_root_grading_starts_kernels_beside_a_training_ca_it_cannot_enter(tmp_path):
+    """Graded by root (`make run`'s demo build) with the training CA in the signing account's
+    0750 folder: root may read it outside, but not from the sandbox's user namespace, so the
+    CA is left out and the kernel starts (before: bwrap "Can't find source path", every kernel
+    died and the demo had no score)."""
+    import subprocess
+    import sys
+
+    from assessments.grading.sandbox import bwrap_argv
+
+    state, work, private = tmp_path / "state", tmp_path / "work", tmp_path / "private"
+    (state / "pki" / "ca").mkdir(parents=True)
+    work.mkdir()
+    private.mkdir()
+    os.chown(state / "pki", 65534, 65534)  # another account's folder, closed to others
+    os.chmod(state / "pki", 0o750)
+    os.chmod(tmp_path, 0o755)
+    env = {**os.environ, "KNS_STATE_DIR": str(state)}
+    argv = bwrap_argv([sys.executable, "-c", "print('kernel ran')"], str(work), env, str(private))
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "kernel ran" in done.stdout, done.stderr
