@@ -42,30 +42,41 @@ def pane(msg) -> str:
             f"{reading_pane_html(msg)}</div>")
 
 
-class JudgeMessage(Exercise):
-    course, lesson, exercise_id = COURSE, LESSON, "danh-gia-thu"
-    title_key = "courses.c04.title_judge"
+class _OneMessage(Exercise):
+    """An exercise on one message drawn from a fresh seeded scenario, answered with one pick."""
+
+    prompt_key = ""
+
+    @classmethod
+    def candidates(cls, messages):
+        return messages
 
     @classmethod
     def make_task(cls, rng):
         seed = rng.randrange(10**6)
         sc = scenarios.generate(seed, learner(), n=TASK_COUNT)
-        return {"seed": seed, "ref": rng.choice(sc.messages).ref}
+        return {"seed": seed, "ref": rng.choice(cls.candidates(sc.messages)).ref}
+
+    def reset_inputs(self):
+        self.pick.value = None
+
+    def prompt(self):
+        return para(self.prompt_key) + pane(task_message(self.task))
+
+    def answer_value(self):
+        return self.pick.value
+
+
+class JudgeMessage(_OneMessage):
+    course, lesson, exercise_id = COURSE, LESSON, "danh-gia-thu"
+    title_key = "courses.c04.title_judge"
+    prompt_key = "courses.c04.judge_prompt"
 
     def build_inputs(self):
         self.pick = choice([(t("email.ui.judge_safe"), "legitimate"),
                             (t("email.ui.judge_phishing"), "phishing")],
                            t("courses.c04.judge_pick"))
         return [self.pick]
-
-    def reset_inputs(self):
-        self.pick.value = None
-
-    def prompt(self):
-        return para("courses.c04.judge_prompt") + pane(task_message(self.task))
-
-    def answer_value(self):
-        return self.pick.value
 
     @classmethod
     def judge(cls, task, answer):
@@ -85,16 +96,14 @@ def exercise_judge() -> JudgeMessage:
     return JudgeMessage()
 
 
-class WhichSign(Exercise):
+class WhichSign(_OneMessage):
     course, lesson, exercise_id = COURSE, LESSON, "dau-hieu-lua-dao"
     title_key = "courses.c04.title_sign"
+    prompt_key = "courses.c04.sign_prompt"
 
     @classmethod
-    def make_task(cls, rng):
-        seed = rng.randrange(10**6)
-        sc = scenarios.generate(seed, learner(), n=TASK_COUNT)
-        unsafe = [sm for sm in sc.messages if signs.inspect(sm.message)]
-        return {"seed": seed, "ref": rng.choice(unsafe).ref}
+    def candidates(cls, messages):
+        return [sm for sm in messages if signs.inspect(sm.message)]
 
     def build_inputs(self):
         self.pick = dropdown(t("courses.c04.sign_pick"),
@@ -102,15 +111,6 @@ class WhichSign(Exercise):
                              + [(t(f"email.sign.{k}.name"), k) for k in sign_keys()])
         self.pick.layout.width = "900px"
         return [self.pick]
-
-    def reset_inputs(self):
-        self.pick.value = None
-
-    def prompt(self):
-        return para("courses.c04.sign_prompt") + pane(task_message(self.task))
-
-    def answer_value(self):
-        return self.pick.value
 
     @classmethod
     def judge(cls, task, answer):
