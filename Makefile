@@ -64,10 +64,12 @@ install: system-deps $(VENV)/.kns-installed node_modules/.installed
 
 # Debian packages: fonts with Vietnamese glyphs for generated PDFs, poppler for
 # PDF text in tests, espeak-ng for read-aloud, bubblewrap and uidmap (newuidmap: the graded
-# kernels' own uid) for the grading sandbox. Only root can install them.
+# kernels' own uid) for the grading sandbox, postgresql for the tests on a real PostgreSQL
+# (kynangso.pgcluster starts a throwaway server; Debian's own cluster is not used).
+# Only root can install them.
 system-deps:
 	@missing=""; \
-	for p in fonts-dejavu-core fonts-liberation poppler-utils espeak-ng bubblewrap uidmap; do \
+	for p in fonts-dejavu-core fonts-liberation poppler-utils espeak-ng bubblewrap uidmap postgresql; do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \

@@ -76,6 +76,24 @@ def browser():
         instance.close()
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for this worker's session (kynangso.pgcluster; `make test`
+    installs Debian's postgresql). Tests take their own database from it: `pg_url`."""
+    from kynangso import pgcluster
+
+    if pgcluster.binaries() is None:
+        pytest.skip("PostgreSQL is not installed (make test installs Debian's postgresql)")
+    with pgcluster.Cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def pg_url(postgres) -> str:
+    """A new, empty PostgreSQL database of this test's own."""
+    return postgres.create()
+
+
 def private_homes(prefix: str) -> Path:
     """Homes must be reachable by the users' accounts: not under pytest's 0700 temp folder."""
     home_root = Path(f"/tmp/{prefix}homes")
