@@ -1057,7 +1057,8 @@ def sources_from_settings(settings) -> tuple[str, list[GradebookSource]]:
     """(platform database URL, exam gradebooks) for the running platform.
 
     Gradebooks: `$KNS_REPORTS_GRADEBOOKS` (JSON list of {"db_url", "course_dir"}) if set, else
-    every `<course>/gradebook.db` (the course folder beside it) in the live exam root
+    the exam course's gradebook on a database server (`exams.gradebook_url`), and every
+    `<course>/gradebook.db` (the course folder beside it) in the live exam root
     (`kynangso.exams.course.places`) and in `<state_dir>/exams` (the demo course), each once.
     A root this account cannot read gives nothing.
     """
@@ -1071,7 +1072,9 @@ def sources_from_settings(settings) -> tuple[str, list[GradebookSource]]:
         items = json.loads(raw)
         return settings.database_url, [GradebookSource(i["db_url"], Path(i["course_dir"]),
                                                        i.get("course")) for i in items]
-    live = places(settings, isolation_enabled(settings, os.geteuid() == 0)).root
+    exams = places(settings, isolation_enabled(settings, os.geteuid() == 0))
+    live = exams.root
+    server = [] if exams.gradebook_file else [GradebookSource(exams.gradebook_url, exams.course)]
     found: dict[Path, Path] = {}
     for root in (live, settings.state_dir / "exams"):
         try:
@@ -1083,5 +1086,5 @@ def sources_from_settings(settings) -> tuple[str, list[GradebookSource]]:
             if path.parent.name.startswith("."):  # a course being built (reports.demo)
                 continue
             found.setdefault(path.resolve(), path)
-    return settings.database_url, [GradebookSource(f"sqlite:///{p}", p.parent)
-                                   for p in found.values()]
+    return settings.database_url, server + [GradebookSource(f"sqlite:///{p}", p.parent)
+                                            for p in found.values()]

@@ -72,6 +72,15 @@ ANSWER_KEYS_CONFIG = f'''\
 c.Autograde.sanitize_preprocessors.append("{ANSWER_KEYS_PREPROCESSOR}")
 '''
 
+# The gradebook's database (exams.gradebook_url), read from the settings at each run: every
+# nbgrader app, formgrader and `kns grade` then use the same one, and no password is written here.
+GRADEBOOK_CONFIG = """\
+# The gradebook's database: settings exams.gradebook_url, else gradebook.db in this folder.
+from kynangso.exams.course import configured_gradebook_url  # noqa: E402
+c.CourseDirectory.db_url = configured_gradebook_url(c.CourseDirectory.root)
+"""
+
+
 NBGRADER_CONFIG = '''\
 # Written by Kỹ Năng Số at first start; instructors may edit it (it is not overwritten).
 c = get_config()  # noqa: F821
@@ -79,7 +88,7 @@ c.CourseDirectory.root = {course!r}
 c.CourseDirectory.course_id = {course_id!r}
 c.Exchange.root = {exchange!r}
 c.Exchange.path_includes_course = False
-# Submission times come from the exam desk's clock, in UTC.
+''' + GRADEBOOK_CONFIG + '''# Submission times come from the exam desk's clock, in UTC.
 c.Exchange.timezone = "UTC"
 # A submission accepted after the window closed scores 0 (policy "accept_zero").
 c.LateSubmissionPlugin.penalty_method = "zero"
@@ -103,11 +112,27 @@ EXCHANGE_GROUP = "exchange"  # system_accounts.service_group: the grader and the
 VARIANT_SECRET = "variant-key"  # in the share: the grader's and the desk's, no learner's
 
 
+def gradebook_url(configured: str | None, course: Path) -> str:
+    """The one answer to "where is this course's nbgrader gradebook?": the setting
+    `exams.gradebook_url` when given (PostgreSQL), else gradebook.db in the course folder."""
+    return configured or f"sqlite:///{Path(course) / 'gradebook.db'}"
+
+
+def configured_gradebook_url(course: str | os.PathLike) -> str:
+    """The gradebook URL as the course's nbgrader_config.py asks for it: from the settings the
+    process was started with ($KNS_SETTINGS), read at each run so that no password is written
+    into the course folder."""
+    from kynangso.settings import load_settings
+
+    return gradebook_url(load_settings()["exams"]["gradebook_url"], Path(course))
+
+
 @dataclass(frozen=True)
 class ExamPlaces:
     root: Path
     course_id: str
     shared: bool = False  # isolated: the exchange sits in its own share, outside the root
+    gradebook: str | None = None  # exams.gradebook_url (None: the SQLite file in the course)
 
     @property
     def course(self) -> Path:
@@ -123,7 +148,12 @@ class ExamPlaces:
 
     @property
     def gradebook_url(self) -> str:
-        return f"sqlite:///{self.course / 'gradebook.db'}"
+        return gradebook_url(self.gradebook, self.course)
+
+    @property
+    def gradebook_file(self) -> Path | None:
+        """The SQLite gradebook's file, None when the gradebook is a database server's."""
+        return None if self.gradebook else self.course / "gradebook.db"
 
 
 # The state folder is private to the hub's account (0700), so on an isolated hub the grader
@@ -137,7 +167,7 @@ def places(settings: Settings, isolated: bool) -> ExamPlaces:
         root = Path(exams["root"]).expanduser().resolve()
     else:
         root = ISOLATED_DEFAULT_ROOT if isolated else settings.state_dir / "exams"
-    return ExamPlaces(root, exams["course_id"], shared=isolated)
+    return ExamPlaces(root, exams["course_id"], shared=isolated, gradebook=exams.get("gradebook_url"))
 
 
 def protect_source(source: Path) -> None:
@@ -266,9 +296,11 @@ def prepare(settings: Settings, isolated: bool, default_source: Path) -> ExamPla
         _as_account(owner, _move_legacy_exchange, where)
         _as_account(owner, ensure_strict_grading, where)
         _as_account(owner, ensure_answer_keys, where, keys)
+        _as_account(owner, ensure_gradebook_config, where)
     else:
         ensure_strict_grading(where)
         ensure_answer_keys(where, keys)
+        ensure_gradebook_config(where)
     share = os.open(where.share, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     try:
         if not os.path.lexists(where.exchange):
@@ -364,6 +396,20 @@ def _move_legacy_exchange(where: ExamPlaces) -> None:
     log.warning("exam exchange moved from %s to %s (the desk's share)", old, where.exchange)
 
 
+def ensure_gradebook_config(where: ExamPlaces) -> None:
+    """As the course's owner: a course made before exams.gradebook_url (or whose config lost
+    it) gets the gradebook line appended to its nbgrader_config.py."""
+    config = where.course / "nbgrader_config.py"
+    if not os.path.isfile(config) or os.path.islink(config):
+        return
+    text = config.read_text(encoding="utf-8")
+    if "configured_gradebook_url" in text:
+        return
+    with open(config, "a", encoding="utf-8") as fh:
+        fh.write(("" if text.endswith("\n") else "\n") + GRADEBOOK_CONFIG)
+    log.warning("gradebook URL from the settings added to %s", config)
+
+
 def ensure_strict_grading(where: ExamPlaces) -> None:
     """As the course's owner: a course installed before strict grading (or whose config lost
     it) gets the strict sanitize preprocessors appended to its nbgrader_config.py."""
@@ -414,9 +460,9 @@ def set_duedate(where: ExamPlaces, exam: str, due: dt.datetime,
     (a link planted in the course folder) is refused rather than followed."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    path = where.course / "gradebook.db"
+    path = where.gradebook_file
     try:
-        info = os.lstat(path)
+        info = os.lstat(path) if path is not None else None
     except FileNotFoundError:
         info = None
     if info is not None and not stat.S_ISREG(info.st_mode):

@@ -110,9 +110,9 @@ def _gradebook_rows(where: ExamPlaces, exam: str) -> tuple[int, list[dict]]:
     """(graded submissions, manually graded cells without a manual score) of `exam`."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    path = where.course / "gradebook.db"
+    path = where.gradebook_file  # None: on a database server (exams.gradebook_url)
     try:
-        if not stat.S_ISREG(os.lstat(path).st_mode):
+        if path is not None and not stat.S_ISREG(os.lstat(path).st_mode):
             return 0, []
     except FileNotFoundError:
         return 0, []
@@ -202,7 +202,28 @@ def signature(where: ExamPlaces) -> tuple:
             out.append(os.stat(where.course / rel).st_mtime_ns)
         except OSError:
             out.append(None)
+    if where.gradebook_file is None:
+        out.append(_server_gradebook_state(where.gradebook_url))
     return tuple(out)
+
+
+def _server_gradebook_state(url: str) -> tuple | None:
+    """A gradebook on a database server has no mtime: what a grade, a manual mark or a comment
+    changes instead (nbgrader's grade and comment tables)."""
+    from sqlalchemy import text
+
+    from kynangso.db import engine_for
+
+    try:
+        with engine_for(url).connect() as conn:
+            return tuple(conn.execute(text(
+                "SELECT (SELECT count(*) FROM grade), (SELECT sum(auto_score) FROM grade),"
+                " (SELECT sum(manual_score) FROM grade), (SELECT sum(extra_credit) FROM grade),"
+                " (SELECT count(manual_comment) FROM comment),"
+                " (SELECT count(*) FROM submitted_assignment)")).one())
+    except Exception as exc:  # noqa: BLE001 - no gradebook yet, or the server is away: retried
+        log.debug("gradebook state of %s not read: %s", url, exc)
+        return None
 
 
 def publish(where: ExamPlaces, data: dict) -> None:

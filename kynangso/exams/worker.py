@@ -129,7 +129,7 @@ def mark(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
     from nbgrader.api import Gradebook, MissingEntry
 
     asked = json.loads(job.message)
-    with Gradebook(f"sqlite:///{where.course / 'gradebook.db'}", course_id=where.course_id) as gb:
+    with Gradebook(where.gradebook_url, course_id=where.course_id) as gb:
         try:
             grade = gb.find_grade(asked["grade_id"], asked["notebook"], job.exam, asked["student"])
         except MissingEntry:
@@ -153,8 +153,7 @@ def refresh_reports(db_url: str, where: course.ExamPlaces) -> None:
         from reports.data import GradebookSource
         from reports.summary import refresh
 
-        refresh(db_url, [GradebookSource(f"sqlite:///{where.course / 'gradebook.db'}",
-                                         where.course)])
+        refresh(db_url, [GradebookSource(where.gradebook_url, where.course)])
     except Exception:
         log.exception("reports summary of %s not rebuilt", where.course)
 

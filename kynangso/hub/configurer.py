@@ -423,6 +423,8 @@ def _apply_exams(settings: Settings, services: list, roles: list, env: HubEnviro
                 "JUPYTER_CONFIG_PATH": env.graderconfig_dir, "PATH": path, "LANG": "C.UTF-8",
                 "JUPYTERHUB_DEFAULT_URL": "/formgrader",
                 "JUPYTERHUB_COOKIE_OPTIONS": json.dumps(COOKIE_OPTIONS),
+                # The course's nbgrader_config.py reads exams.gradebook_url from the settings.
+                **({"KNS_SETTINGS": common["KNS_SETTINGS"]} if "KNS_SETTINGS" in common else {}),
             },
             "oauth_no_confirm": True,
             "display": True,

@@ -279,7 +279,7 @@ def _share_gradebooks(settings: Settings, exams, reports_account: str) -> list[d
     _pid, status = os.waitpid(pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         return []
-    return [{"db_url": f"sqlite:///{exams.course / 'gradebook.db'}", "course_dir": str(exams.course)}]
+    return [{"db_url": exams.gradebook_url, "course_dir": str(exams.course)}]
 
 
 def _open_gradebook(root: Path, course: Path, gid: int) -> None:
