@@ -22,6 +22,11 @@ from kynangso.errors import KnsError
 log = logging.getLogger("kns.backup")
 
 
+# libpq connection options an SQLAlchemy URL may carry as query parameters, and their variables.
+LIBPQ_ENV = {"host": "PGHOST", "port": "PGPORT", "passfile": "PGPASSFILE", "sslmode": "PGSSLMODE",
+             "sslrootcert": "PGSSLROOTCERT", "sslcert": "PGSSLCERT", "sslkey": "PGSSLKEY"}
+
+
 def is_postgres(url: str) -> bool:
     return make_url(url).get_backend_name() == "postgresql"
 
@@ -53,6 +58,9 @@ def _run(name: str, url: str, args: list[str], what: str) -> None:
         env["PGUSER"] = parsed.username
     if os.environ.get("PGPASSFILE") and not parsed.password:
         env["PGPASSFILE"] = os.environ["PGPASSFILE"]
+    for key, value in parsed.query.items():  # libpq options given in the URL (?passfile=...)
+        if key in LIBPQ_ENV and isinstance(value, str):
+            env[LIBPQ_ENV[key]] = value
     private = tempfile.mkdtemp(prefix="kns-pgpass-")  # 0700
     try:
         if parsed.password:

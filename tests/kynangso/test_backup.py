@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import pwd
+import shutil
 import sqlite3
+import stat
 import tarfile
+import tempfile
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -219,8 +224,11 @@ def test_postgresql_round_trip(postgres, tmp_path, monkeypatch):
     is no longer empty get refused?"""
     from jupyterhub import orm
 
-    monkeypatch.setenv("PATH", f"{postgres.bindir}:{__import__('os').environ['PATH']}")
+    monkeypatch.setenv("PATH", f"{postgres.bindir}:{os.environ['PATH']}")
     old_urls = {k: postgres.create() for k in ("platform", "hub", "gradebook")}
+    # A password (the test server trusts loopback, so it is not checked): it must reach
+    # pg_dump through a PGPASSFILE, ':' escaped, never through its command line.
+    old_urls["platform"] = old_urls["platform"].replace("kns@", "kns:s3:cr%40t@")
     session = orm.new_session_factory(old_urls["hub"])()
     session.add(orm.User(name="an"))
     session.commit()
@@ -246,3 +254,57 @@ def test_postgresql_round_trip(postgres, tmp_path, monkeypatch):
     done = _run(again_path, "restore", str(archive))
     assert done.exit_code == 2
     assert "đã có dữ liệu" in done.output
+
+
+@pytest.mark.root
+@pytest.mark.skipif(os.geteuid() != 0, reason="owners other than one's own need root")
+def test_root_keeps_owners_and_opens_others_databases_with_their_rights():
+    """Run as root: are the grader's folders and gradebook restored as the grader's, with their
+    modes, and is an SQLite database in a folder the grader controls opened with the grader's
+    rights only (a link planted there to root's hub database gets nothing)?"""
+    from kynangso.backup import archive
+    from kynangso.errors import KnsError
+
+    nobody = pwd.getpwnam("nobody")  # stands in for the grader account: any non-root account
+    # Under /tmp, not pytest's 0700 folder: the grader's rights must reach its own folders.
+    base = Path(tempfile.mkdtemp(prefix="kns-backup-", dir="/tmp"))
+    try:
+        os.chmod(base, 0o755)
+        path, old = _settings(base / "old")
+        (old.state_dir / "hub").mkdir(parents=True)
+        with sqlite3.connect(old.state_dir / "hub" / "jupyterhub.sqlite") as hub:
+            hub.execute("CREATE TABLE api_tokens (hashed TEXT)")
+        os.chmod(old.state_dir / "hub" / "jupyterhub.sqlite", 0o600)
+        course = base / "old" / "exams" / COURSE
+        course.mkdir(parents=True)
+        with sqlite3.connect(course / "gradebook.db") as gb:
+            gb.execute("CREATE TABLE grade (score REAL)")
+            gb.execute("INSERT INTO grade VALUES (4.5)")
+        for item, mode in ((course.parent, 0o700), (course, 0o2710), (course / "gradebook.db", 0o640)):
+            os.chown(item, nobody.pw_uid, nobody.pw_gid)
+            os.chmod(item, mode)
+        assert _run(path, "backup", str(base / "kns.tar")).exit_code == 0
+
+        new_path, new = _settings(base / "new")
+        done = _run(new_path, "restore", str(base / "kns.tar"))
+        assert done.exit_code == 0, done.output
+        restored = base / "new" / "exams" / COURSE
+        for item, mode in ((restored.parent, 0o700), (restored, 0o2710),
+                           (restored / "gradebook.db", 0o640)):
+            info = os.lstat(item)
+            assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (
+                nobody.pw_uid, nobody.pw_gid, mode), item
+        with sqlite3.connect(restored / "gradebook.db") as gb:
+            assert gb.execute("SELECT score FROM grade").fetchall() == [(4.5,)]
+
+        # What a race could give SQLite's open (the walk itself never follows a link).
+        (course / "planted.sqlite").symlink_to(old.state_dir / "hub" / "jupyterhub.sqlite")
+        scratch = Path(tempfile.mkdtemp())
+        try:
+            with pytest.raises(KnsError):
+                archive._sqlite_copy(str(course / "planted.sqlite"), course.parent, scratch)
+            assert [p.stat().st_size for p in scratch.iterdir()] == [0]
+        finally:
+            shutil.rmtree(scratch)
+    finally:
+        shutil.rmtree(base)
