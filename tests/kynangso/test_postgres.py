@@ -132,3 +132,29 @@ def test_platform_hub_and_gradebook_on_postgresql(postgres, tmp_path, monkeypatc
     # Nothing fell back to a file: no SQLite database anywhere under the folders used.
     assert sorted(p.name for p in tmp_path.rglob("*.sqlite")) == []
     assert sorted(p.name for p in tmp_path.rglob("*.db")) == []
+
+
+def test_a_course_made_before_the_setting_gets_the_gradebook_line_once(tmp_path, monkeypatch):
+    """Does an existing course's nbgrader_config.py (without the gradebook line) get it once,
+    so that nbgrader's apps then take exams.gradebook_url from the settings?"""
+    from assessments.grading.config import load_course_config
+    from kynangso.exams.course import (
+        GRADEBOOK_CONFIG,
+        NBGRADER_CONFIG,
+        ExamPlaces,
+        ensure_gradebook_config,
+    )
+
+    where = ExamPlaces(tmp_path, "kiem-tra")
+    where.course.mkdir()
+    config = where.course / "nbgrader_config.py"
+    config.write_text(NBGRADER_CONFIG.replace(GRADEBOOK_CONFIG, "").format(
+        course=str(where.course), course_id="kiem-tra", exchange=str(tmp_path / "e")))
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(yaml.safe_dump({"exams": {"gradebook_url": "postgresql+psycopg2://g@h/gb"}}))
+    monkeypatch.setenv("KNS_SETTINGS", str(settings))
+    assert "db_url" not in load_course_config(where.course).CourseDirectory
+    ensure_gradebook_config(where)
+    ensure_gradebook_config(where)
+    assert config.read_text().count("configured_gradebook_url(") == 1
+    assert load_course_config(where.course).CourseDirectory.db_url == "postgresql+psycopg2://g@h/gb"
