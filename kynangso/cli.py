@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from importlib.metadata import entry_points
@@ -104,6 +105,10 @@ def kns(settings_path: str | None, verbose: bool) -> None:
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if settings_path:
+        # What the command starts (nbgrader's apps, `kns grade`) and the exam course's
+        # nbgrader_config.py (exams.gradebook_url) read the same settings.
+        os.environ["KNS_SETTINGS"] = os.path.abspath(settings_path)
 
 
 @kns.command("init")

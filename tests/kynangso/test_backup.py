@@ -104,7 +104,7 @@ def _run(settings_path: Path, *args: str):
 
     kns.add_command(backup, "backup")
     kns.add_command(restore, "restore")
-    return CliRunner().invoke(kns, ["--settings", str(settings_path), *args])
+    return CliRunner().invoke(kns, [*args], env={"KNS_SETTINGS": str(settings_path)})
 
 
 @pytest.fixture(scope="module")
