@@ -38,6 +38,7 @@ import sqlite3
 import stat
 import tarfile
 import tempfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from kynangso.backup import postgres
@@ -237,8 +238,10 @@ def backup(where: Places, dest: Path, revision: str | None) -> dict:
                 writer = _Writer(tar, scratch)
                 databases = _databases(writer, where)
                 for label, top in where.trees.items():
-                    if os.path.isdir(top) and not os.path.islink(top):
-                        _walk(writer, label, top)
+                    if os.path.islink(top) or not os.path.isdir(top):
+                        log.warning("backup: %s (%s) is not a folder: left out", top, label)
+                        continue
+                    _walk(writer, label, top)
                 manifest = {
                     "format": FORMAT, "created_at": dt.datetime.now(dt.UTC).isoformat(),
                     "alembic_revision": revision, "trees": sorted(where.trees),
@@ -419,13 +422,13 @@ def restore(where: Places, source: Path) -> dict:
         try:
             with tarfile.open(source, mode="r:*") as tar:
                 manifest, seen = _unpack(tar, staging)
-        except (tarfile.TarError, EOFError, OSError, ValueError, KeyError) as exc:
+        except (tarfile.TarError, EOFError, OSError, ValueError, KeyError, zlib.error) as exc:
             log.error("restore refused: %s is not a whole archive: %r", source, exc)
             raise KnsError("backup.archive_damaged", log_detail=repr(exc)) from None
         _verify(manifest, seen)
         databases = _check_databases(manifest, where)
-        for label in manifest["trees"]:
-            if label not in where.trees:
+        for label in {m["name"].split("/")[0] for m in manifest["members"]} - {"databases"}:
+            if label not in where.trees:  # (unpacking already refused it; a manifest could lie)
                 raise KnsError("backup.tree_unknown", tree=label)
         _settle(manifest, staging)
         for target, saved in databases:

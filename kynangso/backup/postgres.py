@@ -95,6 +95,7 @@ def restore(url: str, source: Path) -> None:
 def is_empty(url: str) -> bool:
     """No table, view or sequence of anyone's in the database (a fresh one to restore into)."""
     from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import SQLAlchemyError
 
     engine = create_engine(url)
     try:
@@ -104,5 +105,10 @@ def is_empty(url: str) -> bool:
                 "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') "
                 "AND n.nspname NOT LIKE 'pg_toast%' AND c.relkind IN ('r', 'v', 'S', 'm', 'p')"
             )).scalar()
+    except SQLAlchemyError as exc:
+        parsed = make_url(url)
+        log.error("database %s not reachable: %s", parsed.render_as_string(hide_password=True), exc)
+        raise KnsError("backup.database_unreachable", log_detail=str(exc),
+                       database=parsed.database or "") from None
     finally:
         engine.dispose()
