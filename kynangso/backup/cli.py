@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from kynangso.cli import emit, json_option, settings_of
+from kynangso.errors import KnsError
 from kynangso.i18n import t
 
 
@@ -43,13 +44,15 @@ def backup(ctx: click.Context, dest: Path, as_json: bool) -> None:
 
 
 @click.command("restore", help=t("backup.cli.restore_help"))
-@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
 @json_option
 @click.pass_context
 def restore(ctx: click.Context, source: Path, as_json: bool) -> None:
     from kynangso.backup import archive
     from kynangso.backup.places import places
 
+    if not source.is_file():  # checked here for a Vietnamese message (click's is English)
+        raise KnsError("backup.source_missing", path=str(source))
     manifest = archive.restore(places(settings_of(ctx)), source)
     result = {"archive": str(source.absolute()), **_summary(manifest)}
     emit(result, as_json, lambda r: t("backup.restored", path=r["archive"], files=r["files"],
