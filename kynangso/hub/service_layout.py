@@ -19,7 +19,10 @@ Run by the hub at start (`configurer.prepare_environment`), idempotent. What eac
 
 SQLite has no per-table rights: every account in grp-platformdb can write every table of the
 platform database (progress needs only progress_event, reports nothing). With PostgreSQL, give
-each service its own role instead (docs/security.md lists the GRANTs).
+each service its own role instead (docs/security.md lists the GRANTs); until per-service URLs
+are a setting, one role per database (docs/operations.md, "PostgreSQL"). A gradebook on
+PostgreSQL (exams.gradebook_url) has no file to share: the reports get its URL in their
+environment.
 
 Root never follows a path that a service account controls: every change under a folder that a
 service can write is made fd-relative (`os.fwalk`, `O_NOFOLLOW`), and the exam root, which the
