@@ -116,6 +116,18 @@ def test_platform_hub_and_gradebook_on_postgresql(postgres, tmp_path, monkeypatc
         gb.update_or_create_assignment("ky-1", duedate=dt.datetime(2026, 12, 1, 10))
         gb.update_or_create_student("hv1")
     assert {"assignment", "grade", "submitted_assignment"} <= _tables(gradebook)
+    # The instructors' summary is rebuilt when the gradebook changes: on a server, by its rows.
+    from kynangso.exams.overview import signature
+    from reports.demo import Item, add_exam, add_results
+
+    add_exam(where.course, gradebook, "ky-2", dt.datetime(2026, 12, 2), [Item("a", "VB.1", "co_ban", 2)])
+    before = signature(where)
+    add_results(gradebook, "ky-2", {"hv1": {"a": 1}}, dt.datetime(2026, 12, 2))
+    graded = signature(where)
+    with Gradebook(gradebook, course_id=where.course_id) as gb:
+        gb.find_grade("a", "bai-thi", "ky-2", "hv1").manual_score = 2
+        gb.db.commit()
+    assert len({before, graded, signature(where)}) == 3
 
     # The hub: its configuration points at the server, and JupyterHub's own initialisation
     # (what `jupyterhub` does at start) builds its tables there.
