@@ -164,8 +164,18 @@ def _is_sqlite(fd: int) -> bool:
     return os.pread(fd, len(SQLITE_MAGIC), 0) == SQLITE_MAGIC
 
 
+def _unreadable(exc: OSError) -> None:
+    """A folder or file this account may not read makes the backup fail (an archive that
+    silently lacks the grader's course is worse than none); one gone since the listing is
+    left out."""
+    if isinstance(exc, PermissionError):
+        log.error("backup: %s", exc)
+        raise KnsError("backup.unreadable", log_detail=str(exc), path=str(exc.filename))
+    log.warning("backup: left out: %s", exc)
+
+
 def _walk(writer: _Writer, label: str, top: Path) -> None:
-    for folder, dirs, files, dirfd in os.fwalk(top, follow_symlinks=False):
+    for folder, dirs, files, dirfd in os.fwalk(top, follow_symlinks=False, onerror=_unreadable):
         rel = PurePosixPath(Path(folder).relative_to(top).as_posix())
         if label == "state" and rel == PurePosixPath("."):
             dirs[:] = [d for d in dirs if d not in SKIPPED_IN_STATE]
@@ -180,6 +190,8 @@ def _walk(writer: _Writer, label: str, top: Path) -> None:
             try:
                 fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
                              dir_fd=dirfd)
+            except PermissionError as exc:
+                _unreadable(exc)
             except OSError as exc:  # a link (ELOOP), or gone since the listing
                 log.warning("backup: %s/%s left out: %s", folder, name, exc)
                 continue

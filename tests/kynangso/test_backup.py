@@ -272,9 +272,11 @@ def test_postgresql_round_trip(postgres, tmp_path, monkeypatch):
 @pytest.mark.skipif(os.geteuid() != 0, reason="owners other than one's own need root")
 def test_root_keeps_owners_and_opens_others_databases_with_their_rights():
     """Run as root: are the grader's folders and gradebook restored as the grader's, with their
-    modes, and is an SQLite database in a folder the grader controls opened with the grader's
+    modes; does an account that cannot read everything get no archive rather than a partial
+    one; and is an SQLite database in a folder the grader controls opened with the grader's
     rights only (a link planted there to root's hub database gets nothing)?"""
     from kynangso.backup import archive
+    from kynangso.backup.places import places
     from kynangso.errors import KnsError
 
     nobody = pwd.getpwnam("nobody")  # stands in for the grader account: any non-root account
@@ -308,6 +310,26 @@ def test_root_keeps_owners_and_opens_others_databases_with_their_rights():
                 nobody.pw_uid, nobody.pw_gid, mode), item
         with sqlite3.connect(restored / "gradebook.db") as gb:
             assert gb.execute("SELECT score FROM grade").fetchall() == [(4.5,)]
+
+        # An account that cannot read everything gets no archive at all, not a partial one.
+        os.chmod(old.state_dir / "hub", 0o700)
+        out = base / "out"
+        out.mkdir(mode=0o777)
+        os.chmod(out, 0o777)
+        pid = os.fork()
+        if pid == 0:  # the child: nobody's rights, then exit without cleanup
+            code = 1
+            try:
+                os.setgroups([])
+                os.setgid(nobody.pw_gid)
+                os.setuid(nobody.pw_uid)
+                archive.backup(places(old), out / "kns.tar", None)
+            except KnsError as exc:
+                code = 3 if exc.key == "backup.unreadable" else 4
+            finally:
+                os._exit(code)
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 3
+        assert list(out.iterdir()) == []
 
         # What a race could give SQLite's open (the walk itself never follows a link).
         (course / "planted.sqlite").symlink_to(old.state_dir / "hub" / "jupyterhub.sqlite")
