@@ -305,8 +305,9 @@ class _Staging:
     """Private folders (0700, beside each target) the archive is unpacked into."""
 
     def __init__(self, where: Places):
-        self.where, self.folders, self.files = where, {}, {}
+        self.where, self.folders, self.made = where, {}, []
         self.scratch = Path(tempfile.mkdtemp(prefix="kns-restore-"))
+        self.placed = False
 
     def root_of(self, label: str) -> Path:
         if label not in self.folders:
@@ -314,7 +315,9 @@ class _Staging:
                 self.folders[label] = self.scratch
             elif label in self.where.trees:
                 target = self.where.trees[label]
+                missing = [p for p in reversed(target.parents) if not os.path.lexists(p)]
                 target.parent.mkdir(parents=True, exist_ok=True)
+                self.made.extend(missing)  # removed again if the restore fails
                 self.folders[label] = Path(tempfile.mkdtemp(prefix=f".{target.name}.restore-",
                                                             dir=target.parent))
             else:
@@ -329,6 +332,12 @@ class _Staging:
     def remove(self) -> None:
         for folder in {*self.folders.values(), self.scratch}:
             shutil.rmtree(folder, ignore_errors=True)
+        if not self.placed:
+            for folder in reversed(self.made):
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    pass  # not empty (another tree was placed there): kept
 
 
 def _unpack(tar: tarfile.TarFile, staging: _Staging) -> tuple[dict, dict]:
@@ -443,6 +452,7 @@ def restore(where: Places, source: Path) -> dict:
             if label not in where.trees:  # (unpacking already refused it; a manifest could lie)
                 raise KnsError("backup.tree_unknown", tree=label)
         _settle(manifest, staging)
+        staging.placed = True  # from here on, what is placed stays
         for target, saved in databases:
             staged = staging.path_of(PurePosixPath(saved["member"]))
             if target.kind == "postgresql":
