@@ -170,3 +170,21 @@ def test_a_course_made_before_the_setting_gets_the_gradebook_line_once(tmp_path,
     ensure_gradebook_config(where)
     assert config.read_text().count("configured_gradebook_url(") == 1
     assert load_course_config(where.course).CourseDirectory.db_url == "postgresql+psycopg2://g@h/gb"
+
+
+def test_formgrader_and_worker_read_the_settings_that_name_the_gradebook(tmp_path):
+    """Do formgrader and the grading worker get the settings file (KNS_SETTINGS), from which
+    the course's nbgrader_config.py takes exams.gradebook_url?"""
+    from traitlets.config import Config
+
+    from kynangso.hub.configurer import HubEnvironment, apply_config
+    from kynangso.settings import load_settings
+
+    settings = load_settings(overrides={"state_dir": str(tmp_path)})
+    c = Config()
+    apply_config(settings, c, HubEnvironment(
+        is_root=False, templates_dir=tmp_path, proxy_command=["configurable-http-proxy"],
+        settings_file="/etc/kynangso/settings.yaml", exams_course=str(tmp_path / "course")))
+    services = {s["name"]: s for s in c.JupyterHub.services}
+    for name in (settings["exams"]["course_id"], "exams-worker"):
+        assert services[name]["environment"]["KNS_SETTINGS"] == "/etc/kynangso/settings.yaml"
