@@ -44,6 +44,7 @@ from pathlib import Path, PurePosixPath
 from kynangso.backup import postgres
 from kynangso.backup.places import SKIPPED_IN_STATE, Database, Places
 from kynangso.errors import KnsError
+from kynangso.exams.course import as_account
 
 log = logging.getLogger("kns.backup")
 
@@ -113,6 +114,12 @@ def _online_copy(path: str) -> bytes:
         source.close()
 
 
+def _write_online_copy(path: str, fd: int) -> None:
+    view = memoryview(_online_copy(path))
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def _controlled_by_others(top: Path, folder: Path) -> os.stat_result | None:
     """The first folder from `top` down to `folder` that another account owns or may write
     (SQLite opens a database by its path, and such an account could plant a link there)."""
@@ -132,31 +139,19 @@ def _sqlite_copy(path: str, top: Path, scratch: Path) -> Path:
     copy = Path(name)
     risky = _controlled_by_others(top, Path(path).parent) if os.geteuid() == 0 else None
     if risky is None:
-        with os.fdopen(fd, "wb") as out:
-            out.write(_online_copy(path))
+        try:
+            _write_online_copy(path, fd)
+        finally:
+            os.close(fd)
         return copy
     uid = risky.st_uid or pwd.getpwnam("nobody").pw_uid
-    pid = os.fork()
-    if pid == 0:  # the child: the folder's account only, then exit without cleanup
-        code = 1
-        try:
-            os.setgroups([risky.st_gid])
-            os.setgid(risky.st_gid)
-            os.setuid(uid)
-            data = _online_copy(path)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            code = 0
-        except BaseException as exc:  # noqa: BLE001 - reported through the exit code
-            log.error("backup: %s not copied as uid %s: %r", path, uid, exc)
-        finally:
-            os._exit(code)
-    os.close(fd)
-    _pid, status = os.waitpid(pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise KnsError("backup.sqlite_failed", log_detail=f"online copy of {path} failed",
-                       path=path)
+    try:
+        done = as_account((uid, risky.st_gid), _write_online_copy, path, fd)
+    finally:
+        os.close(fd)
+    if not done:
+        raise KnsError("backup.sqlite_failed", log_detail=f"online copy of {path} as uid {uid} "
+                       "failed", path=path)
     return copy
 
 

@@ -293,10 +293,10 @@ def prepare(settings: Settings, isolated: bool, default_source: Path) -> ExamPla
     if not os.path.lexists(where.course):
         _install_course(where, src, owner)
     elif isolated:
-        _as_account(owner, _move_legacy_exchange, where)
-        _as_account(owner, ensure_strict_grading, where)
-        _as_account(owner, ensure_answer_keys, where, keys)
-        _as_account(owner, ensure_gradebook_config, where)
+        as_account(owner, _move_legacy_exchange, where)
+        as_account(owner, ensure_strict_grading, where)
+        as_account(owner, ensure_answer_keys, where, keys)
+        as_account(owner, ensure_gradebook_config, where)
     else:
         ensure_strict_grading(where)
         ensure_answer_keys(where, keys)
@@ -361,9 +361,10 @@ def ensure_answer_keys(where: ExamPlaces, keys: bytes | None) -> None:
     os.replace(tmp, target)
 
 
-def _as_account(owner: tuple[int, int], action, *args) -> None:
+def as_account(owner: tuple[int, int], action, *args) -> bool:
     """Run `action(*args)` in a child that has dropped to uid/gid `owner` (for changes inside
-    a tree that account owns: root never walks it). A failure is logged; the hub starts."""
+    a tree that account owns: root never walks it). A failure is logged and returns False (the
+    hub starts anyway)."""
     pid = os.fork()
     if pid == 0:
         code = 1
@@ -380,6 +381,8 @@ def _as_account(owner: tuple[int, int], action, *args) -> None:
     _pid, status = os.waitpid(pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         log.error("%s did not complete (see above)", action.__name__)
+        return False
+    return True
 
 
 def _move_legacy_exchange(where: ExamPlaces) -> None:
