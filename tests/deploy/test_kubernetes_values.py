@@ -205,12 +205,16 @@ def test_learners_servers_reach_the_desk_progress_and_signing_only():
 
 def test_service_pods_run_with_least_privilege():
     """Does every service run as a non-root account that cannot gain privileges, without the
-    Kubernetes API, with every secret from a Secret (none written in the manifest)?"""
+    Kubernetes API, with every secret from a Secret (none written in the manifest), and may it
+    reach the hub's API through the chart's NetworkPolicy?"""
     for d in manifests():
         if d["kind"] != "Deployment":
             continue
         pod = d["spec"]["template"]["spec"]
         assert pod["automountServiceAccountToken"] is False, d["metadata"]["name"]
+        # every service calls the hub's API: the chart's hub NetworkPolicy admits only this label
+        labels = d["spec"]["template"]["metadata"]["labels"]
+        assert labels.get("hub.jupyter.org/network-access-hub") == "true", d["metadata"]["name"]
         for container in pod["containers"]:
             ctx = container["securityContext"]
             assert ctx["runAsNonRoot"] and ctx["runAsUser"] >= 1000 and not ctx["allowPrivilegeEscalation"]
