@@ -34,12 +34,15 @@ RUN apt-get update \
 COPY --from=build /opt/kynangso/venv /opt/kynangso/venv
 # One account per process kind, as on one machine (docs/security.md); the pods run as these uids
 # (deploy/kubernetes/services/). 1000 is the hub's (the chart's hub.containerSecurityContext).
-RUN useradd --uid 1000 --user-group --home-dir /srv/jupyterhub --create-home --shell /usr/sbin/nologin jupyterhub \
- && useradd --uid 1100 --user-group --no-create-home --shell /usr/sbin/nologin kns-grader \
+# Groups: 1200 the exchange (grader and desk), 1201 the gradebook (grader and reports).
+RUN groupadd --gid 1200 kns-grp-exchange && groupadd --gid 1201 kns-grp-gradebooks \
+ && useradd --uid 1000 --user-group --home-dir /srv/jupyterhub --create-home --shell /usr/sbin/nologin jupyterhub \
+ && useradd --uid 1100 --user-group --groups 1200,1201 --no-create-home --shell /usr/sbin/nologin kns-grader \
  && useradd --uid 1101 --user-group --no-create-home --shell /usr/sbin/nologin kns-svc-progress \
  && useradd --uid 1102 --user-group --no-create-home --shell /usr/sbin/nologin kns-svc-signing \
- && useradd --uid 1103 --user-group --no-create-home --shell /usr/sbin/nologin kns-svc-reports \
- && useradd --uid 1104 --user-group --no-create-home --shell /usr/sbin/nologin kns-svc-admin
+ && useradd --uid 1103 --user-group --groups 1201 --no-create-home --shell /usr/sbin/nologin kns-svc-reports \
+ && useradd --uid 1104 --user-group --no-create-home --shell /usr/sbin/nologin kns-svc-admin \
+ && useradd --uid 1105 --user-group --groups 1200 --no-create-home --shell /usr/sbin/nologin kns-svc-exams
 COPY hub_config /opt/kynangso/hub_config
 # The exam course's source, the grader's alone (exams.course_source in settings.yaml).
 COPY --chown=1100:1100 --chmod=0700 assessments/exams /opt/kynangso/exams-source

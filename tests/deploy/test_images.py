@@ -170,5 +170,4 @@ def test_services_image_gives_the_exam_source_to_the_grader_alone():
                 [container] = doc["spec"]["template"]["spec"]["containers"]
                 uids[doc["metadata"]["name"]] = container["securityContext"]["runAsUser"]
     assert set(uids.values()) <= accounts
-    assert {name for name, uid in uids.items() if uid == 1100} == {"kns-exams", "kns-exams-worker",
-                                                                   "kns-formgrader"}
+    assert {name for name, uid in uids.items() if uid == 1100} == {"kns-exams-worker", "kns-formgrader"}

@@ -225,23 +225,38 @@ def test_service_pods_run_with_least_privilege():
 
 
 def test_exam_volume_is_shared_by_the_desk_the_worker_and_the_formgrader():
-    """Is the exam root one ReadWriteMany volume that the desk's copies, the grading worker and
-    the formgrader mount at exams.root, and the learners' image never sees?"""
+    """Is the exam root with its exchange share one ReadWriteMany volume that the desk's copies,
+    the grading worker and the formgrader mount, the desk as its own uid (sharing the exchange's
+    group, not the grader's course), reports read-only on the course folder alone?"""
     docs = manifests()
     [claim] = [d for d in docs if d["kind"] == "PersistentVolumeClaim" and d["metadata"]["name"] == "kns-exams"]
     assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
-    root = load_settings(DEPLOY_SETTINGS)["exams"]["root"]
-    mounting = set()
+    settings = load_settings(DEPLOY_SETTINGS)
+    root, course = Path(settings["exams"]["root"]), settings["exams"]["course_id"]
+    share = root.with_name(f"{root.name}-exchange")  # kynangso.exams.course.ExamPlaces.share
+    writers, uids, groups = set(), {}, {}
     for d in docs:
         if d["kind"] != "Deployment":
             continue
-        pod = d["spec"]["template"]["spec"]
+        name, pod = d["metadata"]["name"], d["spec"]["template"]["spec"]
         claims = {v["name"] for v in pod["volumes"] if v.get("persistentVolumeClaim", {}).get("claimName") == "kns-exams"}
-        for container in pod["containers"]:
-            for mount in container["volumeMounts"]:
-                if mount["name"] in claims and mount["mountPath"] == root and not mount.get("readOnly"):
-                    mounting.add(d["metadata"]["name"])
-    assert mounting == {"kns-exams", "kns-exams-worker", "kns-formgrader"}
+        [container] = pod["containers"]
+        uids[name] = container["securityContext"]["runAsUser"]
+        groups[name] = set(pod["securityContext"].get("supplementalGroups", []))
+        for mount in container["volumeMounts"]:
+            if mount["name"] not in claims:
+                continue
+            if mount.get("readOnly"):
+                assert name == "kns-reports" and Path(mount["mountPath"]) == root / course
+                assert mount["subPath"] == f"{root.name}/{course}"
+            else:  # the whole volume: the root and its share beside it
+                assert root.parent == share.parent == Path(mount["mountPath"]) and "subPath" not in mount
+                writers.add(name)
+    assert writers == {"kns-exams", "kns-exams-worker", "kns-formgrader"}
+    assert uids["kns-exams-worker"] == uids["kns-formgrader"] != uids["kns-exams"]
+    exchange = groups["kns-exams"]
+    assert exchange and exchange <= groups["kns-exams-worker"] == groups["kns-formgrader"]
+    assert groups["kns-reports"] <= groups["kns-exams-worker"] and not groups["kns-reports"] & exchange
 
 
 def test_service_manifests_pass_the_kubernetes_schemas():
