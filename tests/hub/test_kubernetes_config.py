@@ -224,3 +224,37 @@ def test_learners_land_on_their_app_and_exam_takers_get_exam_mode(kube_settings)
     _spawner, pod = spawn(c, user("nangcao01", "hocvien", "nangcao"))
     env = environment(pod)
     assert env["KNS_EXAM_MODE"] == "1" and env["JUPYTERHUB_DEFAULT_URL"] == LEARNER_HOME
+
+
+def test_the_charts_extra_config_runs_our_hub_configuration(tmp_path, monkeypatch, platform_db):
+    """Does the hub.extraConfig snippet of deploy/kubernetes/values.yaml, run as the chart runs
+    it (after the chart's own configuration filled `c`), give the hub the whole platform: our
+    authenticator, pages, KubeSpawner setup and every service, reports included, with tokens?"""
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    values = yaml.safe_load((root / "deploy" / "kubernetes" / "values.yaml").read_text())
+    snippet = values["hub"]["extraConfig"]["kynangso"]
+    installed = "/opt/kynangso/hub_config/jupyterhub_config.py"  # where the services image has it
+    assert installed in snippet
+    settings = yaml.safe_load((root / "deploy" / "kubernetes" / "settings.yaml").read_text())
+    settings.update(state_dir=str(tmp_path / "state"), database={"url": platform_db})
+    settings_file = tmp_path / "settings.yaml"
+    settings_file.write_text(yaml.safe_dump(settings, allow_unicode=True))
+    monkeypatch.setenv("KNS_SETTINGS", str(settings_file))
+    c = Config()  # as the chart's jupyterhub_config.py leaves it
+    c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"
+    c.JupyterHub.services = [{"name": entry.get("name", key), **entry, "api_token": f"t-{key}"}
+                             for key, entry in values["hub"]["services"].items()]
+    c.JupyterHub.load_roles = []
+    exec(snippet.replace(installed, str(root / "hub_config" / "jupyterhub_config.py")), {"c": c})
+    assert c.JupyterHub.authenticator_class == "kynangso.hub.auth.StaffAuthenticator"
+    assert c.JupyterHub.template_paths == [str(root / "hub_config" / "templates")]
+    services = {s["name"]: s for s in c.JupyterHub.services}
+    assert set(services) == {entry.get("name", key) for key, entry in values["hub"]["services"].items()}
+    assert services["reports"]["url"] == "http://kns-reports:10103"
+    assert services["admin"]["api_token"] == "t-kns-admin"
+    assert all("command" not in s for s in services.values())
+    assert "kns-reports-viewers" in {r["name"] for r in c.JupyterHub.load_roles}
+    spawner, _pod = spawn(c, user("hocvien01", "hocvien"))
+    assert spawner.environment["KNS_EXAMS_URL"] == "http://kns-exams:10104/services/exams/"
