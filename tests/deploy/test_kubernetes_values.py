@@ -5,6 +5,7 @@ checks helm and the API server would make first (docs/deploy.md says what is lef
 from __future__ import annotations
 
 import copy
+import functools
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -25,6 +26,11 @@ DEPLOY_SETTINGS = DEPLOY / "settings.yaml"
 
 
 def load(path: Path):
+    return copy.deepcopy(_parsed(path))
+
+
+@functools.cache
+def _parsed(path: Path):  # the chart's schema and defaults are 0.3 s of YAML each
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
@@ -53,7 +59,7 @@ PROFILES = {"ordinary day": ("values.yaml",), "exam day": ("values.yaml", "value
 
 
 def schema_errors(merged: dict) -> list[str]:
-    validator = jsonschema.Draft7Validator(load(SCHEMA / "values.schema.yaml"))
+    validator = jsonschema.Draft7Validator(_parsed(SCHEMA / "values.schema.yaml"))
     return [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(merged)]
 
 
