@@ -276,3 +276,21 @@ def test_service_manifests_pass_the_kubernetes_schemas():
     broken["spec"]["template"]["spec"]["containers"][0]["imagePullPolicyy"] = "Always"
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(broken, KUBERNETES, strict=True)
+
+
+def test_values_and_settings_agree_where_both_name_a_fact():
+    """Where the chart and the platform each need a fact (URL prefix, the home's mount, the
+    learners' uid, the culler), do values.yaml, settings.yaml and the learners' image agree?"""
+    merged, settings = values("values.yaml"), load_settings(DEPLOY_SETTINGS)
+    assert merged["hub"]["baseUrl"] == settings["hub"]["base_url"]
+    assert merged["singleuser"]["storage"]["homeMountPath"] == settings["kubernetes"]["home"]
+    assert merged["cull"]["enabled"] == settings["culler"]["enabled"]
+    assert settings["spawner"] == "kubernetes"
+    # null: the chart's singleuser values are the one place for image, volume and resources
+    assert all(settings["kubernetes"][key] is None for key in
+               ("image", "storage_capacity", "cpu_guarantee", "cpu_limit", "memory_guarantee", "memory_limit"))
+    dockerfile = (ROOT / "deploy" / "images" / "singleuser.Dockerfile").read_text()
+    assert f"useradd --uid {merged['singleuser']['uid']} --gid {merged['singleuser']['fsGid']}" in dockerfile
+    assert f"--home-dir {settings['kubernetes']['home']} " in dockerfile
+    image = merged["singleuser"]["image"]["name"]
+    assert image.endswith("/singleuser") and merged["hub"]["image"]["name"].endswith("/services")
