@@ -258,3 +258,19 @@ def test_the_charts_extra_config_runs_our_hub_configuration(tmp_path, monkeypatc
     assert "kns-reports-viewers" in {r["name"] for r in c.JupyterHub.load_roles}
     spawner, _pod = spawn(c, user("hocvien01", "hocvien"))
     assert spawner.environment["KNS_EXAMS_URL"] == "http://kns-exams:10104/services/exams/"
+
+
+@pytest.mark.parametrize("override, where", [
+    ({"spawner": "k8s"}, "spawner"),
+    ({"kubernetes": {"memory_limit": "1GB"}}, "kubernetes.memory_limit"),
+    ({"kubernetes": {"service_url": "http://kns-progress:10101"}}, "kubernetes.service_url"),
+    ({"kubernetes": {"imag": "x:1"}}, "kubernetes.imag"),
+])
+def test_bad_kubernetes_settings_are_refused_in_vietnamese(tmp_path, override, where):
+    """Is a wrong spawner, a memory size KubeSpawner would misread, a service URL without
+    {service}, or a misspelled key refused before anything starts, naming the key?"""
+    with pytest.raises(SettingsError) as err:
+        load_settings(overrides={"state_dir": str(tmp_path), **override})
+    assert where in err.value.user_message
+    if where == "kubernetes.imag":
+        assert "'image'?" in err.value.user_message  # "ý bạn là 'image'?"
