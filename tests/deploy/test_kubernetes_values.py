@@ -5,61 +5,25 @@ checks helm and the API server would make first (docs/deploy.md says what is lef
 from __future__ import annotations
 
 import copy
-import functools
 from pathlib import Path
 from urllib.parse import urlparse
 
 import jsonschema
 import pytest
 import yaml
+from helm_values import DEPLOY, DEPLOY_SETTINGS, PROFILES, SCHEMA, load, parsed, values
 from traitlets.config import Config
 
 from kynangso.hub.configurer import CULLER_SERVICE, HubEnvironment, apply_config
 from kynangso.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-DEPLOY = ROOT / "deploy" / "kubernetes"
-SCHEMA = DEPLOY / "schema"
 # kubeVersion ">=1.32.0-0" in the vendored chart's Chart.yaml
 KUBERNETES = "1.32"
-DEPLOY_SETTINGS = DEPLOY / "settings.yaml"
-
-
-def load(path: Path):
-    return copy.deepcopy(_parsed(path))
-
-
-@functools.cache
-def _parsed(path: Path):  # the chart's schema and defaults are 0.3 s of YAML each
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-def helm_merge(base: dict, override: dict) -> dict:
-    """Values layered the way helm does: maps merge key by key, other values replace, and a
-    null deletes the key (the chart's default with it)."""
-    out = copy.deepcopy(base)
-    for key, value in override.items():
-        if value is None:
-            out.pop(key, None)
-        elif isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = helm_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def values(*files: str) -> dict:
-    merged = load(SCHEMA / "chart-values.yaml")
-    for name in files:
-        merged = helm_merge(merged, load(DEPLOY / name))
-    return merged
-
-
-PROFILES = {"ordinary day": ("values.yaml",), "exam day": ("values.yaml", "values-examday.yaml")}
 
 
 def schema_errors(merged: dict) -> list[str]:
-    validator = jsonschema.Draft7Validator(_parsed(SCHEMA / "values.schema.yaml"))
+    validator = jsonschema.Draft7Validator(parsed(SCHEMA / "values.schema.yaml"))
     return [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(merged)]
 
 

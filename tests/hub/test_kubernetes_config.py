@@ -14,6 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import yaml
 from traitlets.config import Config
 
 from kynangso import db
@@ -230,8 +231,6 @@ def test_the_charts_extra_config_runs_our_hub_configuration(tmp_path, monkeypatc
     """Does the hub.extraConfig snippet of deploy/kubernetes/values.yaml, run as the chart runs
     it (after the chart's own configuration filled `c`), give the hub the whole platform: our
     authenticator, pages, KubeSpawner setup and every service, reports included, with tokens?"""
-    import yaml
-
     root = Path(__file__).resolve().parents[2]
     values = yaml.safe_load((root / "deploy" / "kubernetes" / "values.yaml").read_text())
     snippet = values["hub"]["extraConfig"]["kynangso"]
@@ -274,3 +273,87 @@ def test_bad_kubernetes_settings_are_refused_in_vietnamese(tmp_path, override, w
     assert where in err.value.user_message
     if where == "kubernetes.imag":
         assert "'image'?" in err.value.user_message  # "ý bạn là 'image'?"
+
+
+@pytest.mark.parametrize("profile", ["ordinary day", "exam day"])
+def test_the_charts_hub_configuration_with_ours_on_top(tmp_path, monkeypatch, platform_db, profile):
+    """Run the chart's own hub configuration (z2jh 4.4.0, vendored) over our values, as the hub
+    pod does, ours last through hub.extraConfig: does the hub end with the chart's database,
+    spawn limits, volumes, resources and culler, our platform on top, and a pod KubeSpawner
+    accepts? z2jh.py's readers of the mounted Secret are pointed at the values: no pod here."""
+    import sys
+
+    from tornado.httpclient import AsyncHTTPClient
+
+    from tests.deploy.helm_values import DEPLOY_SETTINGS, PROFILES, ROOT, values
+
+    chart_hub = ROOT / "tests" / "deploy" / "chart_hub"
+    merged = values(*PROFILES[profile])
+    installed = "/opt/kynangso/hub_config/jupyterhub_config.py"  # in the services image
+    merged["hub"]["extraConfig"]["kynangso"] = merged["hub"]["extraConfig"]["kynangso"].replace(
+        installed, str(ROOT / "hub_config" / "jupyterhub_config.py"))
+    merged.update(Chart={"Name": "jupyterhub", "Version": "4.4.0"}, Release={"Name": "kns", "Namespace": "kns"})
+    secrets = {"hub.config.JupyterHub.cookie_secret": "ab" * 32, "hub.config.CryptKeeper.keys": "cd" * 32,
+               "hub.db.password": "from-the-secret-kns-hub",
+               **{f"hub.services.{key}.apiToken": f"t-{key}" for key in merged["hub"]["services"]}}
+    settings = yaml.safe_load(DEPLOY_SETTINGS.read_text())
+    settings.update(state_dir=str(tmp_path / "state"), database={"url": platform_db})
+    (tmp_path / "settings.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True))
+    monkeypatch.setenv("KNS_SETTINGS", str(tmp_path / "settings.yaml"))
+    monkeypatch.setenv("HUB_SERVICE_PORT", "8081")
+    monkeypatch.setenv("PROXY_API_SERVICE_PORT", "8001")
+    monkeypatch.delenv("PGPASSWORD", raising=False)  # the chart's configuration sets it
+    monkeypatch.setattr(sys, "path", [str(chart_hub), *sys.path])
+    monkeypatch.delitem(sys.modules, "z2jh", raising=False)
+    import z2jh
+
+    def secret(key, default="never-explicitly-set"):
+        if key in secrets:
+            return secrets[key]
+        if default != "never-explicitly-set":
+            return default
+        raise KeyError(key)
+    monkeypatch.setattr(z2jh, "_load_config", lambda: merged)
+    monkeypatch.setattr(z2jh, "_get_config_value", lambda name: name)  # the chart's object names
+    monkeypatch.setattr(z2jh, "get_secret_value", secret)
+    c = Config()
+    path = chart_hub / "jupyterhub_config.py"
+    try:
+        exec(compile(path.read_text(), str(path), "exec"), {"get_config": lambda: c, "__file__": str(path)})
+    finally:
+        AsyncHTTPClient.configure(None)  # the chart's configuration picks curl for the process
+        monkeypatch.delitem(sys.modules, "z2jh", raising=False)
+    import os
+
+    assert c.JupyterHub.db_url == merged["hub"]["db"]["url"]
+    assert os.environ["PGPASSWORD"] == "from-the-secret-kns-hub"
+    assert c.JupyterHub.cleanup_servers is False
+    assert c.JupyterHub.concurrent_spawn_limit == merged["hub"]["concurrentSpawnLimit"]
+    assert c.Spawner.consecutive_failure_limit == merged["hub"]["consecutiveFailureLimit"]
+    assert c.JupyterHub.authenticator_class == "kynangso.hub.auth.StaffAuthenticator"
+    services = {s["name"]: s for s in c.JupyterHub.services}
+    assert services["admin"]["api_token"] == "t-kns-admin" and services["exams"]["url"] == "http://kns-exams:10104"
+    [culler] = [s for s in c.JupyterHub.services if s["name"] == CULLER_SERVICE]
+    assert f"--timeout={merged['cull']['timeout']}" in culler["command"]
+    assert "--max-age" not in " ".join(culler["command"])
+    spawner, pod = spawn(c, user("hocvien01", "hocvien"))
+    kubernetes_validate.validate(pod, "1.32", strict=True)
+    su = merged["singleuser"]
+    assert spawner.image == f"{su['image']['name']}:{su['image']['tag']}"
+    assert spawner.cpu_limit == su["cpu"]["limit"] and spawner.start_timeout == su["startTimeout"]
+    assert spawner.k8s_api_threadpool_workers == merged["hub"].get("config", {}).get(
+        "KubeSpawner", {}).get("k8s_api_threadpool_workers", spawner.k8s_api_threadpool_workers)
+    container = pod["spec"]["containers"][0]
+    guaranteed = su["cpu"]["guarantee"] == su["cpu"]["limit"]
+    assert (container["resources"]["requests"] == container["resources"]["limits"]) is guaranteed
+    homes = [m for m in container["volumeMounts"] if m["mountPath"] == su["storage"]["homeMountPath"]]
+    [claim] = [v for v in pod["spec"]["volumes"] if v["name"] == homes[0]["name"]]
+    assert claim["persistentVolumeClaim"]["claimName"] == spawner.pvc_name  # a volume per user
+    env = environment(pod)
+    assert env["JUPYTERHUB_DEFAULT_URL"] == LEARNER_HOME
+    assert env["KNS_EXAMS_URL"] == "http://kns-exams:10104/services/exams/"
+    # nothing privileged in a learner's pod (the chart's iptables init container is off: the
+    # NetworkPolicy keeps the cloud metadata server out)
+    for part in pod["spec"]["containers"] + pod["spec"].get("initContainers", []):
+        context = part.get("securityContext", {})
+        assert not context.get("privileged") and not context.get("allowPrivilegeEscalation")
