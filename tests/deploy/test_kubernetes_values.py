@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import jsonschema
+import kubernetes_validate
 import pytest
 import yaml
 from helm_values import DEPLOY, DEPLOY_SETTINGS, PROFILES, SCHEMA, load, parsed, values
@@ -231,7 +232,6 @@ def test_exam_volume_is_shared_by_the_desk_the_worker_and_the_formgrader():
 
 def test_service_manifests_pass_the_kubernetes_schemas():
     """Would the API server's schema accept every manifest (strict: no unknown field)?"""
-    kubernetes_validate = pytest.importorskip("kubernetes_validate")
     docs = manifests()
     assert {d["kind"] for d in docs} >= {"Deployment", "Service", "PersistentVolumeClaim", "NetworkPolicy"}
     for doc in docs:

@@ -13,8 +13,11 @@ import datetime as dt
 from pathlib import Path
 from types import SimpleNamespace
 
+import kubernetes_validate
+import kubespawner
 import pytest
 import yaml
+from kubernetes_asyncio.client import ApiClient
 from traitlets.config import Config
 
 from kynangso import db
@@ -25,10 +28,6 @@ from kynangso.hub.kubernetes import cluster_service
 from kynangso.hub.landing import LEARNER_HOME
 from kynangso.settings import load_settings
 from reports.service import hub_service_config
-
-kubespawner = pytest.importorskip("kubespawner")
-kubernetes_validate = pytest.importorskip("kubernetes_validate")
-from kubernetes_asyncio.client import ApiClient  # noqa: E402 (a kubespawner dependency)
 
 PREFIX = "/opt/kynangso/venv"
 SERVICES = ("progress", "signing", "exams", "exams-worker", "admin", "kiem-tra-nang-luc", "reports")
