@@ -41,7 +41,23 @@ def helm_merge(base: dict, override: dict) -> dict:
 
 
 def values(*files: str) -> dict:
+    """The values helm validates against the chart's schema and renders with."""
     merged = load(SCHEMA / "chart-values.yaml")
     for name in files:
         merged = helm_merge(merged, load(DEPLOY / name))
     return merged
+
+
+def secret_values(*files: str) -> dict:
+    """The values as the chart's Secret `hub` holds them for its hub configuration: the template
+    writes `merge dict .Values`, and that merge (mergo) skips null values, so a null key is
+    absent there (z2jh.get_config("nameOverride", default=...) relies on it)."""
+    return _without_nulls(values(*files))
+
+
+def _without_nulls(node):
+    if isinstance(node, dict):
+        return {k: _without_nulls(v) for k, v in node.items() if v is not None}
+    if isinstance(node, list):
+        return [_without_nulls(v) for v in node]
+    return node

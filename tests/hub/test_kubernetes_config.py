@@ -284,10 +284,10 @@ def test_the_charts_hub_configuration_with_ours_on_top(tmp_path, monkeypatch, pl
 
     from tornado.httpclient import AsyncHTTPClient
 
-    from tests.deploy.helm_values import DEPLOY_SETTINGS, PROFILES, ROOT, values
+    from tests.deploy.helm_values import DEPLOY_SETTINGS, PROFILES, ROOT, secret_values
 
     chart_hub = ROOT / "tests" / "deploy" / "chart_hub"
-    merged = values(*PROFILES[profile])
+    merged = secret_values(*PROFILES[profile])
     installed = "/opt/kynangso/hub_config/jupyterhub_config.py"  # in the services image
     merged["hub"]["extraConfig"]["kynangso"] = merged["hub"]["extraConfig"]["kynangso"].replace(
         installed, str(ROOT / "hub_config" / "jupyterhub_config.py"))
@@ -351,6 +351,10 @@ def test_the_charts_hub_configuration_with_ours_on_top(tmp_path, monkeypatch, pl
     env = environment(pod)
     assert env["JUPYTERHUB_DEFAULT_URL"] == LEARNER_HOME
     assert env["KNS_EXAMS_URL"] == "http://kns-exams:10104/services/exams/"
+    # our services' NetworkPolicy admits this pod by the labels the chart's KubeSpawner gives it
+    policy = yaml.safe_load((ROOT / "deploy" / "kubernetes" / "services" / "networkpolicy.yaml").read_text())
+    selectors = [peer["podSelector"]["matchLabels"] for rule in policy["spec"]["ingress"] for peer in rule["from"]]
+    assert any(s.items() <= pod["metadata"]["labels"].items() for s in selectors)
     # nothing privileged in a learner's pod (the chart's iptables init container is off: the
     # NetworkPolicy keeps the cloud metadata server out)
     for part in pod["spec"]["containers"] + pod["spec"].get("initContainers", []):
