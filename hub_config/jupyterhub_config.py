@@ -23,12 +23,18 @@ c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
 here = Path(__file__).resolve().parent
 
 settings = load_settings()
-env = prepare_environment(settings, config_dir=here)
+# Under the z2jh chart (spawner kubernetes) this file runs from the chart's hub.extraConfig,
+# after the chart's own configuration filled `c` (deploy/kubernetes/values.yaml).
+env = prepare_environment(settings, config_dir=here, chart=c)
 apply_config(settings, c, env)
 
 # HR dashboards: wired here because the core does not import the reports package.
 reports_service, reports_roles = hub_service_config(
     settings, env.python, service_options(settings, env, REPORTS_SERVICE), env.reports_gradebooks)
+if settings["spawner"] == "kubernetes":
+    from kynangso.hub.kubernetes import cluster_service
+
+    reports_service = cluster_service(reports_service, env.chart_services)
 c.JupyterHub.services = [*c.JupyterHub.services, reports_service]
 c.JupyterHub.load_roles = [*c.JupyterHub.load_roles, *reports_roles]
 

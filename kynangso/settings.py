@@ -139,6 +139,9 @@ def load_settings(path: str | os.PathLike | None = None, overrides: dict | None 
 
 
 def isolation_enabled(settings: Settings, is_root: bool) -> bool:
-    """Whether hub users run as their own Unix accounts (needed before any exam opens)."""
+    """Whether hub users are isolated from each other (needed before any exam opens): their own
+    Unix accounts, or on Kubernetes their own pods and volumes."""
+    if settings["spawner"] == "kubernetes":
+        return True
     mode = settings["isolation"]["mode"]
     return mode == "unix_users" or (mode == "auto" and is_root)

@@ -50,7 +50,7 @@ from jupyterhub.utils import url_path_join
 from tornado import httpclient, ioloop, web, websocket
 
 from kynangso.errors import KnsError
-from kynangso.hub import COOKIE_OPTIONS
+from kynangso.hub import COOKIE_OPTIONS, service_url
 from kynangso.hub.service_base import error_page
 from kynangso.i18n import t
 from reports import downloads
@@ -86,7 +86,6 @@ def hub_service_config(settings, python: str, options: dict | None = None,
     account on an isolated hub; `gradebooks` are the exam gradebooks it may read there.
     """
     options = dict(options or {})
-    port = settings["services"].get("reports_port", 10103)
     env = {"KNS_STATE_DIR": str(settings.state_dir),
            "PATH": f"{os.path.dirname(python)}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
     if os.environ.get("KNS_SETTINGS"):
@@ -97,7 +96,7 @@ def hub_service_config(settings, python: str, options: dict | None = None,
         env["KNS_REPORTS_GRADEBOOKS"] = json.dumps(gradebooks)
     service = {
         "name": SERVICE_NAME,
-        "url": f"http://127.0.0.1:{port}",
+        "url": service_url(settings, SERVICE_NAME, "reports_port"),
         "command": [python, "-m", "reports.service"],
         "environment": env,
         "oauth_no_confirm": True,

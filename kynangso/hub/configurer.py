@@ -25,7 +25,7 @@ from kynangso.admin import ACCESS_SCOPE as ADMIN_SCOPE
 from kynangso.admin import SERVICE_NAME as ADMIN_SERVICE
 from kynangso.exams import MANAGE_SCOPE
 from kynangso.exams import SERVICE_NAME as EXAMS_SERVICE
-from kynangso.hub import COOKIE_OPTIONS
+from kynangso.hub import COOKIE_OPTIONS, service_url
 from kynangso.hub.auth import directory_post_auth_hook
 from kynangso.hub.landing import ADVANCED_GROUP, LEARNER_GROUP
 from kynangso.hub.navigation import landing_url, page_navigation
@@ -84,6 +84,10 @@ class HubEnvironment:
     services_settings_file: str | None = None
     # Isolated hub only: the exam gradebooks the reports service reads (KNS_REPORTS_GRADEBOOKS).
     reports_gradebooks: list[dict] = field(default_factory=list)
+    # spawner kubernetes: the hub services and roles the z2jh chart configured before us (each
+    # service with the API token the chart made for it, and the chart's idle culler).
+    chart_services: list[dict] = field(default_factory=list)
+    chart_roles: list[dict] = field(default_factory=list)
 
     def isolated(self, settings: Settings) -> bool:
         return isolation_enabled(settings, self.is_root)
@@ -153,25 +157,14 @@ def proxy_command(settings: Settings, env: HubEnvironment) -> list[str]:
 def apply_config(settings: Settings, c, env: HubEnvironment) -> None:
     """Write the hub configuration for `settings` into the traitlets config `c`."""
     hub = settings["hub"]
-    state = settings.state_dir / "hub"
     isolated = env.isolated(settings)
-
-    c.JupyterHub.ip = hub["ip"]
-    c.JupyterHub.port = hub["port"]
-    c.JupyterHub.base_url = hub["base_url"]
-    c.JupyterHub.hub_ip = "127.0.0.1"
-    c.JupyterHub.hub_port = hub["api_port"]
-    c.JupyterHub.db_url = settings.hub_db_url
-    c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
+    kubernetes = settings["spawner"] == "kubernetes"
+    if not kubernetes:  # under the z2jh chart, the chart's values own these (docs/deploy.md)
+        _apply_process(settings, c, env)
     # The hub's cookies and its XSRF cookie; the hub hands the same options to users' servers.
     # compress_response: gzip for every page and static file (slow office links, issue 12).
     tornado = c.JupyterHub.tornado_settings if "tornado_settings" in c.JupyterHub else {}
     c.JupyterHub.tornado_settings = {**tornado, "cookie_options": dict(COOKIE_OPTIONS), "compress_response": True}
-    c.JupyterHub.concurrent_spawn_limit = hub["concurrent_spawn_limit"]
-    c.JupyterHub.cleanup_servers = True
-    c.ConfigurableHTTPProxy.command = proxy_command(settings, env)
-    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{hub['proxy_api_port']}"
-    c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
 
     # Vietnamese pages. JupyterHub calls callables in template_vars with the
     # user, so the translation function is wrapped once more.
@@ -192,8 +185,34 @@ def apply_config(settings: Settings, c, env: HubEnvironment) -> None:
                                        admin_app=ADMIN_SERVICE)
 
     _apply_auth(settings, c, env)
-    _apply_spawner(settings, c, env, isolated)
+    if kubernetes:
+        from kynangso.hub import kubernetes as kube
+
+        kube.apply_spawner(settings, c, env)
+    else:
+        _apply_spawner(settings, c, env, isolated)
     _apply_services(settings, c, env)
+    if kubernetes:
+        kube.finish(c, env, culler=CULLER_SERVICE, reserved=(REPORTS_SERVICE,))
+
+
+def _apply_process(settings: Settings, c, env: HubEnvironment) -> None:
+    """Where the hub and its proxy listen, its database and secrets, how many servers start at
+    once (one machine; under the z2jh chart its values say all this)."""
+    hub = settings["hub"]
+    state = settings.state_dir / "hub"
+    c.JupyterHub.ip = hub["ip"]
+    c.JupyterHub.port = hub["port"]
+    c.JupyterHub.base_url = hub["base_url"]
+    c.JupyterHub.hub_ip = "127.0.0.1"
+    c.JupyterHub.hub_port = hub["api_port"]
+    c.JupyterHub.db_url = settings.hub_db_url
+    c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
+    c.JupyterHub.concurrent_spawn_limit = hub["concurrent_spawn_limit"]
+    c.JupyterHub.cleanup_servers = True
+    c.ConfigurableHTTPProxy.command = proxy_command(settings, env)
+    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{hub['proxy_api_port']}"
+    c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
 
 
 def _apply_auth(settings: Settings, c, env: HubEnvironment) -> None:
@@ -265,7 +284,7 @@ def _apply_services(settings: Settings, c, env: HubEnvironment) -> None:
     services, roles = [], []
     # Course progress: every user may reach it (it only ever shows them their
     # own events); instructors and HR may also read others'.
-    progress_url = f"http://127.0.0.1:{settings['services']['progress_port']}"
+    progress_url = service_url(settings, PROGRESS_SERVICE, "progress_port")
     services.append(
         {
             "name": PROGRESS_SERVICE,
@@ -277,7 +296,7 @@ def _apply_services(settings: Settings, c, env: HubEnvironment) -> None:
         }
     )
     # The training CA: learners request, renew and fetch their own certificate.
-    signing_url = f"http://127.0.0.1:{settings['services']['signing_port']}"
+    signing_url = service_url(settings, SIGNING_SERVICE, "signing_port")
     services.append(
         {
             "name": SIGNING_SERVICE,
@@ -357,7 +376,7 @@ def _apply_admin(settings: Settings, services: list, roles: list, env: HubEnviro
     })
     services.append({
         "name": ADMIN_SERVICE,
-        "url": f"http://127.0.0.1:{settings['services']['admin_port']}",
+        "url": service_url(settings, ADMIN_SERVICE, "admin_port"),
         "command": [env.python, "-m", "kynangso.admin.service"],
         "oauth_no_confirm": True,
         "oauth_client_allowed_scopes": [ADMIN_SCOPE, "admin:users", "admin:groups", "list:users",
@@ -382,7 +401,7 @@ def _apply_exams(settings: Settings, services: list, roles: list, env: HubEnviro
     grader = settings["exams"]["grader_account"]
     prefix = settings["isolation"]["user_env"] or env.user_env_prefix
     path = f"{prefix}/bin:/usr/local/bin:/usr/bin:/bin"  # nbgrader shells out to alembic
-    exams_url = f"http://127.0.0.1:{settings['services']['exams_port']}"
+    exams_url = service_url(settings, EXAMS_SERVICE, "exams_port")
     common = service_options(settings, env, EXAMS_SERVICE)["environment"]
     desk = {
         "name": EXAMS_SERVICE,
@@ -416,7 +435,7 @@ def _apply_exams(settings: Settings, services: list, roles: list, env: HubEnviro
     if env.exams_course:
         formgrader = {
             "name": course_id,
-            "url": f"http://127.0.0.1:{settings['services']['formgrader_port']}",
+            "url": service_url(settings, course_id, "formgrader_port"),
             "command": [os.path.join(prefix, "bin", "jupyterhub-singleuser")],
             "cwd": env.exams_course,
             "environment": {
@@ -440,14 +459,32 @@ def _apply_exams(settings: Settings, services: list, roles: list, env: HubEnviro
     return exams_url
 
 
-def prepare_environment(settings: Settings, config_dir: Path) -> HubEnvironment:
+def prepare_environment(settings: Settings, config_dir: Path, chart=None) -> HubEnvironment:
     """Create the hub's state folder, migrate the platform database, read groups.
 
-    The side-effect half of the configuration; run once at hub start.
+    The side-effect half of the configuration; run once at hub start. `chart`: under the z2jh
+    chart (spawner kubernetes), the traitlets config the chart's own hub configuration filled.
     """
     from kynangso import db
     from kynangso.accounts.sync import role_groups
     from kynangso.exams import course as exam_course
+
+    if settings["spawner"] == "kubernetes":
+        # The hub pod holds no exam course, no service account and no token file: the grader's
+        # and the services' Deployments hold what they need, the chart's Secret the tokens.
+        db.upgrade(settings.database_url)
+        hub = chart.JupyterHub if chart is not None else {}
+        return HubEnvironment(
+            is_root=False,
+            exams_course=str(exam_course.places(settings, True).course),
+            templates_dir=config_dir / "templates",
+            proxy_command=[],
+            settings_file=os.environ.get("KNS_SETTINGS"),
+            courses_source=settings["lab"]["courses_source"] or _installed_courses(),
+            groups=role_groups(settings.database_url),
+            chart_services=list(hub.get("services", [])),
+            chart_roles=list(hub.get("load_roles", [])),
+        )
 
     state = settings.state_dir / "hub"
     state.mkdir(parents=True, exist_ok=True)
