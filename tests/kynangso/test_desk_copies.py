@@ -100,6 +100,7 @@ class HubAPI:
                 else:
                     self.reply(404)
 
+        ThreadingHTTPServer.request_queue_size = 128  # the heartbeat connects 20 at a time
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_port}/hub/api"
@@ -222,3 +223,29 @@ def test_two_desk_copies_store_every_submission_once_and_keep_the_quota(desks):
     assert folders == sorted(p.name for p in inbound)
     # Groups came with the token check: no hub call per learner.
     assert hub.token_checks >= len(LEARNERS) and hub.user_lookups == 0
+
+
+def test_heartbeat_reaches_2000_learners_twenty_calls_at_a_time(settings):
+    """Does one heartbeat round tell the hub about each of 2,000 learners mid-exam exactly once,
+    with calls in flight together but never more than the bound?"""
+    import asyncio
+
+    from kynangso.exams.service import HEARTBEAT_CONCURRENCY, Desk, beat_once
+
+    url = settings.database_url
+    w = windows.open_window(url, COURSE, EXAM, "hocvien", 60, "refuse", "gv")
+    now = windows.now_utc(url)
+    with db.session_scope(url) as s:
+        s.add_all(ExamAttempt(window_id=w.id, username=f"hv{i:04d}", fetched_at=now, submissions=0,
+                              late=False, stored_bytes=0) for i in range(2000))
+    hub = HubAPI(delay=0.01)  # each call holds a hub thread a little, as a busy hub does
+    try:
+        desk = Desk(settings, False, hub.url, "desk-token")
+        started = time.perf_counter()
+        assert asyncio.run(beat_once(desk)) == 2000
+        print(f"heartbeat: 2000 learners in {time.perf_counter() - started:.1f} s, "
+              f"peak {hub.peak} calls in flight")
+    finally:
+        hub.close()
+    assert hub.activity == 2000
+    assert 1 < hub.peak <= HEARTBEAT_CONCURRENCY
