@@ -164,9 +164,11 @@ class ExamAttempt(Base):
 
 
 class ExamJob(Base):
-    """Work the exam desk asks of the grading worker (the grader account): set a due date,
-    collect and grade. A worker claims a queued row with one conditional UPDATE, so several
-    workers may run; it writes its progress and result (Vietnamese) into `message`."""
+    """Work the exam desk asks of the grading workers (the grader account): set a due date,
+    collect and grade. A worker claims a row (kynangso.exams.jobs.claim: SKIP LOCKED on
+    PostgreSQL, one conditional UPDATE everywhere), so several workers may run; it holds the
+    job by a lease it renews (`heartbeat_at`), and writes its progress and result (Vietnamese)
+    into `message`. A job whose lease ran out is claimed again (`attempts` counts the claims)."""
 
     __tablename__ = "exam_jobs"
 
@@ -180,6 +182,8 @@ class ExamJob(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ExamSubmission(Base):

@@ -1,28 +1,45 @@
-"""The grading worker's queue in the platform database (table exam_jobs).
+"""The grading workers' queue in the platform database (table exam_jobs).
 
-The desk queues a job; a worker claims the oldest queued one with a single conditional
-UPDATE (… WHERE status = 'queued'), so several workers can share the queue, on SQLite or
-PostgreSQL; it writes its progress and its result into the row, which the desk's page shows.
+The desk queues a job; a worker claims the oldest one it may take and holds it by a lease:
+
+- claiming reads the candidate row with `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL (a row
+  another worker is claiming is skipped, not waited for) and takes it with one conditional
+  UPDATE (… WHERE status = 'queued' or the lease ran out), which is also all that SQLite needs
+  (its writers take turns), so any number of workers on any hosts share the queue;
+- the claiming worker renews the lease (`heartbeat_at`, the database's clock) while it works
+  (`Lease`); a worker that dies stops renewing it, and once LEASE_SECONDS have passed the job
+  is claimed again, up to MAX_ATTEMPTS claims, then failed with a message;
+- progress and the result are written only by the job's current holder (… WHERE worker = me
+  AND status = 'running'), so a worker that lost its lease writes nothing more.
+
+The desk's page shows the row's message.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import socket
+import threading
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
-from kynangso import db
+from kynangso import clock, db
+from kynangso.i18n import t
 from kynangso.models import ExamJob
+
+log = logging.getLogger("kns.exams.jobs")
+LEASE_SECONDS = 120  # no renewal for this long: the worker is taken for dead
+MAX_ATTEMPTS = 3  # a job that takes its worker down this many times is not run again
 
 KINDS = ("duedate", "grade", "release", "feedback", "mark")  # a mark's request is its message (JSON)
 SHOWN = ("release", "grade", "feedback")  # the jobs an instructor asked for on the page
 ACTIVE = ("queued", "running")
 
 
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+def now(db_url: str | None = None) -> dt.datetime:
+    return clock.now(db_url)
 
 
 def enqueue(db_url: str, exam: str, kind: str, by: str, message: str = "") -> int:
@@ -48,27 +65,92 @@ def latest(db_url: str, exam: str, kind: str | tuple[str, ...] = "grade") -> Exa
                               .order_by(ExamJob.id.desc()).limit(1))
 
 
-def claim(db_url: str, worker: str | None = None) -> ExamJob | None:
-    """The oldest queued job, now marked running for this worker; None if there is none or
-    another worker won it."""
-    worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim(db_url: str, worker: str | None = None, lease_seconds: float = LEASE_SECONDS) -> ExamJob | None:
+    """The oldest queued job, or a running one whose lease ran out, now held by this worker;
+    None if there is none or another worker won it."""
+    worker = worker or worker_name()
+    at = now(db_url)
+    stale = at - dt.timedelta(seconds=lease_seconds)
+    lapsed = (ExamJob.status == "running") & (ExamJob.heartbeat_at < stale)
     with db.session_scope(db_url) as session:
-        job_id = session.scalar(select(ExamJob.id).where(ExamJob.status == "queued")
-                                .order_by(ExamJob.id).limit(1))
+        # Jobs that took their worker down too often end here, with a message for the page.
+        for job_id, kind, exam, attempts in session.execute(select(
+                ExamJob.id, ExamJob.kind, ExamJob.exam, ExamJob.attempts).where(
+                lapsed, ExamJob.attempts >= MAX_ATTEMPTS)).all():
+            session.execute(update(ExamJob).where(ExamJob.id == job_id, lapsed).values(
+                status="failed", finished_at=at,
+                message=t("exams.job_abandoned", exam=exam, attempts=attempts)))
+            log.error("job %s (%s of %s) abandoned after %s claims", job_id, kind, exam, attempts)
+    with db.session_scope(db_url) as session:
+        job_id = session.scalar(select(ExamJob.id).where(or_(ExamJob.status == "queued", lapsed))
+                                .order_by(ExamJob.id).limit(1)
+                                .with_for_update(skip_locked=True))  # nothing on SQLite
         if job_id is None:
             return None
-        won = session.execute(update(ExamJob).where(ExamJob.id == job_id, ExamJob.status == "queued")
-                              .values(status="running", worker=worker, started_at=now()))
+        won = session.execute(update(ExamJob).where(
+            ExamJob.id == job_id, or_(ExamJob.status == "queued", lapsed),
+        ).values(status="running", worker=worker, started_at=at, heartbeat_at=at,
+                 attempts=ExamJob.attempts + 1))
         if won.rowcount != 1:
             return None
     with db.session_scope(db_url) as session:
-        return session.get(ExamJob, job_id)
+        job = session.get(ExamJob, job_id)
+    if job.attempts > 1:
+        log.warning("job %s (%s of %s) claimed again by %s: its lease had run out (claim %s)",
+                    job.id, job.kind, job.exam, worker, job.attempts)
+    return job
 
 
-def report(db_url: str, job_id: int, message: str, status: str | None = None) -> None:
-    """Progress (status unchanged) or the end (status 'done' or 'failed') of a job."""
+def renew(db_url: str, job: ExamJob) -> bool:
+    """Extend this worker's lease on `job`; False if it is no longer this worker's."""
+    with db.session_scope(db_url) as session:
+        return session.execute(update(ExamJob).where(
+            ExamJob.id == job.id, ExamJob.worker == job.worker, ExamJob.status == "running",
+        ).values(heartbeat_at=now(db_url))).rowcount == 1
+
+
+class Lease:
+    """`with Lease(db_url, job):` renews the lease on `job` every third of LEASE_SECONDS from
+    a thread while the block runs (a step may hold the main thread for minutes)."""
+
+    def __init__(self, db_url: str, job: ExamJob, lease_seconds: float = LEASE_SECONDS):
+        self.db_url, self.job, self.every = db_url, job, lease_seconds / 3
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"lease-{job.id}")
+        self.lost = False
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                if not renew(self.db_url, self.job):
+                    self.lost = True
+                    log.error("job %s: lease lost to another worker", self.job.id)
+                    return
+            except Exception:  # noqa: BLE001 - the database may be back before the lease ends
+                log.exception("job %s: lease not renewed", self.job.id)
+
+    def __enter__(self) -> Lease:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def report(db_url: str, job_id: int, message: str, status: str | None = None,
+           worker: str | None = None) -> bool:
+    """Progress (status unchanged) or the end (status 'done' or 'failed') of a job; with
+    `worker`, only while that worker holds the job (it writes nothing once its lease is lost).
+    Whether the row was written."""
     values: dict = {"message": message}
     if status:
-        values.update(status=status, finished_at=now())
+        values.update(status=status, finished_at=now(db_url))
+    held = [] if worker is None else [ExamJob.worker == worker, ExamJob.status == "running"]
     with db.session_scope(db_url) as session:
-        session.execute(update(ExamJob).where(ExamJob.id == job_id).values(**values))
+        return session.execute(update(ExamJob).where(ExamJob.id == job_id, *held)
+                               .values(**values)).rowcount == 1

@@ -22,7 +22,8 @@ the gradebook as an extension of their submission, placed so that nbgrader's lat
 Every path it touches is the grader's own, so a link planted there can only hurt the grader
 account itself; the gradebook must still be a regular file (course.set_duedate).
 
-Run: `python -m kynangso.exams.worker` (the hub starts it; several copies may run).
+Run: `python -m kynangso.exams.worker` (the hub starts it; several copies may run, on any
+host that reaches the database and the course folder: kynangso.exams.jobs).
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ def run_steps(db_url: str, where: course.ExamPlaces, job, steps: list[list[str]]
     out = b""
     for step in steps:
         name = step[1]
-        jobs.report(db_url, job.id, t(STEP_KEYS[job.kind], exam=job.exam, step=step_label(name)))
+        jobs.report(db_url, job.id, t(STEP_KEYS[job.kind], exam=job.exam, step=step_label(name)),
+                    worker=job.worker)
         proc = subprocess.run(step, cwd=str(where.course), env=env, capture_output=True, check=False)
         # kns grade: 1 = some submission not graded, 3 = graded but flagged; both still report
         graded_anyway = name == "grade" and proc.returncode in (1, 3) and proc.stdout.strip()
@@ -172,7 +174,8 @@ def run_job(db_url: str, where: course.ExamPlaces, job) -> None:
     except Exception:  # noqa: BLE001 - the worker lives on; the row says it failed
         log.exception("job %s failed", job.id)
         status, message = "failed", t("exams.job_failed", exam=job.exam)
-    jobs.report(db_url, job.id, message, status)
+    if not jobs.report(db_url, job.id, message, status, worker=job.worker):
+        log.error("job %s: result not written, another worker holds it now", job.id)
     overview.refresh(where)
 
 
@@ -189,7 +192,8 @@ def main() -> None:
     while True:
         job = jobs.claim(db_url)
         if job is not None:
-            run_job(db_url, where, job)
+            with jobs.Lease(db_url, job):  # a worker killed mid-job: another takes it over
+                run_job(db_url, where, job)
             seen = overview.signature(where)
             continue
         now = overview.signature(where)
