@@ -186,6 +186,17 @@ class ExamJob(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
+class ServiceLease(Base):
+    """Which copy of a service does a duty that one copy should do (the desk's culler
+    heartbeat): held until `expires_at` (the database's clock), renewed by its holder."""
+
+    __tablename__ = "service_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class ExamSubmission(Base):
     """A submission the desk stored in inbound: its folder, time and secret (the secret names
     its feedback files, so the desk finds feedback without listing inbound)."""

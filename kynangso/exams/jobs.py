@@ -27,7 +27,7 @@ from sqlalchemy import or_, select, update
 
 from kynangso import clock, db
 from kynangso.i18n import t
-from kynangso.models import ExamJob
+from kynangso.models import ExamJob, ServiceLease
 
 log = logging.getLogger("kns.exams.jobs")
 LEASE_SECONDS = 120  # no renewal for this long: the worker is taken for dead
@@ -154,3 +154,20 @@ def report(db_url: str, job_id: int, message: str, status: str | None = None,
     with db.session_scope(db_url) as session:
         return session.execute(update(ExamJob).where(ExamJob.id == job_id, *held)
                                .values(**values)).rowcount == 1
+
+
+def hold(db_url: str, duty: str, holder: str, seconds: float) -> bool:
+    """Take or keep the lease on `duty` for `seconds`: True if `holder` has it now (it was
+    free, expired, or already `holder`'s). Copies of a service each ask before doing the duty;
+    one does it, and if it dies another takes over once its lease has run out."""
+    at = now(db_url)
+    until = at + dt.timedelta(seconds=seconds)
+    with db.session_scope(db_url) as session:
+        if session.execute(db.insert(session, ServiceLease).values(
+                name=duty, holder=holder, expires_at=until,
+        ).on_conflict_do_nothing(index_elements=["name"])).rowcount == 1:
+            return True
+        return session.execute(update(ServiceLease).where(
+            ServiceLease.name == duty,
+            or_(ServiceLease.holder == holder, ServiceLease.expires_at < at),
+        ).values(holder=holder, expires_at=until)).rowcount == 1

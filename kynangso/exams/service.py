@@ -526,11 +526,15 @@ async def beat_once(desk: Desk, limit: int = HEARTBEAT_CONCURRENCY) -> int:
 
 
 async def heartbeat(desk: Desk, every: int) -> None:
-    """Keep the servers of learners with an exam in progress 'active' for the idle culler."""
+    """Keep the servers of learners with an exam in progress 'active' for the idle culler.
+    With several desk copies, the one holding the heartbeat's lease (kynangso.exams.jobs.hold)
+    does it; another takes over within two periods if that copy dies."""
+    me = jobs.worker_name()
     while True:
         await asyncio.sleep(every)
         try:
-            await beat_once(desk)
+            if await asyncio.to_thread(jobs.hold, desk.db_url, "exam-heartbeat", me, every * 2):
+                await beat_once(desk)
         except Exception:  # noqa: BLE001 - the loop must survive a hub restart
             log.exception("exam heartbeat failed")
 

@@ -136,3 +136,17 @@ def test_a_job_that_keeps_killing_its_worker_is_failed_with_a_message(url):
         job = s.get(ExamJob, job_id)
     assert job.status == "failed"
     assert job.message == t("exams.job_abandoned", exam="van-ban", attempts=jobs.MAX_ATTEMPTS)
+
+
+def test_one_desk_copy_holds_the_heartbeat_until_it_stops_renewing(url):
+    """Does one copy hold the heartbeat duty, keep it while it renews, and another take it over
+    once the lease has run out (the holder died)?"""
+    from kynangso.models import ServiceLease
+
+    assert jobs.hold(url, "exam-heartbeat", "desk-a", 120)
+    assert not jobs.hold(url, "exam-heartbeat", "desk-b", 120)
+    assert jobs.hold(url, "exam-heartbeat", "desk-a", 120)  # renewed
+    with db.session_scope(url) as s:  # desk-a died two periods ago
+        s.execute(update(ServiceLease).values(expires_at=jobs.now(url) - dt.timedelta(seconds=1)))
+    assert jobs.hold(url, "exam-heartbeat", "desk-b", 120)
+    assert not jobs.hold(url, "exam-heartbeat", "desk-a", 120)
