@@ -171,6 +171,7 @@ class ExamJob(Base):
     into `message`. A job whose lease ran out is claimed again (`attempts` counts the claims)."""
 
     __tablename__ = "exam_jobs"
+    __table_args__ = (UniqueConstraint("parent_id", "student", name="uq_exam_jobs_parent_student"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     exam: Mapped[str] = mapped_column(String(64), index=True)
@@ -184,6 +185,11 @@ class ExamJob(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A learner's submission of a grade job (kind "submission"): its grade job, the learner,
+    # and the report of its grading (JSON).
+    parent_id: Mapped[int | None] = mapped_column(Integer, index=True, default=None)
+    student: Mapped[str | None] = mapped_column(String(64), default=None)
+    result: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class ServiceLease(Base):

@@ -33,7 +33,8 @@ log = logging.getLogger("kns.exams.jobs")
 LEASE_SECONDS = 120  # no renewal for this long: the worker is taken for dead
 MAX_ATTEMPTS = 3  # a job that takes its worker down this many times is not run again
 
-KINDS = ("duedate", "grade", "release", "feedback", "mark")  # a mark's request is its message (JSON)
+# A mark's request is its message (JSON); a "submission" is one learner's part of a grade job.
+KINDS = ("duedate", "grade", "release", "feedback", "mark", "submission")
 SHOWN = ("release", "grade", "feedback")  # the jobs an instructor asked for on the page
 ACTIVE = ("queued", "running")
 
@@ -69,9 +70,10 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def claim(db_url: str, worker: str | None = None, lease_seconds: float = LEASE_SECONDS) -> ExamJob | None:
-    """The oldest queued job, or a running one whose lease ran out, now held by this worker;
-    None if there is none or another worker won it."""
+def claim(db_url: str, worker: str | None = None, lease_seconds: float = LEASE_SECONDS,
+          parent_id: int | None = None) -> ExamJob | None:
+    """The oldest queued job (of grade job `parent_id` only, if given), or a running one whose
+    lease ran out, now held by this worker; None if there is none or another worker won it."""
     worker = worker or worker_name()
     at = now(db_url)
     stale = at - dt.timedelta(seconds=lease_seconds)
@@ -86,7 +88,8 @@ def claim(db_url: str, worker: str | None = None, lease_seconds: float = LEASE_S
                 message=t("exams.job_abandoned", exam=exam, attempts=attempts)))
             log.error("job %s (%s of %s) abandoned after %s claims", job_id, kind, exam, attempts)
     with db.session_scope(db_url) as session:
-        job_id = session.scalar(select(ExamJob.id).where(or_(ExamJob.status == "queued", lapsed))
+        mine = [] if parent_id is None else [ExamJob.parent_id == parent_id]
+        job_id = session.scalar(select(ExamJob.id).where(or_(ExamJob.status == "queued", lapsed), *mine)
                                 .order_by(ExamJob.id).limit(1)
                                 .with_for_update(skip_locked=True))  # nothing on SQLite
         if job_id is None:
@@ -143,11 +146,13 @@ class Lease:
 
 
 def report(db_url: str, job_id: int, message: str, status: str | None = None,
-           worker: str | None = None) -> bool:
-    """Progress (status unchanged) or the end (status 'done' or 'failed') of a job; with
-    `worker`, only while that worker holds the job (it writes nothing once its lease is lost).
-    Whether the row was written."""
+           worker: str | None = None, result: str | None = None) -> bool:
+    """Progress (status unchanged) or the end (status 'done' or 'failed') of a job, and its
+    `result` if given; with `worker`, only while that worker holds the job (it writes nothing
+    once its lease is lost). Whether the row was written."""
     values: dict = {"message": message}
+    if result is not None:
+        values["result"] = result
     if status:
         values.update(status=status, finished_at=now(db_url))
     held = [] if worker is None else [ExamJob.worker == worker, ExamJob.status == "running"]
@@ -171,3 +176,23 @@ def hold(db_url: str, duty: str, holder: str, seconds: float) -> bool:
             ServiceLease.name == duty,
             or_(ServiceLease.holder == holder, ServiceLease.expires_at < at),
         ).values(holder=holder, expires_at=until)).rowcount == 1
+
+
+def spawn(db_url: str, parent: ExamJob, students: list[str]) -> None:
+    """Queue one "submission" job per learner of grade job `parent`; a learner's is made once,
+    however often the grade job is claimed again (ON CONFLICT on parent and learner)."""
+    if not students:
+        return
+    with db.session_scope(db_url) as session:
+        session.execute(db.insert(session, ExamJob).values([
+            {"exam": parent.exam, "kind": "submission", "status": "queued",
+             "requested_by": parent.requested_by, "message": "", "parent_id": parent.id,
+             "student": student, "attempts": 0, "created_at": now(db_url)}
+            for student in students]).on_conflict_do_nothing(index_elements=["parent_id", "student"]))
+
+
+def children(db_url: str, parent_id: int) -> list[ExamJob]:
+    """The "submission" jobs of a grade job, by learner."""
+    with db.session_scope(db_url) as session:
+        return list(session.scalars(select(ExamJob).where(ExamJob.parent_id == parent_id)
+                                    .order_by(ExamJob.student)))
