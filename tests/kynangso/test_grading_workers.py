@@ -26,7 +26,7 @@ pytestmark = pytest.mark.postgres
 REPO = Path(__file__).resolve().parents[2]
 EXAM, COURSE = "kt1", "kns-test"
 RIGHT = "def tong(a, b):\n    return a + b"
-ANSWERS = {"hv01": RIGHT, "hv02": "def tong(a, b):\n    return a - b", "hv03": RIGHT}
+ANSWERS = {"hv01": RIGHT, "hv02": "def tong(a, b):\n    return a - b"}  # each `kns grade` costs seconds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,7 +102,7 @@ def test_two_workers_grade_one_exam_each_submission_once(tmp_path, postgres, mon
     assert scores == {s: 2.0 if answer == RIGHT else 0.0 for s, answer in ANSWERS.items()}
     summary = worker.merge_reports([json.loads(p.result) for p in parts])
     assert sorted(summary["graded"]) == sorted(ANSWERS) and not summary["failed"]
-    assert message == worker.t("exams.grading.done", exam=EXAM, graded=3, failed=0, flagged=0)
+    assert message == worker.t("exams.grading.done", exam=EXAM, graded=len(ANSWERS), failed=0, flagged=0)
 
 
 def test_a_grade_job_claimed_again_queues_each_learner_once(tmp_path):
