@@ -10,7 +10,11 @@ The desk queues a job; a worker claims the oldest one it may take and holds it b
   (`Lease`); a worker that dies stops renewing it, and once LEASE_SECONDS have passed the job
   is claimed again, up to MAX_ATTEMPTS claims, then failed with a message;
 - progress and the result are written only by the job's current holder (… WHERE worker = me
-  AND status = 'running'), so a worker that lost its lease writes nothing more.
+  AND status = 'running'), so a worker that lost its lease writes nothing more;
+- the course's gradebook has one writer: one whole job (release, grade, feedback, mark, due
+  date) is held at a time, whichever worker holds it, so no exam is graded twice at once; the
+  parallel work is a grade job's submissions (kind "submission", `spawn`), which any worker
+  may claim while the grade job waits for them.
 
 The desk's page shows the row's message.
 """
@@ -23,7 +27,8 @@ import os
 import socket
 import threading
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, text, update
+from sqlalchemy.orm import aliased
 
 from kynangso import clock, db
 from kynangso.i18n import t
@@ -32,6 +37,7 @@ from kynangso.models import ExamJob, ServiceLease
 log = logging.getLogger("kns.exams.jobs")
 LEASE_SECONDS = 120  # no renewal for this long: the worker is taken for dead
 MAX_ATTEMPTS = 3  # a job that takes its worker down this many times is not run again
+CLAIM_LOCK = 0x4B4E534A  # PostgreSQL advisory lock key of claims ("KNSJ")
 
 # A mark's request is its message (JSON); a "submission" is one learner's part of a grade job.
 KINDS = ("duedate", "grade", "release", "feedback", "mark", "submission")
@@ -46,7 +52,8 @@ def now(db_url: str | None = None) -> dt.datetime:
 def enqueue(db_url: str, exam: str, kind: str, by: str, message: str = "") -> int:
     assert kind in KINDS
     with db.session_scope(db_url) as session:
-        job = ExamJob(exam=exam, kind=kind, status="queued", requested_by=by, message=message)
+        job = ExamJob(exam=exam, kind=kind, status="queued", requested_by=by, message=message,
+                      created_at=now(db_url))
         session.add(job)
         session.flush()
         return job.id
@@ -87,17 +94,27 @@ def claim(db_url: str, worker: str | None = None, lease_seconds: float = LEASE_S
                 status="failed", finished_at=at,
                 message=t("exams.job_abandoned", exam=exam, attempts=attempts)))
             log.error("job %s (%s of %s) abandoned after %s claims", job_id, kind, exam, attempts)
+    # The course's gradebook takes one job at a time (a release, a grade, a mark…), as with one
+    # worker; only a grade job's submissions are shared: a job of its own is claimed only
+    # while no other one is held (by a live lease).
+    other = aliased(ExamJob)
+    held = select(other.id).where(other.parent_id.is_(None), other.status == "running",
+                                  other.heartbeat_at >= stale).exists()
+    may = [or_(ExamJob.status == "queued", lapsed), or_(ExamJob.parent_id.is_not(None), ~held)]
+    if parent_id is not None:
+        may.append(ExamJob.parent_id == parent_id)
     with db.session_scope(db_url) as session:
-        mine = [] if parent_id is None else [ExamJob.parent_id == parent_id]
-        job_id = session.scalar(select(ExamJob.id).where(or_(ExamJob.status == "queued", lapsed), *mine)
-                                .order_by(ExamJob.id).limit(1)
+        if parent_id is None and session.get_bind().dialect.name == "postgresql":
+            # Claims of whole jobs take turns (until commit), so two workers cannot each see
+            # "none held" and both take one; SQLite's writers take turns anyway.
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
+        job_id = session.scalar(select(ExamJob.id).where(*may).order_by(ExamJob.id).limit(1)
                                 .with_for_update(skip_locked=True))  # nothing on SQLite
         if job_id is None:
             return None
-        won = session.execute(update(ExamJob).where(
-            ExamJob.id == job_id, or_(ExamJob.status == "queued", lapsed),
-        ).values(status="running", worker=worker, started_at=at, heartbeat_at=at,
-                 attempts=ExamJob.attempts + 1))
+        won = session.execute(update(ExamJob).where(ExamJob.id == job_id, *may).values(
+            status="running", worker=worker, started_at=at, heartbeat_at=at,
+            attempts=ExamJob.attempts + 1))
         if won.rowcount != 1:
             return None
     with db.session_scope(db_url) as session:

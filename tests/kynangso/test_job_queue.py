@@ -38,9 +38,13 @@ def url(request, tmp_path):
 
 
 def test_many_workers_claiming_at_once_handle_every_job_exactly_once(url):
-    """Six workers drain a queue of 60 jobs at once: is each job claimed by exactly one worker,
-    once, and finished?"""
-    ids = [jobs.enqueue(url, f"bai-{i % 5}", "grade", "gv") for i in range(60)]
+    """Six workers drain a queue of a grade job and its 60 learners' submissions at once: is
+    each job claimed by exactly one worker, once, and finished?"""
+    first = jobs.enqueue(url, "bai", "grade", "gv")
+    with db.session_scope(url) as s:
+        parent = s.get(ExamJob, first)
+    jobs.spawn(url, parent, [f"hv{i:02d}" for i in range(60)])
+    ids = [first] + [p.id for p in jobs.children(url, first)]
     taken: dict[str, list[int]] = {}
     gate = threading.Barrier(6)
 
@@ -136,6 +140,35 @@ def test_a_job_that_keeps_killing_its_worker_is_failed_with_a_message(url):
         job = s.get(ExamJob, job_id)
     assert job.status == "failed"
     assert job.message == t("exams.job_abandoned", exam="van-ban", attempts=jobs.MAX_ATTEMPTS)
+
+
+def test_one_whole_job_at_a_time_whoever_claims(url):
+    """Six workers claim at once from a queue of six whole jobs (they all write the course's
+    gradebook): does exactly one get one, and the next only once it is finished?"""
+    for exam in ("a", "b", "c", "d", "e", "f"):
+        jobs.enqueue(url, exam, "grade", "gv")
+    got = [job for job in _at_once(lambda n: jobs.claim(url, f"w{n}"), range(6)) if job is not None]
+    assert len(got) == 1
+    assert jobs.claim(url, "late") is None
+    jobs.report(url, got[0].id, "xong", "done", worker=got[0].worker)
+    assert jobs.claim(url, "next").exam == "b"
+
+
+def _at_once(fn, args):
+    args = list(args)
+    gate = threading.Barrier(len(args))
+    out = [None] * len(args)
+
+    def run(i):
+        gate.wait(60)
+        out[i] = fn(args[i])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(args))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return out
 
 
 def test_one_desk_copy_holds_the_heartbeat_until_it_stops_renewing(url):
