@@ -12,6 +12,11 @@ close windows with `kns exam open/close`.
 A heartbeat tells the hub that learners with an exam in progress are active, so the idle
 culler never stops their servers mid-exam.
 
+Any number of copies may run on one PostgreSQL database and one exchange folder (docs/
+operations.md, "Several copies and grading workers"): time is the database's, records are
+upserts, the caller's groups come with the hub's token check, one copy at a time does the
+heartbeat.
+
 Run by the hub as a managed service, on an isolated hub as its own account (neither root nor
 the grader): it shares only the exchange with the grader account (kynangso.exams.course) and
 cannot enter the course folder. What needs the grader (due dates, collect and grade) it queues
@@ -305,10 +310,10 @@ class SubmitHandler(LearnerHandler):
             windows.release_submission(self.desk.db_url, window, me, size)
             raise
         notebooks = sorted(f.path[:-6] for f in files if f.path.endswith(".ipynb") and "/" not in f.path)
-        with db.session_scope(self.desk.db_url) as session:
-            session.add(ExamSubmission(exam=exam, username=me, folder=folder, timestamp=stamp,
-                                       secret=secret, notebooks=json.dumps(notebooks)))
-        windows.record_submission(self.desk.db_url, window, me, now, late, counted=True)
+        # Its record and the attempt's time in one transaction: both or neither.
+        windows.record_submission(self.desk.db_url, window, me, now, late, counted=True, also=(
+            ExamSubmission(exam=exam, username=me, folder=folder, timestamp=stamp, secret=secret,
+                           notebooks=json.dumps(notebooks)),))
         log.info("submission: %s %s at %s%s -> %s", me, exam, stamp, " (late)" if late else "",
                  folder)
         self.send({"timestamp": stamp, "late": late,

@@ -151,12 +151,14 @@ def attempt_state(db_url: str, window: Window, username: str) -> str:
 
 
 def record_submission(db_url: str, window: Window, username: str, at: dt.datetime,
-                      late: bool, counted: bool = False) -> None:
+                      late: bool, counted: bool = False, also: tuple = ()) -> None:
     """The submission's time and lateness in the learner's attempt of `window`; `counted` when
     reserve_submission has already counted it. One upsert: an attempt not fetched through the
     desk (e.g. a re-used copy) begins here; the latest time is kept whichever desk copy
-    records last, and a late submission leaves the attempt late."""
+    records last, and a late submission leaves the attempt late. `also`: rows stored in the
+    same transaction (the submission's own record)."""
     with db.session_scope(db_url) as session:
+        session.add_all(also)
         stmt = db.insert(session, ExamAttempt).values(
             window_id=window.id, username=username, fetched_at=at, submitted_at=at,
             submissions=0 if counted else 1, late=late, stored_bytes=0)
