@@ -8,14 +8,17 @@ learners' notebooks are tiny, to keep the test cheap."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from sqlalchemy import update
 
 from kynangso import db
 from kynangso.exams import course, jobs, worker
@@ -65,8 +68,9 @@ def _course(root: Path, gradebook: str) -> None:
 
 def test_two_workers_grade_one_exam_each_submission_once(tmp_path, postgres, monkeypatch):
     """A grade job on a PostgreSQL gradebook: is it split into one job per learner, each graded
-    once by one of two workers (one in this process, one its own process), the scores those of
-    the answers, and the grade job's summary the sum of theirs?"""
+    by one of two workers (one in this process, one its own process), a learner whose worker
+    died mid-grading graded again in full, the scores those of the answers, and the grade
+    job's summary the sum of theirs?"""
     from nbgrader.api import Gradebook
 
     platform, gradebook = postgres.create(), postgres.create()
@@ -80,6 +84,17 @@ def test_two_workers_grade_one_exam_each_submission_once(tmp_path, postgres, mon
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
     grade_job = jobs.enqueue(platform, EXAM, "grade", "gv")
     parent = jobs.claim(platform, "here")  # before the other worker starts: it takes only parts
+    # hv02's grading was begun by a worker that died (SIGKILL) after nbgrader had copied the
+    # submission's timestamp into autograded/ and before any notebook: its job still says
+    # "running", its lease long run out. Graded again without --force, nbgrader would skip it.
+    jobs.spawn(platform, parent, ["hv02"])
+    long_ago = jobs.now(platform) - dt.timedelta(hours=1)
+    with db.session_scope(platform) as s:
+        s.execute(update(ExamJob).where(ExamJob.student == "hv02").values(
+            status="running", worker="dead", started_at=long_ago, heartbeat_at=long_ago, attempts=1))
+    half = root / COURSE / "autograded" / "hv02" / EXAM
+    half.mkdir(parents=True)
+    shutil.copy(root / COURSE / "submitted" / "hv02" / EXAM / "timestamp.txt", half)
     settings = tmp_path / "settings.yaml"
     settings.write_text(json.dumps({"state_dir": str(tmp_path / "state"), "database": {"url": platform},
                                     "exams": {"root": str(root), "course_id": COURSE}}))
@@ -95,8 +110,8 @@ def test_two_workers_grade_one_exam_each_submission_once(tmp_path, postgres, mon
     log = (tmp_path / "worker.log").read_text(errors="replace")
     assert status == "done", (message, log[-3000:])
     parts = jobs.children(platform, grade_job)
-    assert [(p.student, p.status, p.attempts) for p in parts] == [
-        (student, "done", 1) for student in sorted(ANSWERS)]
+    assert [(p.student, p.status, p.attempts) for p in parts] == [("hv01", "done", 1), ("hv02", "done", 2)]
+    assert parts[1].worker != "dead"
     print("graded by:", {p.student: p.worker for p in parts})
     with Gradebook(gradebook, course_id=COURSE) as gb:
         scores = {s: gb.find_submission(EXAM, s).score for s in ANSWERS}
