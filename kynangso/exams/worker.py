@@ -256,16 +256,17 @@ def main() -> None:
     db_url = settings.database_url
     where = course.places(settings, hub_isolated(settings))
     log.info("grading worker for %s (uid %s)", where.course, os.getuid())
-    seen = None
+    seen, me = None, jobs.worker_name()
     while True:
-        job = jobs.claim(db_url)
+        job = jobs.claim(db_url, me)
         if job is not None:
             with jobs.Lease(db_url, job):  # a worker killed mid-job: another takes it over
                 run_job(db_url, where, job)
             seen = overview.signature(where)
             continue
         now = overview.signature(where)
-        if now != seen:  # e.g. a manual grade in formgrader, or the first start
+        # e.g. a manual grade in formgrader, or the first start; one idle worker does it
+        if now != seen and jobs.hold(db_url, "exam-overview", me, POLL_SECONDS * 5):
             overview.refresh(where)
             seen = now
         time.sleep(POLL_SECONDS)
