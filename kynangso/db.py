@@ -95,3 +95,14 @@ def current_revision(url: str) -> str | None:
 
     with engine_for(url).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def insert(session: Session, model):
+    """An INSERT for `model` in the dialect of the session's database, so that callers may add
+    `.on_conflict_do_nothing(...)` / `.on_conflict_do_update(...)` (SQLite and PostgreSQL
+    both have them): a row that several service copies may create at once is created once."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(model)

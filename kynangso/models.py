@@ -164,11 +164,14 @@ class ExamAttempt(Base):
 
 
 class ExamJob(Base):
-    """Work the exam desk asks of the grading worker (the grader account): set a due date,
-    collect and grade. A worker claims a queued row with one conditional UPDATE, so several
-    workers may run; it writes its progress and result (Vietnamese) into `message`."""
+    """Work the exam desk asks of the grading workers (the grader account): set a due date,
+    collect and grade. A worker claims a row (kynangso.exams.jobs.claim: SKIP LOCKED on
+    PostgreSQL, one conditional UPDATE everywhere), so several workers may run; it holds the
+    job by a lease it renews (`heartbeat_at`), and writes its progress and result (Vietnamese)
+    into `message`. A job whose lease ran out is claimed again (`attempts` counts the claims)."""
 
     __tablename__ = "exam_jobs"
+    __table_args__ = (UniqueConstraint("parent_id", "student", name="uq_exam_jobs_parent_student"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     exam: Mapped[str] = mapped_column(String(64), index=True)
@@ -180,6 +183,24 @@ class ExamJob(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A learner's submission of a grade job (kind "submission"): its grade job, the learner,
+    # and the report of its grading (JSON).
+    parent_id: Mapped[int | None] = mapped_column(Integer, index=True, default=None)
+    student: Mapped[str | None] = mapped_column(String(64), default=None)
+    result: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class ServiceLease(Base):
+    """Which copy of a service does a duty that one copy should do (the desk's culler
+    heartbeat): held until `expires_at` (the database's clock), renewed by its holder."""
+
+    __tablename__ = "service_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class ExamSubmission(Base):

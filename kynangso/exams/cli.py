@@ -76,7 +76,7 @@ def list_cmd(ctx, exam_id: str | None, as_json: bool):
     found = windows.windows(settings.database_url, exam_id)
     data = [{**w.to_dict(), "attempts": windows.attempts(settings.database_url, w.assignment_id)}
             for w in found]
-    now = windows.now_utc()
+    now = windows.now_utc(settings.database_url)
 
     def human(_rows):
         return "\n".join(

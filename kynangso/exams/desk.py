@@ -190,9 +190,13 @@ class Exchange:
                             _write_new(top, item.path, item.data)
                     _write_new(top, "timestamp.txt", timestamp.encode())
                     _write_new(top, "submission_secret.txt", secret.encode())
+                    os.fsync(top)  # its entries on disk before the folder gets its name
                 finally:
                     os.close(top)
+                # The name is new (random part), and rename never replaces a folder that has
+                # files: copies of the desk sharing inbound (NFS, CephFS) never clobber each other.
                 os.rename(staging, name, src_dir_fd=inbound, dst_dir_fd=inbound)
+                _sync_dir(inbound)  # the rename durable before the learner hears "stored"
             except BaseException:
                 _remove_tree(inbound, staging)
                 raise
@@ -240,8 +244,24 @@ def _write_new(top: int, rel: str, data: bytes) -> None:
                       0o644, dir_fd=fd)
         with os.fdopen(out, "wb") as fh:
             fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())  # a crash after the rename must not leave an empty file
     finally:
         os.close(fd)
+
+
+def _sync_dir(fd: int) -> None:
+    """fsync the folder of (O_PATH) fd `fd` if this account may read it. nbgrader makes inbound
+    write-only for others (0733): there the rename reaches the disk with the file system's next
+    journal commit instead (seconds), while the files themselves were synced before it."""
+    try:
+        readable = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=fd)
+    except OSError:
+        return
+    try:
+        os.fsync(readable)
+    finally:
+        os.close(readable)
 
 
 def _remove_tree(parent: int, name: str) -> None:

@@ -183,7 +183,7 @@ def assemble(summary: dict | None, released: list[str], windows_of: dict[str, li
 
 def gather(desk, now: dt.datetime | None = None) -> AppView:
     """Read everything the page needs (the desk's own records, the exchange, the summary)."""
-    now = now or windows.now_utc()
+    now = now or windows.now_utc(desk.db_url)
     released = desk.exchange.released()
     summary = overview.read(desk.places)
     exams = sorted(set(released) | set((summary or {}).get("exams", {})))

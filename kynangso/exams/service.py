@@ -12,6 +12,11 @@ close windows with `kns exam open/close`.
 A heartbeat tells the hub that learners with an exam in progress are active, so the idle
 culler never stops their servers mid-exam.
 
+Any number of copies may run on one PostgreSQL database and one exchange folder (docs/
+operations.md, "Several copies and grading workers"): time is the database's, records are
+upserts, the caller's groups come with the hub's token check, one copy at a time does the
+heartbeat.
+
 Run by the hub as a managed service, on an isolated hub as its own account (neither root nor
 the grader): it shares only the exchange with the grader account (kynangso.exams.course) and
 cannot enter the course folder. What needs the grader (due dates, collect and grade) it queues
@@ -83,8 +88,9 @@ class Desk:
         self.max_count = quotas["max_submissions_per_window"]
         self.max_total = quotas["max_total_mb_per_window"] * 2**20
         self.hub_api, self.token = hub_api.rstrip("/"), token
-        self._groups: dict[str, tuple[float, set[str]]] = {}
         self._titles: dict[str, str | None] = {}
+        # Tornado's client keeps 10 requests in flight by default: room for the heartbeat's.
+        AsyncHTTPClient.configure(None, max_clients=HEARTBEAT_CONCURRENCY + 10)
         self._makers: ProcessPoolExecutor | None = None
 
     def title(self, exam: str) -> str | None:
@@ -104,14 +110,19 @@ class Desk:
         response = await AsyncHTTPClient().fetch(request, raise_error=False)
         return response.code, (json.loads(response.body) if response.body else None)
 
-    async def groups_of(self, username: str) -> set[str]:
-        cached = self._groups.get(username)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
-        code, model = await self.hub("GET", f"users/{username}")
-        groups = set(model.get("groups", [])) if code == 200 and model else set()
-        self._groups[username] = (time.monotonic() + 30, groups)
-        return groups
+    @staticmethod
+    def groups_of(user: dict) -> set[str]:
+        """The caller's hub groups, from the model the hub's token check returned for this
+        request (every token may read its owner's groups: JupyterHub's identify scopes), so
+        no further hub call per learner, and as many desk copies as wanted cost the hub
+        nothing more. The hub is the source: the directory's role groups (kynangso.accounts.
+        sync), `nangcao` from the settings and the admin page, and any group a window names.
+        A model without groups is treated as no group: no window, and a server in exam mode."""
+        groups = user.get("groups")
+        if groups is None:
+            log.warning("the hub's model of %s has no groups", user.get("name"))
+            return set()
+        return set(groups)
 
     def info(self, window: windows.Window) -> dict:
         return {"exam": window.assignment_id, "course_id": window.course_id,
@@ -166,9 +177,13 @@ class Desk:
         log.info("exam mode: %s's server restarted in exam mode (hub answered %s, then %s)",
                  username, code, started)
 
-    async def window_for(self, username: str, exam: str) -> windows.Window | None:
-        """The latest window of `exam` (open or closed) for any of the user's hub groups."""
-        return windows.window_for(self.db_url, exam, await self.groups_of(username))
+    def window_for(self, user: dict, exam: str) -> windows.Window | None:
+        """The latest window of `exam` (open or closed) for any of the caller's hub groups."""
+        return windows.window_for(self.db_url, exam, self.groups_of(user))
+
+    def now(self) -> dt.datetime:
+        """The trusted clock (the platform database's: kynangso.clock)."""
+        return windows.now_utc(self.db_url)
 
 
 def exam_title(files) -> str | None:
@@ -208,10 +223,10 @@ class ExamListHandler(LearnerHandler):
     @web.authenticated
     async def get(self):
         me = self.current_user["name"]
-        now = windows.now_utc()
+        now = self.desk.now()
         exams = []
         for exam in self.desk.exchange.released():
-            window = await self.desk.window_for(me, exam)
+            window = self.desk.window_for(self.current_user, exam)
             if window is None:
                 continue
             is_open = window.is_open(now)
@@ -229,8 +244,8 @@ class FetchHandler(LearnerHandler):
     @web.authenticated
     async def get(self, exam: str):
         me = self.current_user["name"]
-        now = windows.now_utc()
-        window = await self.desk.window_for(me, exam)
+        now = self.desk.now()
+        window = self.desk.window_for(self.current_user, exam)
         if window is None or not window.is_open(now):
             log.warning("fetch refused: %s %s (window closed or not for them)", me, exam)
             self.fail(403, "exams.fetch_closed", exam=exam)
@@ -239,7 +254,7 @@ class FetchHandler(LearnerHandler):
         except KnsError as exc:
             self.fail(404, exc.key, **exc.params)
         windows.record_fetch(self.desk.db_url, window, me, now)  # the attempt begins
-        if runs_code(await self.desk.groups_of(me)) and not await self.desk.in_exam_mode(me, window):
+        if runs_code(self.desk.groups_of(self.current_user)) and not await self.desk.in_exam_mode(me, window):
             # Their server may run code: nothing of the exam goes to it. The server started
             # next is a learner-app server (kynangso.hub.spawner), since the attempt is recorded.
             log.warning("fetch: %s %s refused until their server restarts in exam mode", me, exam)
@@ -256,8 +271,8 @@ class SubmitHandler(LearnerHandler):
     @web.authenticated
     async def post(self, exam: str):
         me = self.current_user["name"]
-        now = windows.now_utc()  # the only clock that counts
-        window = await self.desk.window_for(me, exam)
+        now = self.desk.now()  # the only clock that counts
+        window = self.desk.window_for(self.current_user, exam)
         if window is None:
             self.fail(403, "exams.submit_no_window", exam=exam)
         late = now >= window.closes_at
@@ -295,10 +310,10 @@ class SubmitHandler(LearnerHandler):
             windows.release_submission(self.desk.db_url, window, me, size)
             raise
         notebooks = sorted(f.path[:-6] for f in files if f.path.endswith(".ipynb") and "/" not in f.path)
-        with db.session_scope(self.desk.db_url) as session:
-            session.add(ExamSubmission(exam=exam, username=me, folder=folder, timestamp=stamp,
-                                       secret=secret, notebooks=json.dumps(notebooks)))
-        windows.record_submission(self.desk.db_url, window, me, now, late, counted=True)
+        # Its record and the attempt's time in one transaction: both or neither.
+        windows.record_submission(self.desk.db_url, window, me, now, late, counted=True, also=(
+            ExamSubmission(exam=exam, username=me, folder=folder, timestamp=stamp, secret=secret,
+                           notebooks=json.dumps(notebooks)),))
         log.info("submission: %s %s at %s%s -> %s", me, exam, stamp, " (late)" if late else "",
                  folder)
         self.send({"timestamp": stamp, "late": late,
@@ -403,11 +418,11 @@ class ManageHandler(HubOAuthenticated, web.RequestHandler):
 
     async def render_learner_page(self) -> None:
         esc = html.escape
-        me, now = self.current_user["name"], windows.now_utc()
+        now = self.desk.now()
         self.xsrf_token  # noqa: B018 - sets the XSRF cookie, as every page of the desk does
         items = []
         for exam in self.desk.exchange.released():
-            window = await self.desk.window_for(me, exam)
+            window = self.desk.window_for(self.current_user, exam)
             if window and window.is_open(now):
                 info = self.desk.info(window)
                 title = self.desk.title(exam) or t("exams.page.learner_untitled")  # a name, not the id
@@ -488,18 +503,43 @@ def queue_mark(desk: Desk, exam: str, by: str, title: str, form: dict[str, str])
              item=cell.get("title") or key[2], learner=learner or key[0])
 
 
+HEARTBEAT_CONCURRENCY = 20  # hub calls in flight at once: the hub is one process
+
+
+async def beat_once(desk: Desk, limit: int = HEARTBEAT_CONCURRENCY) -> int:
+    """Tell the hub, `limit` calls at a time, that each learner with an exam in progress is
+    active now; the number of learners. One round for 2,000 learners takes 2,000 / `limit`
+    round trips instead of 2,000 in a row, so it ends well within the heartbeat's period."""
+    now = desk.now()
+    stamp = now.isoformat().replace("+00:00", "Z")
+    body = {"last_activity": stamp, "servers": {"": {"last_activity": stamp}}}
+    gate = asyncio.Semaphore(limit)
+
+    async def one(name: str) -> None:
+        async with gate:
+            try:
+                code, _ = await desk.hub("POST", f"users/{name}/activity", body)
+            except Exception as exc:  # noqa: BLE001 - one learner's call must not end the round
+                log.warning("heartbeat for %s failed: %s", name, exc)
+                return
+        if code >= 400:
+            log.info("heartbeat for %s: hub answered %s (no running server?)", name, code)
+
+    names = sorted(windows.in_progress(desk.db_url, now))
+    await asyncio.gather(*(one(name) for name in names))
+    return len(names)
+
+
 async def heartbeat(desk: Desk, every: int) -> None:
-    """Keep the servers of learners with an exam in progress 'active' for the idle culler."""
+    """Keep the servers of learners with an exam in progress 'active' for the idle culler.
+    With several desk copies, the one holding the heartbeat's lease (kynangso.exams.jobs.hold)
+    does it; another takes over within two periods if that copy dies."""
+    me = jobs.worker_name()
     while True:
         await asyncio.sleep(every)
         try:
-            now = windows.now_utc()
-            stamp = now.isoformat().replace("+00:00", "Z")
-            for name in sorted(windows.in_progress(desk.db_url, now)):
-                code, _ = await desk.hub("POST", f"users/{name}/activity", {
-                    "last_activity": stamp, "servers": {"": {"last_activity": stamp}}})
-                if code >= 400:
-                    log.info("heartbeat for %s: hub answered %s (no running server?)", name, code)
+            if await asyncio.to_thread(jobs.hold, desk.db_url, "exam-heartbeat", me, every * 2):
+                await beat_once(desk)
         except Exception:  # noqa: BLE001 - the loop must survive a hub restart
             log.exception("exam heartbeat failed")
 

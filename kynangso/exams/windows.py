@@ -5,16 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 
-from kynangso import db
+from kynangso import clock, db
 from kynangso.errors import KnsError
 from kynangso.exams import LATE_POLICIES
 from kynangso.models import ExamAttempt, ExamWindow
 
 
-def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+def now_utc(db_url: str | None = None) -> dt.datetime:
+    """The desk's trusted clock: the platform database's (kynangso.clock), so that copies of
+    the desk on hosts with skewed clocks judge a window alike."""
+    return clock.now(db_url)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -52,7 +54,7 @@ class Window:
 def open_window(db_url: str, course_id: str, assignment_id: str, group: str, minutes: int,
                 late_policy: str, by: str, at: dt.datetime | None = None) -> Window:
     """Open `assignment_id` to hub group `group` for `minutes` from now."""
-    at = at or now_utc()
+    at = at or now_utc(db_url)
     if late_policy not in LATE_POLICIES:
         raise KnsError("exams.bad_policy", policy=late_policy, choices=", ".join(LATE_POLICIES))
     if not 1 <= minutes <= 24 * 60:
@@ -74,7 +76,7 @@ def open_window(db_url: str, course_id: str, assignment_id: str, group: str, min
 def close_window(db_url: str, assignment_id: str, by: str, group: str | None = None,
                  at: dt.datetime | None = None) -> list[Window]:
     """Close the open windows of `assignment_id` (of one group, or all) now."""
-    at = at or now_utc()
+    at = at or now_utc(db_url)
     closed = []
     with db.session_scope(db_url) as session:
         query = select(ExamWindow).where(ExamWindow.assignment_id == assignment_id)
@@ -104,12 +106,13 @@ def window_for(db_url: str, assignment_id: str, groups: set[str]) -> Window | No
 
 
 def record_fetch(db_url: str, window: Window, username: str, at: dt.datetime) -> None:
+    """The learner's attempt of `window` begins at `at`, unless it already began. One INSERT …
+    ON CONFLICT DO NOTHING on (window, learner), so two desk copies recording the same first
+    fetch at once make one row and neither fails."""
     with db.session_scope(db_url) as session:
-        attempt = session.scalar(select(ExamAttempt).where(
-            ExamAttempt.window_id == window.id, ExamAttempt.username == username))
-        if attempt is None:
-            session.add(ExamAttempt(window_id=window.id, username=username, fetched_at=at,
-                                    submissions=0, late=False))
+        session.execute(db.insert(session, ExamAttempt).values(
+            window_id=window.id, username=username, fetched_at=at, submissions=0, late=False,
+            stored_bytes=0).on_conflict_do_nothing(index_elements=["window_id", "username"]))
 
 
 def fetched_at(db_url: str, window: Window, username: str) -> dt.datetime | None:
@@ -148,19 +151,25 @@ def attempt_state(db_url: str, window: Window, username: str) -> str:
 
 
 def record_submission(db_url: str, window: Window, username: str, at: dt.datetime,
-                      late: bool, counted: bool = False) -> None:
+                      late: bool, counted: bool = False, also: tuple = ()) -> None:
     """The submission's time and lateness in the learner's attempt of `window`; `counted` when
-    reserve_submission has already counted it."""
+    reserve_submission has already counted it. One upsert: an attempt not fetched through the
+    desk (e.g. a re-used copy) begins here; the latest time is kept whichever desk copy
+    records last, and a late submission leaves the attempt late. `also`: rows stored in the
+    same transaction (the submission's own record)."""
     with db.session_scope(db_url) as session:
-        attempt = session.scalar(select(ExamAttempt).where(
-            ExamAttempt.window_id == window.id, ExamAttempt.username == username))
-        if attempt is None:  # submitted without fetching through the desk (e.g. a re-used copy)
-            attempt = ExamAttempt(window_id=window.id, username=username, fetched_at=at,
-                                  submissions=0, late=False)
-            session.add(attempt)
-        attempt.submitted_at, attempt.late = at, attempt.late or late
-        if not counted:
-            attempt.submissions += 1
+        session.add_all(also)
+        stmt = db.insert(session, ExamAttempt).values(
+            window_id=window.id, username=username, fetched_at=at, submitted_at=at,
+            submissions=0 if counted else 1, late=late, stored_bytes=0)
+        held = ExamAttempt.submitted_at
+        stmt = stmt.on_conflict_do_update(index_elements=["window_id", "username"], set_={
+            "submitted_at": case((held.is_(None) | (held < stmt.excluded.submitted_at),
+                                  stmt.excluded.submitted_at), else_=held),
+            "late": ExamAttempt.late | stmt.excluded.late,
+            "submissions": ExamAttempt.submissions + stmt.excluded.submissions,
+        })
+        session.execute(stmt)
 
 
 def reserve_submission(db_url: str, window: Window, username: str, at: dt.datetime, size: int,

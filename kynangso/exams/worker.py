@@ -22,7 +22,8 @@ the gradebook as an extension of their submission, placed so that nbgrader's lat
 Every path it touches is the grader's own, so a link planted there can only hurt the grader
 account itself; the gradebook must still be a regular file (course.set_duedate).
 
-Run: `python -m kynangso.exams.worker` (the hub starts it; several copies may run).
+Run: `python -m kynangso.exams.worker` (the hub starts it; several copies may run, on any
+host that reaches the database and the course folder: kynangso.exams.jobs).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def due_date(db_url: str, where: course.ExamPlaces, exam: str) -> None:
 
 
 STEP_KEYS = {"grade": "exams.grading.step", "release": "exams.release_job.step",
-             "feedback": "exams.feedback_job.step"}
+             "feedback": "exams.feedback_job.step", "submission": "exams.grading.step"}
 
 
 def step_label(name: str) -> str:
@@ -70,7 +71,8 @@ def run_steps(db_url: str, where: course.ExamPlaces, job, steps: list[list[str]]
     out = b""
     for step in steps:
         name = step[1]
-        jobs.report(db_url, job.id, t(STEP_KEYS[job.kind], exam=job.exam, step=step_label(name)))
+        jobs.report(db_url, job.id, t(STEP_KEYS[job.kind], exam=job.exam, step=step_label(name)),
+                    worker=job.worker)
         proc = subprocess.run(step, cwd=str(where.course), env=env, capture_output=True, check=False)
         # kns grade: 1 = some submission not graded, 3 = graded but flagged; both still report
         graded_anyway = name == "grade" and proc.returncode in (1, 3) and proc.stdout.strip()
@@ -106,6 +108,8 @@ def feedback(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
 def grade(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
     exam = job.exam
     due_date(db_url, where, exam)
+    if by_submission(where):
+        return grade_by_submission(db_url, where, job)
     steps = [[f"{BIN}/nbgrader", "collect", exam, "--update"],
              # between the two: every collected learner's own due date (see the docstring)
              [f"{BIN}/kns", "grade", exam, "--course-dir", str(where.course), "--json"]]
@@ -113,7 +117,11 @@ def grade(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
                             after=lambda name: name == "collect" and due_date(db_url, where, exam))
     if failed:
         return "failed", t("exams.grading.failed", exam=exam, step=step_label(failed))
-    result = json.loads(out)
+    return graded(db_url, where, exam, json.loads(out))
+
+
+def graded(db_url: str, where: course.ExamPlaces, exam: str, result: dict) -> tuple[str, str]:
+    """What follows a grading (`kns grade --json`'s report): flags, HR's summary, the message."""
     log.info("grading %s done: %s", exam, result)
     flags.record(db_url, exam, result)
     refresh_reports(db_url, where)
@@ -121,6 +129,66 @@ def grade(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
     return ("failed" if result["failed"] else "done",
             t("exams.grading.done", exam=exam, graded=len(result["graded"]),
               failed=len(result["failed"]), flagged=flagged))
+
+
+def by_submission(where: course.ExamPlaces) -> bool:
+    """Whether a grade job is split into one job per learner's submission, which workers on
+    several hosts share: when the gradebook is on PostgreSQL, where each submission's grading
+    writes its own learner's rows beside the others'. A SQLite gradebook takes one writer at a
+    time: one `kns grade` of the whole exam (its own worker processes in parallel)."""
+    return where.gradebook_url.startswith("postgresql")
+
+
+def grade_by_submission(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
+    """Collect, queue one "submission" job per learner (kynangso.exams.jobs.spawn), grade them
+    with whichever workers claim them (this one too), then sum their reports up."""
+    exam = job.exam
+    collect = [[f"{BIN}/nbgrader", "collect", exam, "--update"]]
+    _out, failed = run_steps(db_url, where, job, collect, after=lambda _name: due_date(db_url, where, exam))
+    if failed:
+        return "failed", t("exams.grading.failed", exam=exam, step=step_label(failed))
+    submitted = where.course / "submitted"
+    students = sorted(p.parent.name for p in submitted.glob(f"*/{exam}") if p.is_dir()) \
+        if submitted.is_dir() else []
+    jobs.spawn(db_url, job, students)
+    jobs.report(db_url, job.id, t(STEP_KEYS["grade"], exam=exam, step=step_label("grade")),
+                worker=job.worker)
+    while True:
+        part = jobs.claim(db_url, job.worker, parent_id=job.id)
+        if part is not None:
+            with jobs.Lease(db_url, part):
+                run_job(db_url, where, part)
+            continue
+        parts = jobs.children(db_url, job.id)
+        if all(p.status not in jobs.ACTIVE for p in parts):
+            break
+        time.sleep(POLL_SECONDS)  # the others are being graded by other workers
+    return graded(db_url, where, exam, merge_reports(
+        [json.loads(p.result) if p.result else {"failed": [p.student]} for p in parts]))
+
+
+def merge_reports(reports: list[dict]) -> dict:
+    """One report from those of each learner's `kns grade --student` (lists joined)."""
+    merged: dict = {"graded": [], "failed": [], "skipped": [], "problems": [], "flagged": []}
+    for one in reports:
+        for key, items in merged.items():
+            items.extend(one.get(key, []))
+    return merged
+
+
+def submission(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
+    """Grade one learner's submission of a grade job: `kns grade --student`, with --force when
+    the job is claimed again (a worker died in it: what it wrote is redone). Its report goes
+    into the row's `result`."""
+    step = [f"{BIN}/kns", "grade", job.exam, "--course-dir", str(where.course),
+            "--student", job.student, "--json"] + (["--force"] if job.attempts > 1 else [])
+    out, failed = run_steps(db_url, where, job, [step])
+    report = json.loads(out) if not failed else {
+        "graded": [], "failed": [job.student], "skipped": [], "flagged": [],
+        "problems": [{"student": job.student, "notebook": None, "kind": "other", "fatal": True,
+                      "detail": "kns grade failed"}]}
+    jobs.report(db_url, job.id, "", worker=job.worker, result=json.dumps(report))
+    return ("failed" if report["failed"] else "done"), ""
 
 
 def mark(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
@@ -171,11 +239,14 @@ def run_job(db_url: str, where: course.ExamPlaces, job) -> None:
     except Exception:  # noqa: BLE001 - the worker lives on; the row says it failed
         log.exception("job %s failed", job.id)
         status, message = "failed", t("exams.job_failed", exam=job.exam)
-    jobs.report(db_url, job.id, message, status)
-    overview.refresh(where)
+    if not jobs.report(db_url, job.id, message, status, worker=job.worker):
+        log.error("job %s: result not written, another worker holds it now", job.id)
+    if job.kind != "submission":  # its grade job publishes the summary once, at its end
+        overview.refresh(where)
 
 
-RUNNERS = {"grade": grade, "release": release, "feedback": feedback, "mark": mark}
+RUNNERS = {"grade": grade, "release": release, "feedback": feedback, "mark": mark,
+           "submission": submission}
 
 
 def main() -> None:
@@ -184,15 +255,17 @@ def main() -> None:
     db_url = settings.database_url
     where = course.places(settings, hub_isolated(settings))
     log.info("grading worker for %s (uid %s)", where.course, os.getuid())
-    seen = None
+    seen, me = None, jobs.worker_name()
     while True:
-        job = jobs.claim(db_url)
+        job = jobs.claim(db_url, me)
         if job is not None:
-            run_job(db_url, where, job)
+            with jobs.Lease(db_url, job):  # a worker killed mid-job: another takes it over
+                run_job(db_url, where, job)
             seen = overview.signature(where)
             continue
         now = overview.signature(where)
-        if now != seen:  # e.g. a manual grade in formgrader, or the first start
+        # e.g. a manual grade in formgrader, or the first start; one idle worker does it
+        if now != seen and jobs.hold(db_url, "exam-overview", me, POLL_SECONDS * 5):
             overview.refresh(where)
             seen = now
         time.sleep(POLL_SECONDS)

@@ -156,7 +156,7 @@ class UnixUserSpawner(_CoursesFolderMixin, LocalProcessSpawner):
             return False
         from kynangso.exams import windows
 
-        return windows.in_exam(self.exam_db_url, self.user.name, windows.now_utc())
+        return windows.in_exam(self.exam_db_url, self.user.name, windows.now_utc(self.exam_db_url))
 
     def make_preexec_fn(self, name):
         return set_user_setuid(self.unix_name)

@@ -114,7 +114,7 @@ def judge_and_record(db_url: str, username: str, body: dict, per_minute: int, pe
             store.check_quota(db_url, username, per_minute, per_day)
         fb = judge(username, course, lesson, exercise, round_, answer, workdir)
         with _writing:
-            now = store.utcnow()
+            now = store.utcnow(db_url)
             completed = store.record_verdict(db_url, username, course, lesson, exercise, round_,
                                              answer, fb.ok, now)
     log.info("progress: %s %s/%s/%s round %s: %s", username, course, lesson, exercise, round_,
