@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import functools
 import logging
 import os
 import re
@@ -235,6 +236,13 @@ def default_pki_dir() -> Path:
     return load_settings().state_dir / "pki"
 
 
+@functools.lru_cache(maxsize=8)
+def _load_key(pem: bytes):
+    """A CA key object from its PEM text, loaded once per process: OpenSSL checks the whole RSA
+    key at each load (20-30 ms), and issuing a scenario's certificates loads it dozens of times."""
+    return serialization.load_pem_private_key(pem, None)
+
+
 class TrainingPKI:
     """The training CA. `TrainingPKI.create(folder)` makes one; `TrainingPKI(folder)` opens it.
 
@@ -419,7 +427,7 @@ class TrainingPKI:
     def _ca_key(self, stem: str):
         path = self.dir / "private" / f"{stem}.key"
         try:
-            return serialization.load_pem_private_key(path.read_bytes(), None)
+            return _load_key(path.read_bytes())  # read each time: the file's mode still decides
         except PermissionError:
             raise KnsError("signing.ca_key_forbidden", log_detail=f"cannot read {path}") from None
 

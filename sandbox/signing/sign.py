@@ -24,17 +24,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from asn1crypto import cms, core
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.serialization import pkcs12
 from PIL import Image
 from pyhanko.pdf_utils import content, layout
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields, signers
+from pyhanko.sign import fields, general, signers
+from pyhanko.sign.general import get_pyca_cryptography_hash, simple_cms_attribute
 from pyhanko.sign.signers.pdf_signer import PdfSigner
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.stamp.static import StaticStampStyle
@@ -199,6 +202,31 @@ def _free_field_name(reader: PdfFileReader, base: str) -> str:
     return name
 
 
+class _TrainingTimeStamper(DummyTimeStamper):
+    """pyHanko's DummyTimeStamper signing with a key object loaded once. The original loads its
+    RSA key from DER at every timestamp, and OpenSSL checks the whole key at each load (30-60 ms,
+    two per signed PDF: the largest single cost of signing a document here). The body is
+    DummyTimeStamper._sign_tst_info of pyHanko 0.38 with the loaded key
+    (tests/sandbox/signing verify every timestamp it makes)."""
+
+    def __init__(self, *, tsa_private_key, **kwargs):
+        super().__init__(**kwargs)
+        self.tsa_private_key = tsa_private_key
+
+    def _sign_tst_info(self, tst_info_data: bytes, md_algorithm: str, dt: dt.datetime):
+        digest = hashes.Hash(get_pyca_cryptography_hash(md_algorithm))
+        digest.update(tst_info_data)
+        signed_attrs = cms.CMSAttributes([
+            simple_cms_attribute("content_type", "tst_info"),
+            simple_cms_attribute("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),
+            simple_cms_attribute("signing_certificate", general.as_signing_certificate(self.tsa_cert)),
+            simple_cms_attribute("message_digest", digest.finalize()),
+        ])
+        signature = self.tsa_private_key.sign(
+            signed_attrs.dump(), PKCS1v15(), get_pyca_cryptography_hash(md_algorithm.upper()))
+        return signature, signed_attrs
+
+
 def _sign(
     pdf: bytes,
     key: SigningKey,
@@ -222,14 +250,16 @@ def _sign(
     if pki.tsa_key_readable():
         # A training TSA (pyHanko's DummyTimeStamper) vouches for the signing time, so the
         # verifier can judge the certificate at that time (NĐ 68/2024 Điều 29.4).
-        tsa_key = pki.tsa_key().private_bytes(
+        tsa_key = pki.tsa_key()
+        der = tsa_key.private_bytes(
             serialization.Encoding.DER,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        timestamper = DummyTimeStamper(
+        timestamper = _TrainingTimeStamper(
+            tsa_private_key=tsa_key,
             tsa_cert=_asn1(pki.tsa),
-            tsa_key=asn1_keys.PrivateKeyInfo.load(tsa_key),
+            tsa_key=asn1_keys.PrivateKeyInfo.load(der),
             certs_to_embed=SimpleCertificateStore.from_certs([_asn1(pki.issuing), _asn1(pki.root)]),
             fixed_dt=when,
         )
