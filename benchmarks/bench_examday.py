@@ -599,7 +599,8 @@ def run(n: int = 200, desks: int = 2, window_s: int = 120, faults: frozenset = f
             client = AsyncHTTPClient(force_instance=True, max_clients=max(10, min(n, 500)))
             give_up_at = closes + 300
             chosen = plans(names, opens, window_s)
-            tasks = [learner(client, Desks(urls), stats, name, tokens[name], chosen[name], give_up_at)
+            spread = Desks(urls)  # one counter for everyone, as a Service's round-robin
+            tasks = [learner(client, spread, stats, name, tokens[name], chosen[name], give_up_at)
                      for name in names]
             chaos = []
             if "hub" in faults:
@@ -727,7 +728,8 @@ def run(n: int = 200, desks: int = 2, window_s: int = 120, faults: frozenset = f
             f"{learners_ok}/{n} learners; refused {dict(stats.refused) or 0}; "
             f"gave up {len(stats.gave_up)}")
         out(f"  LOST: {len(lost_stored)} accepted but not in the exchange, {len(not_graded)} learners "
-            f"whose latest submission was not graded   (must be 0)")
+            f"whose latest submission was not graded   (must be 0)"
+            + ("; the grade job claimed by the killed worker was never taken up again" if stuck else ""))
         out(f"  DUPLICATED: {dup_stored} stored or recorded twice   (must be 0)")
         out(f"  stored but never acknowledged (the answer died with a desk copy; the retry stored "
             f"it again): {len(unacknowledged)}; staging folders left: {staging}")
@@ -764,7 +766,9 @@ def run(n: int = 200, desks: int = 2, window_s: int = 120, faults: frozenset = f
             f"{grade_wall:.0f} s)")
 
         # --- sizing --------------------------------------------------------------------------
-        requests_served = len(stats.fetch_ms) + len(stats.submit_ms) + sum(stats.errors.values())
+        # What reached a desk: answers and 5xx (a refused connection never did).
+        requests_served = len(stats.fetch_ms) + len(stats.submit_ms) + sum(
+            k for (_w, code), k in stats.errors.items() if isinstance(code, int))
         desk_cpu = sampler.cpu["exam"]["desk"]
         per_request = desk_cpu / max(requests_served, 1)
         per_copy = 1 / per_request if per_request > 0 else float("inf")
@@ -783,7 +787,10 @@ def run(n: int = 200, desks: int = 2, window_s: int = 120, faults: frozenset = f
             f"{cores_30:.1f} cores ({math.ceil(cores_30) if cores_30 == cores_30 else '?'} workers), "
             f"about {grade_rss:.0f} MB of grading processes per {os.cpu_count()} cores here")
         out(f"  hub: {sampler.cpu['exam']['hub'] / max(sampler.wall['exam'], 1e-9):.2f} cores during "
-            f"the exam for {n} learners (token checks; desks cache them 60 s)")
+            f"the exam for {n} learners (token and group checks for the desks), "
+            f"{sampler.peak_rss['exam']['hub'] / 2**20:.0f} MB; PostgreSQL "
+            f"{sampler.cpu['exam']['postgres'] / max(sampler.wall['exam'], 1e-9):.2f} cores, "
+            f"{sampler.peak_rss['exam']['postgres'] / 2**20:.0f} MB (RSS summed over its processes)")
         result.update(per_copy_rps=per_copy, cpu_per_nb=cpu_per_nb, nb_s=nb_s)
         return result
     finally:
