@@ -440,6 +440,11 @@ async def make_tokens(hub_url: str, admin: str, users: dict[str, list[str]]) -> 
     return tokens
 
 
+def progress(message: str) -> None:
+    """Where a long run is, on stderr (the report comes at the end)."""
+    print(f"[examday {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -491,6 +496,7 @@ def run(n: int = 200, desks: int = 2, window_s: int = 120, faults: frozenset = f
         names = staff_file(base / "staff.csv", n)
         import_file(base / "staff.csv", platform_url)
         setup["PostgreSQL + staff import"] = time.monotonic() - t0
+        progress("staff imported; starting the hub")
 
         # 2. The hub, which loads the N learners as users of group hocvien at its start.
         t0 = time.monotonic()
@@ -498,6 +504,7 @@ def run(n: int = 200, desks: int = 2, window_s: int = 120, faults: frozenset = f
                  "lab": {"advanced_learners": []}}  # learners on the learner app: no exam-mode restart
         hub = launch_hub(base, {"mode": "none", "user_prefix": prefix}, HUB_STAFF, extra)
         setup["hub start (N users loaded)"] = time.monotonic() - t0
+        progress("hub up; making tokens")
         settings = hub.settings
         course_id = settings["exams"]["course_id"]
         course_dir = Path(settings["exams"]["root"]) / course_id
@@ -558,6 +565,7 @@ def run(n: int = 200, desks: int = 2, window_s: int = 120, faults: frozenset = f
                                      "accept_zero", by="bench:examday")
         opens, closes = window.opens_at.timestamp(), window.closes_at.timestamp()
         sampler.phase = "exam"
+        progress(f"window open for {window_s} s")
         stats = Stats()
         downtime: dict[str, float] = {}
 
@@ -618,6 +626,7 @@ def run(n: int = 200, desks: int = 2, window_s: int = 120, faults: frozenset = f
 
         # 7. Grading, asked for by the instructor on the desk's page; a worker dies mid-run.
         sampler.phase = "grading"
+        progress("window closed; grading")
         t_grade = time.monotonic()
         r = requests.post(desk0, data={"action": "grade", "exam": EXAM},
                           headers={"Authorization": f"token {teacher}"}, timeout=60)
@@ -655,6 +664,7 @@ def run(n: int = 200, desks: int = 2, window_s: int = 120, faults: frozenset = f
             time.sleep(1)
         grade_wall = time.monotonic() - t_grade
         sampler.phase = "after"
+        progress("grading over; checking")
 
         # 8. What was stored, recorded and graded, against what the learners were told.
         inbound = Path(settings["exams"]["root"]) / "exchange" / course_id / "inbound"
