@@ -742,7 +742,8 @@ def run(n: int = 200, desks: int = 2, window_s: int = 120, faults: frozenset = f
             + ("; the grade job claimed by the killed worker was never taken up again" if stuck else ""))
         out(f"  DUPLICATED: {dup_stored} stored or recorded twice   (must be 0)")
         out(f"  stored but never acknowledged (the answer died with a desk copy; the retry stored "
-            f"it again): {len(unacknowledged)}; staging folders left: {staging}")
+            f"it again): {len(unacknowledged)}; staging folders left in inbound by a killed copy: "
+            f"{staging}")
         out(f"  graded: {graded} learners, {wrong_score} with an unexpected score; grade jobs by "
             f"status: {dict((s, c) for s, c in jobs_done)}")
         out("latency (ms)      p50      p95      max    count")
@@ -765,9 +766,12 @@ def run(n: int = 200, desks: int = 2, window_s: int = 120, faults: frozenset = f
         grading_cpu = sampler.cpu["grading"]["grading"] + sampler.cpu["grading"]["worker"]
         ours = [k for k in KINDS if k != "other"]  # `other`: whoever else uses the machine
         busiest = max(ours, key=lambda k: sampler.cpu["grading"][k])
-        out(f"  grading is limited by the CPU of `{busiest}` processes "
-            f"({sampler.cpu['grading'][busiest] / max(sampler.wall['grading'], 1e-9):.2f} of "
-            f"{os.cpu_count()} cores)")
+        if nb_graded:
+            out(f"  grading is limited by the CPU of `{busiest}` processes "
+                f"({sampler.cpu['grading'][busiest] / max(sampler.wall['grading'], 1e-9):.2f} of "
+                f"{os.cpu_count()} cores; `other` is whoever else uses this machine)")
+        else:
+            out("  grading: nothing graded, so no limit to name")
         total = sum(sampler.cpu[p][k] for p in sampler.cpu for k in ours)
         out(f"CPU of all the simulation's processes: {total:.0f} s (of which setup "
             f"{sum(sampler.cpu['setup'][k] for k in ours):.0f} s); other processes on this shared "
