@@ -124,7 +124,8 @@ def answered(files: list[dict], quality: str) -> list[dict]:
 
 # --- processes ---------------------------------------------------------------------------------
 
-KINDS = ("hub", "proxy", "desk", "desk (starting)", "worker", "grading", "postgres", "learners (this process)", "other")
+KINDS = ("hub", "proxy", "desk", "desk (starting)", "worker", "grading", "postgres", "services",
+         "learners (this process)", "other")
 
 
 def _kind(cmd: str) -> str:
@@ -141,20 +142,30 @@ def _kind(cmd: str) -> str:
     return ""
 
 
-def classify(procs: dict[int, dict], me: int) -> dict[int, str]:
-    """pid -> kind; a process of no known kind takes `grading` below a worker, else `other`."""
+def classify(procs: dict[int, dict], me: int, roots: set[int]) -> dict[int, str]:
+    """pid -> kind. Only processes below `roots` (this process, our PostgreSQL server) are ours:
+    others on this shared machine run hubs and desks too, and are `other`. Below a worker,
+    processes of no known kind are `grading`; other processes of ours are `services`."""
     kinds: dict[int, str] = {}
+    mine: dict[int, bool] = {}
+
+    def ours(pid: int, depth: int = 0) -> bool:
+        if pid not in mine:
+            info = procs.get(pid)
+            mine[pid] = pid in roots or bool(info and info["ppid"] and depth < 40
+                                              and ours(info["ppid"], depth + 1))
+        return mine[pid]
 
     def kind_of(pid: int, depth: int = 0) -> str:
         if pid in kinds:
             return kinds[pid]
         info = procs.get(pid)
-        if info is None or depth > 30:
+        if info is None or depth > 40 or not ours(pid):
             return "other"
         found = "learners (this process)" if pid == me else _kind(" ".join(info["cmdline"] or []))
         if not found:
             parent = kind_of(info["ppid"], depth + 1) if info["ppid"] else "other"
-            found = "grading" if parent in ("worker", "grading") else "other"
+            found = "grading" if parent in ("worker", "grading") else "services"
         kinds[pid] = found
         return found
 
@@ -170,6 +181,7 @@ class Sampler:
 
     def __init__(self):
         self.phase = "setup"
+        self.roots = {os.getpid()}  # and our PostgreSQL server's, once it runs
         self.cpu: dict[str, Counter] = defaultdict(Counter)
         self.wall: Counter = Counter()
         self.peak_rss: dict[str, Counter] = defaultdict(Counter)  # phase -> kind -> bytes
@@ -190,7 +202,7 @@ class Sampler:
             for p in psutil.process_iter(["pid", "ppid", "cmdline", "cpu_times", "memory_info",
                                           "create_time"]):
                 procs[p.info["pid"]] = p.info
-            kinds = classify(procs, me)
+            kinds = classify(procs, me, self.roots)
             rss = Counter()
             for pid, info in procs.items():
                 kind = kinds[pid]
@@ -222,10 +234,10 @@ class Sampler:
 
 
 def processes(cmd_part: str, ancestor: int | None = None) -> list[psutil.Process]:
-    """Live processes whose command line holds `cmd_part` (below `ancestor` if given)."""
+    """Our live processes whose command line holds `cmd_part`: below `ancestor`, by default
+    this process (others on this machine run desks and workers too: never touch theirs)."""
     found = []
-    pool = psutil.Process(ancestor).children(recursive=True) if ancestor else psutil.process_iter()
-    for p in pool:
+    for p in psutil.Process(ancestor or os.getpid()).children(recursive=True):
         try:
             if cmd_part in " ".join(p.cmdline()):
                 found.append(p)
@@ -492,6 +504,8 @@ def run(n: int = 200, desks: int = 2, window_s: int = 120, faults: frozenset = f
         t0 = time.monotonic()
         cluster = Cluster(max_connections=300)
         platform_url, hub_db_url = cluster.create("kns"), cluster.create("hub")
+        # pg_ctl detaches the server from us: its postmaster is a root of ours too.
+        sampler.roots.add(int((cluster.data / "postmaster.pid").read_text().split()[0]))
         db.upgrade(platform_url)
         names = staff_file(base / "staff.csv", n)
         import_file(base / "staff.csv", platform_url)
@@ -823,6 +837,8 @@ def run(n: int = 200, desks: int = 2, window_s: int = 120, faults: frozenset = f
 
 
 def main() -> None:
+    # A run stopped with SIGTERM still stops its hub, copies and PostgreSQL server (`finally`).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     faults = os.environ.get("KNS_BENCH_EXAMDAY_FAULTS", "hub,desk,worker")
     run(n=env_int("KNS_BENCH_EXAMDAY_N", 200), desks=env_int("KNS_BENCH_EXAMDAY_DESKS", 2),
         window_s=env_int("KNS_BENCH_EXAMDAY_WINDOW_S", 120),
