@@ -192,41 +192,47 @@ class Sampler:
         self._thread.start()
 
     def _loop(self) -> None:
-        me = os.getpid()
         previous = time.monotonic()
         while not self._stop.wait(1.0):
             now = time.monotonic()
             self.wall[self.phase] += now - previous
             previous = now
-            procs = {}
-            for p in psutil.process_iter(["pid", "ppid", "cmdline", "cpu_times", "memory_info",
-                                          "create_time"]):
-                procs[p.info["pid"]] = p.info
-            kinds = classify(procs, me, self.roots)
-            rss = Counter()
-            for pid, info in procs.items():
-                kind = kinds[pid]
-                if kind == "desk" and (info["create_time"] or 0) > time.time() - 15:
-                    kind = "desk (starting)"  # imports and start: not the cost of a request
-                times = info["cpu_times"]
-                if times is None:
-                    continue
-                total = times.user + times.system
-                key = (pid, info["create_time"] or 0)
-                before = self._last.get(key)
-                # A process seen for the first time: its CPU so far counts if it started now.
-                start = before if before is not None else (
-                    0.0 if (info["create_time"] or 0) > time.time() - 1.5 else total)
-                self.cpu[self.phase][kind] += max(0.0, total - start)
-                self._last[key] = total
-                if info["memory_info"]:
-                    rss[kind] += info["memory_info"].rss
-                cmd = info["cmdline"] or []
-                if kind == "grading" and "grade" in cmd and "--json" in cmd:
-                    seen = self.grade_runs.setdefault(pid, [now, now])
-                    seen[1] = now
-            for kind, value in rss.items():
-                self.peak_rss[self.phase][kind] = max(self.peak_rss[self.phase][kind], value)
+            try:
+                self._sample(now)
+            except Exception as exc:  # noqa: BLE001 - a figure missing, not the run
+                progress(f"CPU sample failed: {exc!r}")
+
+    def _sample(self, now: float) -> None:
+        me = os.getpid()
+        procs = {}
+        for p in psutil.process_iter(["pid", "ppid", "cmdline", "cpu_times", "memory_info",
+                                      "create_time"]):
+            procs[p.info["pid"]] = p.info
+        kinds = classify(procs, me, self.roots)
+        rss = Counter()
+        for pid, info in procs.items():
+            kind = kinds.get(pid, "other")
+            if kind == "desk" and (info["create_time"] or 0) > time.time() - 15:
+                kind = "desk (starting)"  # imports and start: not the cost of a request
+            times = info["cpu_times"]
+            if times is None:
+                continue
+            total = times.user + times.system
+            key = (pid, info["create_time"] or 0)
+            before = self._last.get(key)
+            # A process seen for the first time: its CPU so far counts if it started now.
+            start = before if before is not None else (
+                0.0 if (info["create_time"] or 0) > time.time() - 1.5 else total)
+            self.cpu[self.phase][kind] += max(0.0, total - start)
+            self._last[key] = total
+            if info["memory_info"]:
+                rss[kind] += info["memory_info"].rss
+            cmd = info["cmdline"] or []
+            if kind == "grading" and "grade" in cmd and "--json" in cmd:
+                seen = self.grade_runs.setdefault(pid, [now, now])
+                seen[1] = now
+        for kind, value in rss.items():
+            self.peak_rss[self.phase][kind] = max(self.peak_rss[self.phase][kind], value)
 
     def stop(self) -> None:
         self._stop.set()
