@@ -825,7 +825,7 @@ def run(n: int = 200, desks: int = 2, window_s: int = 120, faults: frozenset = f
             f"{sampler.peak_rss['exam']['hub'] / 2**20:.0f} MB; PostgreSQL "
             f"{sampler.cpu['exam']['postgres'] / max(sampler.wall['exam'], 1e-9):.2f} cores, "
             f"{sampler.peak_rss['exam']['postgres'] / 2**20:.0f} MB (RSS summed over its processes)")
-        result.update(per_copy_rps=per_copy, cpu_per_nb=cpu_per_nb, nb_s=nb_s)
+        result.update(per_copy_rps=per_copy, cpu_per_nb=cpu_per_nb, nb_s=nb_s, cpu_s=total)
         return result
     finally:
         sampler.stop()

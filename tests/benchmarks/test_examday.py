@@ -26,6 +26,7 @@ def test_exam_day_with_a_desk_copy_killed_loses_and_doubles_nothing(capsys):
     result = bench_examday.run(n=6, desks=2, window_s=60, faults=frozenset({"desk"}),
                                extra_workers=1, stall_s=120, out=lines.append)
     report = "\n".join(lines)
+    print(report)  # with -s: the figures, and the CPU this test cost
     assert result["learners_with_accepted"] == 6, report
     assert result["lost"] == 0, report
     assert result["duplicated"] == 0, report
