@@ -724,9 +724,8 @@ def run(n: int = 200, desks: int = 2, window_s: int = 120, faults: frozenset = f
                     not_graded.append(name)
                     continue
                 graded += 1
-                # accept_zero: a late submission scores 0 (nbgrader's late penalty)
-                expected = EXPECTED[stats.quality[name]] - (sub.late_submission_penalty or 0)
-                if abs(sub.score - expected) > 1e-6:
+                # The tests' score; accept_zero takes a late one's back as a separate penalty.
+                if abs(sub.score - EXPECTED[stats.quality[name]]) > 1e-6:
                     wrong_score += 1
         learners_ok = len(stats.accepted)
         nb_graded = graded
