@@ -735,7 +735,10 @@ def run(n: int = 200, desks: int = 2, window_s: int = 120, faults: frozenset = f
                     continue
                 got = sub.timestamp.replace(tzinfo=None) if sub.timestamp else None
                 want = dt.datetime.strptime(latest, "%Y-%m-%d %H:%M:%S.%f %Z")
-                if got != want or sub.score is None:
+                # Graded: every test cell scored (a killed run leaves rows without scores).
+                scored = all(g.auto_score is not None or g.manual_score is not None
+                             for nb in sub.notebooks for g in nb.grades)
+                if got != want or not scored:
                     not_graded.append(name)
                     continue
                 graded += 1
@@ -787,8 +790,9 @@ def run(n: int = 200, desks: int = 2, window_s: int = 120, faults: frozenset = f
                 f"{max(values, default=float('nan')):7.0f}  {len(values):6d}")
         out(f"errors seen by learners and retried: {sum(stats.errors.values())} "
             f"{dict(sorted((f'{w} {c}', k) for (w, c), k in stats.errors.items()))}")
-        nb_s = (1 / (last_grade_s / nb_graded)) if nb_graded and last_grade_s == last_grade_s and \
-            last_grade_s > 0 else float("nan")
+        # Only a run that finished the job says how fast grading goes.
+        nb_s = (nb_graded / last_grade_s) if nb_graded and not stuck and last_grade_s == last_grade_s \
+            and last_grade_s > 0 else float("nan")
         out(f"grading: {nb_graded} notebooks; grade job {grade_wall:.1f} s from the instructor's "
             f"request; the last `kns grade` run {last_grade_s:.1f} s: {nb_s:.2f} notebooks/s")
         out("CPU seconds by process kind (cores used = CPU s / wall s):")
