@@ -805,7 +805,7 @@ def run(n: int = 200, desks: int = 2, window_s: int = 120, faults: frozenset = f
         grading_cpu = sampler.cpu["grading"]["grading"] + sampler.cpu["grading"]["worker"]
         ours = [k for k in KINDS if k != "other"]  # `other`: whoever else uses the machine
         busiest = max(ours, key=lambda k: sampler.cpu["grading"][k])
-        if nb_graded:
+        if nb_graded and not stuck:
             out(f"  grading is limited by the CPU of `{busiest}` processes "
                 f"({sampler.cpu['grading'][busiest] / max(sampler.wall['grading'], 1e-9):.2f} of "
                 f"{os.cpu_count()} cores; `other` is whoever else uses this machine)")
