@@ -32,8 +32,12 @@ Settings (environment): KNS_BENCH_EXAMDAY_N (learners, default 200), KNS_BENCH_E
 (desk copies, default 2), KNS_BENCH_EXAMDAY_WINDOW_S (the 40-minute window in real seconds,
 whole minutes, default 120), KNS_BENCH_EXAMDAY_FAULTS (default `hub,desk,worker`; empty: none),
 KNS_BENCH_EXAMDAY_WORKERS (grading workers beside the hub's, default 1),
+KNS_BENCH_EXAMDAY_GRADEBOOK (`postgresql`, the default: the gradebook on the same server, so a
+grade job is split into one job per learner that every worker shares; `sqlite`: the course's
+gradebook.db, graded by one `kns grade` of the whole exam),
 KNS_BENCH_EXAMDAY_RESTART_S (default 2), KNS_BENCH_EXAMDAY_STALL_S (grading given up when no
-grading process has run for this long while the job is unfinished, default 120).
+grading process has run for this long while the job is unfinished, default 200: a dead
+worker's job waits out its 120 s lease, kynangso.exams.jobs.LEASE_SECONDS).
 """
 
 from __future__ import annotations
@@ -499,7 +503,7 @@ def sql(url: str, query: str, **params) -> list:
 
 def run(n: int = 200, desks: int = 2, window_s: int = 120, faults: frozenset = frozenset(
         {"hub", "desk", "worker"}), extra_workers: int = 1, restart_s: float = 2.0,
-        stall_s: float = 120, out=print) -> dict:
+        stall_s: float = 200, gradebook: str = "postgresql", out=print) -> dict:
     """One simulated exam day; prints its report through `out` and returns its figures."""
     from kynangso import db
     from kynangso.exams import windows  # the windows API: what `kns exam open` calls
@@ -537,6 +541,8 @@ def run(n: int = 200, desks: int = 2, window_s: int = 120, faults: frozenset = f
         t0 = time.monotonic()
         extra = {"database": {"url": platform_url}, "hub": {"db_url": hub_db_url},
                  "lab": {"advanced_learners": []}}  # learners on the learner app: no exam-mode restart
+        if gradebook == "postgresql":
+            extra["exams"] = {"gradebook_url": cluster.create("gradebook")}
         hub = launch_hub(base, {"mode": "none", "user_prefix": prefix}, HUB_STAFF, extra)
         setup["hub start (N users loaded)"] = time.monotonic() - t0
         progress("hub up; making tokens")
@@ -724,7 +730,10 @@ def run(n: int = 200, desks: int = 2, window_s: int = 120, faults: frozenset = f
         graded, wrong_score, not_graded = 0, 0, []
         jobs_done = sql(platform_url, "SELECT status, count(*) FROM exam_jobs WHERE exam = :e AND "
                         "kind = 'grade' GROUP BY status", e=EXAM)
-        with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}", course_id=course_id) as gb:
+        from kynangso.exams.course import gradebook_url
+
+        with Gradebook(gradebook_url(settings["exams"]["gradebook_url"], course_dir),
+                       course_id=course_id) as gb:
             for name, stamps in stats.accepted.items():
                 latest = max(ts for (u, ts) in stored if u == name) if any(
                     u == name for (u, _t) in stored) else max(stamps)
@@ -873,7 +882,8 @@ def main() -> None:
         faults=frozenset(f for f in faults.split(",") if f),
         extra_workers=env_int("KNS_BENCH_EXAMDAY_WORKERS", 1),
         restart_s=float(os.environ.get("KNS_BENCH_EXAMDAY_RESTART_S", "2")),
-        stall_s=float(os.environ.get("KNS_BENCH_EXAMDAY_STALL_S", "120")))
+        stall_s=float(os.environ.get("KNS_BENCH_EXAMDAY_STALL_S", "200")),
+        gradebook=os.environ.get("KNS_BENCH_EXAMDAY_GRADEBOOK", "postgresql"))
 
 
 if __name__ == "__main__":
