@@ -724,7 +724,10 @@ def run(n: int = 200, desks: int = 2, window_s: int = 120, faults: frozenset = f
         graded, wrong_score, not_graded = 0, 0, []
         jobs_done = sql(platform_url, "SELECT status, count(*) FROM exam_jobs WHERE exam = :e AND "
                         "kind = 'grade' GROUP BY status", e=EXAM)
-        with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}", course_id=course_id) as gb:
+        from kynangso.exams.course import places
+
+        # The course's own answer (SQLite in the course, or exams.gradebook_url where settable).
+        with Gradebook(places(settings, False).gradebook_url, course_id=course_id) as gb:
             for name, stamps in stats.accepted.items():
                 latest = max(ts for (u, ts) in stored if u == name) if any(
                     u == name for (u, _t) in stored) else max(stamps)
