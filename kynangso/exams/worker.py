@@ -43,6 +43,11 @@ from kynangso.settings import load_settings
 
 log = logging.getLogger("kns.exams.worker")
 POLL_SECONDS = 2
+# An idle worker rebuilds the instructors' summary when the gradebook changed, at most this
+# often: while another worker grades, the gradebook changes at every poll, and a rebuild at
+# 2,000 learners took half a core (benchmarks/bench_examday.py). The grading job's own end
+# rebuilds it at once.
+SUMMARY_EVERY_S = 30
 BIN = os.path.dirname(sys.executable)
 
 
@@ -255,7 +260,7 @@ def main() -> None:
     db_url = settings.database_url
     where = course.places(settings, hub_isolated(settings))
     log.info("grading worker for %s (uid %s)", where.course, os.getuid())
-    seen, me = None, jobs.worker_name()
+    seen, me, rebuilt = None, jobs.worker_name(), -SUMMARY_EVERY_S
     while True:
         job = jobs.claim(db_url, me)
         if job is not None:
@@ -263,12 +268,14 @@ def main() -> None:
                 run_job(db_url, where, job)
             seen = overview.signature(where)
             continue
+        time.sleep(POLL_SECONDS)
+        if time.monotonic() - rebuilt < SUMMARY_EVERY_S:
+            continue
         now = overview.signature(where)
         # e.g. a manual grade in formgrader, or the first start; one idle worker does it
-        if now != seen and jobs.hold(db_url, "exam-overview", me, POLL_SECONDS * 5):
+        if now != seen and jobs.hold(db_url, "exam-overview", me, SUMMARY_EVERY_S * 2):
             overview.refresh(where)
-            seen = now
-        time.sleep(POLL_SECONDS)
+            seen, rebuilt = now, time.monotonic()
 
 
 if __name__ == "__main__":
