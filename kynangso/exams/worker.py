@@ -115,9 +115,12 @@ def grade(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
     due_date(db_url, where, exam)
     if by_submission(where):
         return grade_by_submission(db_url, where, job)
+    # Claimed again after a worker died in it: what that worker half wrote (an autograded
+    # folder, unscored rows) would make kns grade skip its learner, so everything is redone.
+    again = ["--force"] if job.attempts > 1 else []
     steps = [[f"{BIN}/nbgrader", "collect", exam, "--update"],
              # between the two: every collected learner's own due date (see the docstring)
-             [f"{BIN}/kns", "grade", exam, "--course-dir", str(where.course), "--json"]]
+             [f"{BIN}/kns", "grade", exam, "--course-dir", str(where.course), "--json", *again]]
     out, failed = run_steps(db_url, where, job, steps,
                             after=lambda name: name == "collect" and due_date(db_url, where, exam))
     if failed:
