@@ -104,14 +104,15 @@ def exit_status(report) -> int:
               help="Thư mục khóa học nbgrader (chứa nbgrader_config.py, submitted/, gradebook.db).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Số tiến trình chấm song song (mặc định: số nhân CPU).")
-@click.option("--student", default="*", show_default=True,
-              help="Chỉ chấm học viên có mã khớp mẫu này (ví dụ: cb0*).")
+@click.option("--student", "students", multiple=True,
+              help="Chỉ chấm học viên có mã khớp mẫu này (ví dụ: cb0*); nhắc lại để chấm nhiều "
+                   "học viên đã nêu tên.")
 @click.option("--timeout", type=click.IntRange(min=1), default=None,
               help="Thời gian tối đa cho mỗi ô, tính bằng giây (mặc định: Execute.timeout của khóa học, 30).")
 @click.option("--force", is_flag=True, help="Chấm lại cả những bài đã chấm.")
 @json_option
-def grade(exam: str, course_dir: str, workers: int | None, student: str, timeout: int | None,
-          force: bool, as_json: bool) -> None:
+def grade(exam: str, course_dir: str, workers: int | None, students: tuple[str, ...],
+          timeout: int | None, force: bool, as_json: bool) -> None:
     """Chấm tự động mọi bài nộp của bài kiểm tra EXAM, ghi điểm vào sổ điểm như nbgrader autograde."""
     drop_to_course_owner(course_dir)
     from sqlalchemy.exc import SAWarning
@@ -120,6 +121,8 @@ def grade(exam: str, course_dir: str, workers: int | None, student: str, timeout
 
     # nbgrader's gradebook code triggers SQLAlchemy 2 autoflush warnings; nbgrader prints them too.
     warnings.filterwarnings("ignore", category=SAWarning)
+    # One --student is a glob (nbgrader's --student); several are the learners named.
+    student = students[0] if len(students) == 1 else (students or "*")
     report = grade_exam(exam, Path(course_dir), workers=workers, student=student, timeout=timeout,
                         force=force, progress=_progress_printer(sys.stderr))
     emit(report.to_dict(), as_json, lambda _r: describe(report))

@@ -140,10 +140,12 @@ class Report:
 ProgressFn = Callable[[int, int, str, str], None]  # (done, total, student, state)
 
 
-def grade_exam(exam: str, course_dir: Path, *, workers: int | None = None, student: str = "*",
-               timeout: int | None = None, force: bool = False, spares: int = 2,
+def grade_exam(exam: str, course_dir: Path, *, workers: int | None = None,
+               student: str | tuple[str, ...] = "*", timeout: int | None = None,
+               force: bool = False, spares: int = 2,
                progress: ProgressFn | None = None) -> Report:
-    """Grade all submissions of `exam` in `course_dir` into the course's gradebook."""
+    """Grade all submissions of `exam` in `course_dir` into the course's gradebook (those of
+    the learners matching the glob `student`, or of the learners named in a tuple)."""
     started = time.perf_counter()
     ensure_tools_on_path()
     course_root = Path(course_dir).resolve()
@@ -172,7 +174,10 @@ def _run(exam, course_root, overrides, workers, student_glob, spares, progress, 
     from sqlalchemy.exc import OperationalError
 
     share_gradebooks()
-    converter = make_converter(course_root, exam, student_glob, overrides)
+    # Several learners (a grading worker's batch, kynangso.exams.worker): nbgrader takes one
+    # glob, so every submission is listed and those of the others are left out below.
+    named = set(student_glob) if isinstance(student_glob, tuple) else None
+    converter = make_converter(course_root, exam, "*" if named else student_glob, overrides)
     collector = _Collect()
     converter.log.addHandler(collector)
     converter.log.propagate = False
@@ -201,7 +206,7 @@ def _run(exam, course_root, overrides, workers, student_glob, spares, progress, 
     submissions: list[Submission] = []
     for folder in sorted(converter.assignments):
         m = re.match(pattern, folder)
-        if m is None:
+        if m is None or (named is not None and m["student_id"] not in named):
             continue
         submissions.append(Submission(student=m["student_id"], assignment=m["assignment_id"],
                                       folder=folder, notebooks=sorted(converter.assignments[folder])))

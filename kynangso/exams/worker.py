@@ -34,6 +34,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 
 from kynangso.errors import KnsError
 from kynangso.exams import course, flags, jobs, overview, windows
@@ -43,6 +44,7 @@ from kynangso.settings import load_settings
 
 log = logging.getLogger("kns.exams.worker")
 POLL_SECONDS = 2
+BATCH = 8  # learners per `kns grade` run of a split grade job (submission)
 # An idle worker rebuilds the instructors' summary when the gradebook changed, at most this
 # often: while another worker grades, the gradebook changes at every poll, and a rebuild at
 # 2,000 learners took half a core (benchmarks/bench_examday.py). The grading job's own end
@@ -185,18 +187,46 @@ def merge_reports(reports: list[dict]) -> dict:
 
 
 def submission(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
-    """Grade one learner's submission of a grade job: `kns grade --student`, with --force when
-    the job is claimed again (a worker died in it: what it wrote is redone). Its report goes
-    into the row's `result`."""
-    step = [f"{BIN}/kns", "grade", job.exam, "--course-dir", str(where.course),
-            "--student", job.student, "--json"] + (["--force"] if job.attempts > 1 else [])
-    out, failed = run_steps(db_url, where, job, [step])
-    report = json.loads(out) if not failed else {
-        "graded": [], "failed": [job.student], "skipped": [], "flagged": [],
-        "problems": [{"student": job.student, "notebook": None, "kind": "other", "fatal": True,
-                      "detail": "kns grade failed"}]}
-    jobs.report(db_url, job.id, "", worker=job.worker, result=json.dumps(report))
-    return ("failed" if report["failed"] else "done"), ""
+    """Grade one learner's submission of a grade job, with up to BATCH - 1 more of the same grade
+    job still queued, in one `kns grade --student … --student …` (its start, about 3 s of CPU,
+    is paid once per batch; each learner stays a job of its own in the queue, so a dead worker
+    costs only its batch). --force when one of them is claimed again (a worker died in it:
+    what it wrote is redone). Each learner's part of the report goes into its row's `result`;
+    the others' rows are ended here, `job`'s by run_job."""
+    batch = [job]
+    while len(batch) < BATCH:
+        more = jobs.claim(db_url, job.worker, parent_id=job.parent_id)
+        if more is None:
+            break
+        batch.append(more)
+    with ExitStack() as held:
+        for other in batch[1:]:
+            held.enter_context(jobs.Lease(db_url, other))
+        step = [f"{BIN}/kns", "grade", job.exam, "--course-dir", str(where.course), "--json"]
+        for one in batch:
+            step += ["--student", one.student]
+        if any(one.attempts > 1 for one in batch):
+            step.append("--force")
+        out, failed = run_steps(db_url, where, job, [step])
+        report = json.loads(out) if not failed else None
+        for other in batch[1:]:
+            part = learner_report(report, other.student)
+            jobs.report(db_url, other.id, "", "failed" if part["failed"] else "done",
+                        worker=other.worker, result=json.dumps(part))
+    part = learner_report(report, job.student)
+    jobs.report(db_url, job.id, "", worker=job.worker, result=json.dumps(part))
+    return ("failed" if part["failed"] else "done"), ""
+
+
+def learner_report(report: dict | None, student: str) -> dict:
+    """One learner's part of `kns grade --json`'s report (None: the run failed as a whole)."""
+    if report is None:
+        return {"graded": [], "failed": [student], "skipped": [], "flagged": [],
+                "problems": [{"student": student, "notebook": None, "kind": "other",
+                              "fatal": True, "detail": "kns grade failed"}]}
+    return {key: [x for x in report.get(key, []) if (x.get("student") if isinstance(x, dict)
+                                                      else x) == student]
+            for key in ("graded", "failed", "skipped", "flagged", "problems")}
 
 
 def mark(db_url: str, where: course.ExamPlaces, job) -> tuple[str, str]:
