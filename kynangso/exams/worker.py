@@ -44,7 +44,7 @@ from kynangso.settings import load_settings
 
 log = logging.getLogger("kns.exams.worker")
 POLL_SECONDS = 2
-BATCH = 8  # learners per `kns grade` run of a split grade job (submission)
+BATCH = 20  # learners per `kns grade` run of a split grade job (submission)
 # An idle worker rebuilds the instructors' summary when the gradebook changed, at most this
 # often: while another worker grades, the gradebook changes at every poll, and a rebuild at
 # 2,000 learners took half a core (benchmarks/bench_examday.py). The grading job's own end
