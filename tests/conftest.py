@@ -117,13 +117,47 @@ SHARED_FIXTURES = {
 SHARED_FIXTURE_TIMEOUT_S = 1800  # pyproject's per-test limit is 600 s
 
 
+# A module marked slow gets this after its path in its group's name: xdist's controller, which
+# collects nothing, reads from the names which groups are long (pytest_xdist_make_scheduler).
+SLOW_SUFFIX = "#slow"
+
+
 def _group(item) -> str:
     mark = item.get_closest_marker("xdist_group")  # a module may choose its group itself
     if mark is not None:
         return str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
     names = set(getattr(item, "fixturenames", ()))
     shared = [group for fixture, group in SHARED_FIXTURES.items() if fixture in names]
-    return shared[0] if shared else item.nodeid.split("::")[0]
+    if shared:
+        return shared[0]
+    path = item.nodeid.split("::")[0]
+    return path + SLOW_SUFFIX if item.get_closest_marker("slow") else path
+
+
+def _long_group(group: str) -> bool:
+    return group in SHARED_FIXTURES.values() or group.endswith(SLOW_SUFFIX)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's group scheduler, except that a worker still holding a long group is sent a short
+    one next. xdist sends a worker its next group as soon as two of its tests are left to run,
+    so a worker given a one-test slow module at once takes the next group too: in one run the
+    three longest modules (the exam cycle, the exam day, the grading equivalence; 10 minutes)
+    queued on one worker and ran after the others had finished."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class LongGroupsApart(LoadGroupScheduling):
+        def _assign_work_unit(self, node):
+            holding = self.assigned_work.get(node, {})
+            if any(_long_group(group) and not all(done.values()) for group, done in holding.items()):
+                short = next((group for group in self.workqueue if not _long_group(group)), None)
+                if short is not None:
+                    self.workqueue.move_to_end(short, last=False)
+            super()._assign_work_unit(node)
+
+    return LongGroupsApart(config, log)
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
@@ -254,22 +288,48 @@ def login(hub):
 
 
 # KNS_TEST_TIMELINE=<folder>: each worker writes when each test started and ended there (one
-# file per worker, "start end nodeid" in epoch seconds), to see where a run's wall time goes.
+# file per worker, "start end cpu nodeid": epoch seconds, then the CPU seconds that the worker and
+# every process under it (hubs, servers, kernels, browsers) spent meanwhile), to see where a
+# run's wall time and CPU go.
 _TIMELINE = os.environ.get("KNS_TEST_TIMELINE")
-_started: dict[str, float] = {}
+_started: dict[str, tuple[float, float]] = {}
+
+
+def _tree_cpu() -> float:
+    """CPU seconds of this process, its reaped children and its live descendants."""
+    import resource
+
+    import psutil
+
+    total = sum(getattr(resource.getrusage(who), field) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+                for field in ("ru_utime", "ru_stime"))
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
+def pytest_configure(config):
+    global _TIMELINE
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        _TIMELINE = None  # xdist's controller sees every test too: its workers write
 
 
 def pytest_runtest_logstart(nodeid, location):
     if _TIMELINE:
         import time
 
-        _started[nodeid] = time.time()
+        _started[nodeid] = (time.time(), _tree_cpu())
 
 
 def pytest_runtest_logfinish(nodeid, location):
     if _TIMELINE and nodeid in _started:
         import time
 
+        started, cpu = _started.pop(nodeid)
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         with open(os.path.join(_TIMELINE, f"{worker}.txt"), "a", encoding="utf-8") as fh:
-            fh.write(f"{_started.pop(nodeid):.1f} {time.time():.1f} {nodeid}\n")
+            fh.write(f"{started:.1f} {time.time():.1f} {_tree_cpu() - cpu:.1f} {nodeid}\n")
