@@ -3,11 +3,13 @@
 - the platform tables are read through plain table clauses, not the ORM models, so a dashboard
   kernel does not import SQLAlchemy's ORM (and the clauses name the models' columns);
 - the trend table is computed in one pass and equals the per-period computation;
-- the message catalogue is read once.
+- Voilà starts the dashboards' own kernel (reports.kernel), which has no debugger.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -97,6 +99,55 @@ def test_trend_equals_the_per_period_computation(data):
         data.history.iloc[0:0], data.exams, data.lessons, data.courses, data.framework,
         data.requirements)
     assert_frame_equal(views.trend(empty, everyone), per_period_trend(empty, everyone))
+
+
+def test_voila_finds_the_dashboards_kernel(tmp_path, monkeypatch):
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    from reports.voila_template import write_template
+
+    write_template(tmp_path, "/opt/venv/bin/python")
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    assert spec.argv[:3] == ["/opt/venv/bin/python", "-m", "reports.kernel"]
+    assert json.loads((tmp_path / "kernels" / "python3" / "kernel.json").read_text())["language"] == "python"
+
+
+def test_dashboards_kernel_runs_code_without_a_debugger(tmp_path):
+    from jupyter_client.manager import AsyncKernelManager
+
+    from reports.kernel import write_kernel_spec
+
+    spec_dir = write_kernel_spec(tmp_path)
+
+    async def run():
+        km = AsyncKernelManager(kernel_name="python3")
+        km._kernel_spec = km.kernel_spec_manager.kernel_spec_class.from_resource_dir(str(spec_dir))
+        await km.start_kernel(cwd=str(tmp_path), env={**os.environ, "PYTHONPATH": str(ROOT)})
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            kc.kernel_info()
+            while True:
+                reply = await kc.get_shell_msg(timeout=30)
+                if reply["msg_type"] == "kernel_info_reply":
+                    break
+            result = await kc.execute_interactive("import sys; print(6 * 7, sys.modules['debugpy'])",
+                                                  timeout=30,
+                                                  output_hook=outputs.append)
+            return reply["content"], result["content"]["status"]
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    outputs: list = []
+    info, status = asyncio.run(run())
+    assert info["status"] == "ok"
+    assert "debugger" not in info.get("supported_features", []) and not info.get("debugger")
+    assert status == "ok"
+    assert any(m["msg_type"] == "stream" and m["content"]["text"].strip() == "42 None"
+               for m in outputs)
 
 
 @pytest.mark.parametrize("lang_call", [(), ("vi",)])
