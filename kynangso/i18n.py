@@ -17,9 +17,15 @@ DEFAULT_LANG = "vi"
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@cache
 def catalogue(lang: str = DEFAULT_LANG) -> dict[str, str]:
     """All messages of one language, keyed `<area>.<name>`."""
+    # One cache entry per language: `catalogue()` and `catalogue("vi")` were two for functools,
+    # and a report kernel read the 40 files twice.
+    return _catalogue(lang)
+
+
+@cache
+def _catalogue(lang: str) -> dict[str, str]:
     messages: dict[str, str] = {}
     folder = resources.files("kynangso") / "locale" / lang
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):

@@ -28,15 +28,30 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import create_engine, select
+from sqlalchemy import Boolean, DateTime, Integer, String, column, create_engine, select, table
 
 from assessments.competency.framework import ITEM_LEVELS, LEVEL_IDS, Framework, load_framework
 from assessments.competency.items import METADATA_KEY
 from kynangso.i18n import t
-from kynangso.models import Department, ProgressEvent, Staff
 from reports.requirements import Requirements, load_requirements
 
 log = logging.getLogger(__name__)
+
+# The platform tables the reports read (kynangso.models), as plain table clauses with the
+# columns used. The models' classes import SQLAlchemy's ORM: a tenth of a second of CPU in every
+# dashboard kernel that starts cold, for three SELECTs (tests/reports/test_data.py checks that
+# these name the models' tables, columns and types).
+DEPARTMENTS = table("departments", column("id", Integer), column("name", String))
+STAFF = table("staff", column("username", String), column("code", String),
+              column("full_name", String), column("position", String),
+              column("department_id", Integer), column("active", Boolean))
+PROGRESS_EVENTS = table("progress_events", column("username", String), column("kind", String),
+                        column("course_id", String), column("lesson_id", String),
+                        column("occurred_at", DateTime(timezone=True)),
+                        column("judged", Boolean))
+GRADING_FLAGS = table("grading_flags", column("id", Integer), column("exam", String),
+                      column("username", String), column("kind", String),
+                      column("graded_at", DateTime(timezone=True)))
 
 NOT_ASSESSED_RANK = -1
 # Gradebook columns with few distinct values, read as categories.
@@ -143,10 +158,11 @@ def _driver_rows(platform_url: str, query) -> list[tuple]:
 
 
 def read_staff(platform_url: str) -> pd.DataFrame:
+    staff, dep = STAFF.c, DEPARTMENTS.c
     rows = _driver_rows(platform_url, select(
-        Staff.username, Staff.code, Staff.full_name, Staff.position,
-        Department.name.label("department"), Staff.active)
-        .join(Department, Staff.department_id == Department.id))
+        staff.username, staff.code, staff.full_name, staff.position,
+        dep.name.label("department"), staff.active)
+        .select_from(STAFF.join(DEPARTMENTS, staff.department_id == dep.id)))
     df = _frame(rows, ["username", "code", "full_name", "position", "department",
                                      "active"])
     df["active"] = df["active"].astype(bool)  # SQLite's driver gives 0 and 1
@@ -163,10 +179,10 @@ def read_progress(platform_url: str) -> pd.DataFrame:
 
     Only completions the progress service derived from its own verdicts (`judged`): rows that
     kernels reported before it judged answers are not counted."""
-    occurred = ProgressEvent.__table__.c.occurred_at
-    rows = _driver_rows(platform_url, select(
-        ProgressEvent.username, ProgressEvent.course_id, ProgressEvent.lesson_id, occurred)
-        .where(ProgressEvent.kind == "lesson_completed", ProgressEvent.judged.is_(True)))
+    ev = PROGRESS_EVENTS.c
+    occurred = ev.occurred_at
+    rows = _driver_rows(platform_url, select(ev.username, ev.course_id, ev.lesson_id, occurred)
+                        .where(ev.kind == "lesson_completed", ev.judged.is_(True)))
     df = _frame(rows, ["username", "course_id", "lesson_id", "completed_at"])
     if len(df) and isinstance(rows[0][3], str):  # SQLite: the text SQLAlchemy wrote
         try:  # in one pass; SQLAlchemy parsed each value apart
@@ -529,11 +545,13 @@ def load(platform_url: str, gradebooks: list[GradebookSource], framework: Framew
 
 def read_flags(platform_url: str) -> pd.DataFrame:
     """The grading worker's flags (kynangso.exams.flags): one row per learner, exam and kind.
-    The worker writes them from the report of a grading run it made, never from a learner."""
-    from kynangso.exams import flags
-
-    rows = [(f["username"], f["exam"], f["kind"]) for f in flags.of(platform_url)]
-    return pd.DataFrame(rows, columns=["username", "assignment", "kind"]).drop_duplicates()
+    The worker writes them from the report of a grading run it made, never from a learner.
+    (Read as `flags.of` reads them, oldest first, without its ORM session.)"""
+    f = GRADING_FLAGS.c
+    rows = _driver_rows(platform_url, select(f.username, f.exam, f.kind)
+                        .order_by(f.graded_at, f.id))
+    return pd.DataFrame([tuple(r) for r in rows], columns=["username", "assignment", "kind"]
+                        ).drop_duplicates()
 
 
 RESULT_CATEGORIES = ("username", "competence", "level", "period_id", "item_id", "item_title",

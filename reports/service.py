@@ -18,7 +18,8 @@ of its own (voila#112). So:
   the only code that runs is the dashboard's own.
 - The index (`/services/reports/`) lists the dashboards; downloads are plain links served here
   (`export/<dashboard>.<xlsx|pdf>?<filter>`, reports.downloads), behind the same hub scope.
-- Voilà uses the `kns` template (reports.voila_template): `lab` with a Vietnamese loading screen.
+- Voilà uses the `kns` template (reports.voila_template): `lab` with a Vietnamese loading screen,
+  and the dashboards' kernel (reports.kernel: ipykernel without its debugger).
 
 Run by the hub as a managed service: `python -m reports.service`.
 """
@@ -487,7 +488,7 @@ def start_voila(prefix: str, python: str = sys.executable, **kwargs) -> tuple[su
     # The `kns` template (Vietnamese loading screen), written from the catalogue into a folder
     # of this account's own, first on Voilà's search path.
     templates = tempfile.mkdtemp(prefix="kns-voila-")
-    write_template(Path(templates))
+    write_template(Path(templates), python)
     atexit.register(shutil.rmtree, templates, ignore_errors=True)
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in (templates, env.get("JUPYTER_PATH")) if p)
     proc = subprocess.Popen(cmd, cwd=str(dashboards_dir()), env=env)
