@@ -290,7 +290,7 @@ def login(hub):
 # KNS_TEST_TIMELINE=<folder>: each worker writes when each test started and ended there (one
 # file per worker, "start end cpu nodeid": epoch seconds, then the CPU seconds that the worker and
 # every process under it (hubs, servers, kernels, browsers) spent meanwhile), to see where a
-# run's wall time and CPU go.
+# run's wall time and CPU go; and, in <worker>.fds, the worker's open file descriptors after it.
 _TIMELINE = os.environ.get("KNS_TEST_TIMELINE")
 _started: dict[str, tuple[float, float]] = {}
 
@@ -333,3 +333,6 @@ def pytest_runtest_logfinish(nodeid, location):
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         with open(os.path.join(_TIMELINE, f"{worker}.txt"), "a", encoding="utf-8") as fh:
             fh.write(f"{started:.1f} {time.time():.1f} {_tree_cpu() - cpu:.1f} {nodeid}\n")
+        # Open file descriptors of the worker after each test: a leak shows as a rising count.
+        with open(os.path.join(_TIMELINE, f"{worker}.fds"), "a", encoding="utf-8") as fh:
+            fh.write(f"{len(os.listdir('/proc/self/fd'))} {nodeid}\n")

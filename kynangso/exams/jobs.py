@@ -45,15 +45,11 @@ SHOWN = ("release", "grade", "feedback")  # the jobs an instructor asked for on 
 ACTIVE = ("queued", "running")
 
 
-def now(db_url: str | None = None) -> dt.datetime:
-    return clock.now(db_url)
-
-
 def enqueue(db_url: str, exam: str, kind: str, by: str, message: str = "") -> int:
     assert kind in KINDS
     with db.session_scope(db_url) as session:
         job = ExamJob(exam=exam, kind=kind, status="queued", requested_by=by, message=message,
-                      created_at=now(db_url))
+                      created_at=clock.now(db_url))
         session.add(job)
         session.flush()
         return job.id
@@ -82,7 +78,7 @@ def claim(db_url: str, worker: str | None = None, lease_seconds: float = LEASE_S
     """The oldest queued job (of grade job `parent_id` only, if given), or a running one whose
     lease ran out, now held by this worker; None if there is none or another worker won it."""
     worker = worker or worker_name()
-    at = now(db_url)
+    at = clock.now(db_url)
     stale = at - dt.timedelta(seconds=lease_seconds)
     lapsed = (ExamJob.status == "running") & (ExamJob.heartbeat_at < stale)
     with db.session_scope(db_url) as session:
@@ -130,7 +126,7 @@ def renew(db_url: str, job: ExamJob) -> bool:
     with db.session_scope(db_url) as session:
         return session.execute(update(ExamJob).where(
             ExamJob.id == job.id, ExamJob.worker == job.worker, ExamJob.status == "running",
-        ).values(heartbeat_at=now(db_url))).rowcount == 1
+        ).values(heartbeat_at=clock.now(db_url))).rowcount == 1
 
 
 class Lease:
@@ -171,7 +167,7 @@ def report(db_url: str, job_id: int, message: str, status: str | None = None,
     if result is not None:
         values["result"] = result
     if status:
-        values.update(status=status, finished_at=now(db_url))
+        values.update(status=status, finished_at=clock.now(db_url))
     held = [] if worker is None else [ExamJob.worker == worker, ExamJob.status == "running"]
     with db.session_scope(db_url) as session:
         return session.execute(update(ExamJob).where(ExamJob.id == job_id, *held)
@@ -182,7 +178,7 @@ def hold(db_url: str, duty: str, holder: str, seconds: float) -> bool:
     """Take or keep the lease on `duty` for `seconds`: True if `holder` has it now (it was
     free, expired, or already `holder`'s). Copies of a service each ask before doing the duty;
     one does it, and if it dies another takes over once its lease has run out."""
-    at = now(db_url)
+    at = clock.now(db_url)
     until = at + dt.timedelta(seconds=seconds)
     with db.session_scope(db_url) as session:
         if session.execute(db.insert(session, ServiceLease).values(
@@ -204,7 +200,7 @@ def spawn(db_url: str, parent: ExamJob, students: list[str]) -> None:
         session.execute(db.insert(session, ExamJob).values([
             {"exam": parent.exam, "kind": "submission", "status": "queued",
              "requested_by": parent.requested_by, "message": "", "parent_id": parent.id,
-             "student": student, "attempts": 0, "created_at": now(db_url)}
+             "student": student, "attempts": 0, "created_at": clock.now(db_url)}
             for student in students]).on_conflict_do_nothing(index_elements=["parent_id", "student"]))
 
 

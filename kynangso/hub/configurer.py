@@ -428,8 +428,9 @@ def _apply_exams(settings: Settings, services: list, roles: list, env: HubEnviro
     services.extend([desk, worker])
     roles.append({"name": EXAMS_SERVICE, "services": [EXAMS_SERVICE],
                   # Learners' servers: when one started, and restarting it, for exam mode (an
-                  # exam is handed out only to a server started after the attempt began).
-                  "scopes": ["read:users:name", "read:users:groups", "users:activity",
+                  # exam is handed out only to a server started after the attempt began). Not
+                  # their groups: the hub's token check of each request returns the caller's.
+                  "scopes": ["read:users:name", "users:activity",
                              f"servers!group={LEARNER_GROUP}"]})
     roles.append({"name": "kns-exam-managers", "groups": ["giangvien"], "scopes": [MANAGE_SCOPE]})
     if env.exams_course:

@@ -20,7 +20,7 @@ import nbformat
 import pytest
 from sqlalchemy import update
 
-from kynangso import db
+from kynangso import clock, db
 from kynangso.exams import course, jobs, worker
 from kynangso.models import ExamJob
 from tests.assessments.grading.conftest import _cell, run_nbgrader, submit
@@ -88,7 +88,7 @@ def test_two_workers_grade_one_exam_each_submission_once(tmp_path, postgres, mon
     # submission's timestamp into autograded/ and before any notebook: its job still says
     # "running", its lease long run out. Graded again without --force, nbgrader would skip it.
     jobs.spawn(platform, parent, ["hv02"])
-    long_ago = jobs.now(platform) - dt.timedelta(hours=1)
+    long_ago = clock.now(platform) - dt.timedelta(hours=1)
     with db.session_scope(platform) as s:
         s.execute(update(ExamJob).where(ExamJob.student == "hv02").values(
             status="running", worker="dead", started_at=long_ago, heartbeat_at=long_ago, attempts=1))

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from kynangso import db
+from kynangso import clock, db
 from kynangso.exams import jobs
 from kynangso.i18n import t
 from kynangso.models import ExamJob
@@ -130,7 +130,7 @@ def test_a_job_that_keeps_killing_its_worker_is_failed_with_a_message(url):
     """A job whose lease ran out MAX_ATTEMPTS times is not claimed again: is it failed with a
     Vietnamese message for the instructors' page?"""
     job_id = jobs.enqueue(url, "van-ban", "grade", "gv")
-    long_ago = jobs.now(url) - dt.timedelta(hours=1)
+    long_ago = clock.now(url) - dt.timedelta(hours=1)
     with db.session_scope(url) as s:
         s.execute(update(ExamJob).where(ExamJob.id == job_id).values(
             status="running", worker="gone", started_at=long_ago, heartbeat_at=long_ago,
@@ -180,6 +180,6 @@ def test_one_desk_copy_holds_the_heartbeat_until_it_stops_renewing(url):
     assert not jobs.hold(url, "exam-heartbeat", "desk-b", 120)
     assert jobs.hold(url, "exam-heartbeat", "desk-a", 120)  # renewed
     with db.session_scope(url) as s:  # desk-a died two periods ago
-        s.execute(update(ServiceLease).values(expires_at=jobs.now(url) - dt.timedelta(seconds=1)))
+        s.execute(update(ServiceLease).values(expires_at=clock.now(url) - dt.timedelta(seconds=1)))
     assert jobs.hold(url, "exam-heartbeat", "desk-b", 120)
     assert not jobs.hold(url, "exam-heartbeat", "desk-a", 120)

@@ -51,9 +51,8 @@ def test_flags_read_as_the_flags_module_reads_them(office):
 def test_dashboard_kernel_does_not_import_the_orm(tmp_path):
     """The overview built in a new process from the summary (as the grading worker leaves it)
     leaves sqlalchemy.orm unimported."""
-    from conftest import build_office
-
     from reports import summary
+    from tests.reports.conftest import build_office
 
     platform, sources = build_office(tmp_path)
     assert summary.refresh(platform, sources)

@@ -132,7 +132,8 @@ def test_each_service_runs_as_its_own_unprivileged_account(hub, hr_opened_a_dash
     assert len(set(uids.values())) == len(uids), f"services share an account: {uids}"
     below = _descendants(procs["reports"])
     voila = [p for p in below if "voila" in " ".join(_cmdline(p))]
-    kernels = [p for p in below if "ipykernel" in " ".join(_cmdline(p))]
+    # The dashboards' kernel is ipykernel without its debugger (reports.kernel).
+    kernels = [p for p in below if "reports.kernel" in _cmdline(p)]
     assert voila and kernels, [(p, _cmdline(p)) for p in below]
     for pid in voila + kernels:
         assert _uid(pid) == uids["reports"], (pid, _cmdline(pid), _uid(pid))
