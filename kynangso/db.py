@@ -14,9 +14,13 @@ from contextlib import contextmanager
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:  # the ORM is imported by the first session: readers of Core queries (the
+    # dashboards' kernels, through kynangso.exams.flags) never pay for it
+    from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,8 @@ def engine_for(url: str) -> Engine:
 
 @cache
 def _factory(url: str) -> sessionmaker[Session]:
+    from sqlalchemy.orm import sessionmaker
+
     return sessionmaker(engine_for(url), expire_on_commit=False)
 
 

@@ -32,6 +32,7 @@ from sqlalchemy import Boolean, DateTime, Integer, String, column, create_engine
 
 from assessments.competency.framework import ITEM_LEVELS, LEVEL_IDS, Framework, load_framework
 from assessments.competency.items import METADATA_KEY
+from kynangso.exams import flags
 from kynangso.i18n import t
 from reports.requirements import Requirements, load_requirements
 
@@ -49,9 +50,6 @@ PROGRESS_EVENTS = table("progress_events", column("username", String), column("k
                         column("course_id", String), column("lesson_id", String),
                         column("occurred_at", DateTime(timezone=True)),
                         column("judged", Boolean))
-GRADING_FLAGS = table("grading_flags", column("id", Integer), column("exam", String),
-                      column("username", String), column("kind", String),
-                      column("graded_at", DateTime(timezone=True)))
 
 NOT_ASSESSED_RANK = -1
 # Gradebook columns with few distinct values, read as categories.
@@ -545,13 +543,10 @@ def load(platform_url: str, gradebooks: list[GradebookSource], framework: Framew
 
 def read_flags(platform_url: str) -> pd.DataFrame:
     """The grading worker's flags (kynangso.exams.flags): one row per learner, exam and kind.
-    The worker writes them from the report of a grading run it made, never from a learner.
-    (Read as `flags.of` reads them, oldest first, without its ORM session.)"""
-    f = GRADING_FLAGS.c
-    rows = _driver_rows(platform_url, select(f.username, f.exam, f.kind)
-                        .order_by(f.graded_at, f.id))
-    return pd.DataFrame([tuple(r) for r in rows], columns=["username", "assignment", "kind"]
-                        ).drop_duplicates()
+    The worker writes them from the report of a grading run it made, never from a learner."""
+    rows = _driver_rows(platform_url, flags.query())
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(flags.COLUMNS))
+    return frame[["username", "exam", "kind"]].rename(columns={"exam": "assignment"}).drop_duplicates()
 
 
 RESULT_CATEGORIES = ("username", "competence", "level", "period_id", "item_id", "item_title",

@@ -26,10 +26,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_table_clauses_name_the_models_columns():
+    from kynangso.exams import flags
     from kynangso.models import Base
 
     for clause in (data_module.DEPARTMENTS, data_module.STAFF, data_module.PROGRESS_EVENTS,
-                   data_module.GRADING_FLAGS):
+                   flags.TABLE):
         model = Base.metadata.tables[clause.name]
         for col in clause.c:
             assert col.name in model.c, f"{clause.name}.{col.name}"
