@@ -100,7 +100,10 @@ class KernelPool:
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.started += 1
         kc = km.client()
-        kc.start_channels()
+        # No heartbeat channel: whether the kernel lives is asked of its manager (the client's
+        # parent), and jupyter_client's heartbeat thread, stopped before it has run (a spare
+        # retired at once), spins opening sockets until zmq refuses ("Too many open files").
+        kc.start_channels(hb=False)
         ready = ensure_event_loop().create_task(kc._async_wait_for_ready(timeout=self.startup_timeout))
         return km, kc, ready
 

@@ -4,6 +4,7 @@ is replaced."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import pytest
@@ -52,6 +53,23 @@ def test_every_notebook_gets_a_new_kernel_process(pool):
     first, second = (s.split() for s in seen)
     assert first[0] != second[0]
     assert first[1:] == second[1:] == ["False", "False"]
+
+
+def test_pooled_clients_have_no_heartbeat_thread(pool):
+    """A spare retired right after it started (a sandboxed kernel started ahead for another
+    folder) stopped its client's heartbeat thread before the thread had run; jupyter_client's
+    thread then spun reopening its socket until zmq refused ("Too many open files", about a
+    second of CPU each time, seen in the suite on a busy machine). The pool's clients start no
+    heartbeat: the manager says whether the kernel lives."""
+    from jupyter_client.channels import HBChannel
+
+    km, kc = pool.take("python3")
+    try:
+        assert kc._hb_channel is None
+        assert not [t for t in threading.enumerate() if isinstance(t, HBChannel)]
+        assert _run(kc, "print(1 + 1)") == "2\n"
+    finally:
+        pool.retire(km, kc)
 
 
 def test_kernel_runs_in_the_notebook_folder(pool, tmp_path):
