@@ -26,8 +26,6 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from nbgrader.utils import notebook_hash
-
 from kynangso.errors import KnsError
 
 log = logging.getLogger("kns.exams")
@@ -213,6 +211,10 @@ class Exchange:
         except OSError:
             return []
         found = []
+        # Here, not at the top: importing nbgrader loads its server extensions (most of a
+        # second of CPU), which `kns exam` (whose window commands import this module) never needs.
+        from nbgrader.utils import notebook_hash
+
         try:
             for sub in submissions:
                 for nb in sub["notebooks"]:
