@@ -288,11 +288,17 @@ def login(hub):
 
 
 # KNS_TEST_TIMELINE=<folder>: each worker writes when each test started and ended there (one
-# file per worker, "start end cpu nodeid": epoch seconds, then the CPU seconds that the worker and
-# every process under it (hubs, servers, kernels, browsers) spent meanwhile), to see where a
-# run's wall time and CPU go; and, in <worker>.fds, the worker's open file descriptors after it.
+# file per worker, "start end cpu own nodeid": epoch seconds, then the CPU seconds that the worker
+# and every process under it (hubs, servers, kernels, browsers) spent meanwhile, and of those the
+# worker's own), to see where a run's wall time and CPU go; and, in <worker>.fds, the worker's
+# open file descriptors after it.
 _TIMELINE = os.environ.get("KNS_TEST_TIMELINE")
-_started: dict[str, tuple[float, float]] = {}
+_started: dict[str, tuple[float, float, float]] = {}
+
+
+def _own_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
 
 
 def _tree_cpu() -> float:
@@ -322,17 +328,18 @@ def pytest_runtest_logstart(nodeid, location):
     if _TIMELINE:
         import time
 
-        _started[nodeid] = (time.time(), _tree_cpu())
+        _started[nodeid] = (time.time(), _tree_cpu(), _own_cpu())
 
 
 def pytest_runtest_logfinish(nodeid, location):
     if _TIMELINE and nodeid in _started:
         import time
 
-        started, cpu = _started.pop(nodeid)
+        started, cpu, own = _started.pop(nodeid)
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         with open(os.path.join(_TIMELINE, f"{worker}.txt"), "a", encoding="utf-8") as fh:
-            fh.write(f"{started:.1f} {time.time():.1f} {_tree_cpu() - cpu:.1f} {nodeid}\n")
+            fh.write(f"{started:.1f} {time.time():.1f} {_tree_cpu() - cpu:.1f} {_own_cpu() - own:.1f} "
+                     f"{nodeid}\n")
         # Open file descriptors of the worker after each test: a leak shows as a rising count.
         with open(os.path.join(_TIMELINE, f"{worker}.fds"), "a", encoding="utf-8") as fh:
             fh.write(f"{len(os.listdir('/proc/self/fd'))} {nodeid}\n")
