@@ -39,4 +39,4 @@ ENV PATH=/opt/kynangso/venv/bin:/usr/local/bin:/usr/bin:/bin \
     HOME=/home/jovyan
 USER 1000
 WORKDIR /home/jovyan
-CMD ["jupyterhub-singleuser"]
+CMD ["kns-singleuser"]

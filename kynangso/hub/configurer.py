@@ -267,7 +267,7 @@ def _apply_spawner(settings: Settings, c, env: HubEnvironment, isolated: bool) -
         c.NonIsolatedSpawner.courses_source = env.courses_source
         if env.is_root:  # isolation turned off by hand on a root hub: servers run as root
             c.Spawner.args = ["--allow-root"]
-    c.Spawner.cmd = [os.path.join(prefix, "bin", "jupyterhub-singleuser")]
+    c.Spawner.cmd = [os.path.join(prefix, "bin", "kns-singleuser")]  # kynangso.hub.singleuser
     # Staff and advanced learners; other learners land on their app (kynangso.hub.landing).
     c.Spawner.default_url = f"/lab/tree/{folder}"
     c.Spawner.environment = {
@@ -437,7 +437,7 @@ def _apply_exams(settings: Settings, services: list, roles: list, env: HubEnviro
         formgrader = {
             "name": course_id,
             "url": service_url(settings, course_id, "formgrader_port"),
-            "command": [os.path.join(prefix, "bin", "jupyterhub-singleuser")],
+            "command": [os.path.join(prefix, "bin", "kns-singleuser")],
             "cwd": env.exams_course,
             "environment": {
                 "JUPYTER_CONFIG_PATH": env.graderconfig_dir, "PATH": path, "LANG": "C.UTF-8",

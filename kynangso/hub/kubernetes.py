@@ -53,7 +53,7 @@ def apply_spawner(settings: Settings, c, env) -> None:
         c.KubeSpawner.volumes = {"home": {"name": "home", "persistentVolumeClaim": {"claimName": "{pvc_name}"}}}
         c.KubeSpawner.volume_mounts = {"home": {"name": "home", "mountPath": home}}
     python = f"{prefix}/bin/python"
-    c.Spawner.cmd = [f"{prefix}/bin/jupyterhub-singleuser"]
+    c.Spawner.cmd = [f"{prefix}/bin/kns-singleuser"]
     c.Spawner.default_url = f"/lab/tree/{folder}"  # staff and advanced learners (as local)
     c.Spawner.environment = {
         "JUPYTER_CONFIG_PATH": env.userconfig_dir,

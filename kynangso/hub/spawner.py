@@ -48,7 +48,7 @@ class _CoursesFolderMixin(LoggingConfigurable):
         # Where the lessons are, for the "Làm lại bài" (reset a lesson) button.
         env["KNS_COURSES_DIR"] = os.path.join(env["HOME"], self.courses_folder)
         # Learners land on their app, not JupyterLab (chosen at each start: groups change).
-        prefix = os.path.dirname(os.path.dirname(self.cmd[0]))  # <prefix>/bin/jupyterhub-singleuser
+        prefix = os.path.dirname(os.path.dirname(self.cmd[0]))  # <prefix>/bin/kns-singleuser
         env.update(learner_env(self.user, env["HOME"], prefix, exam_mode=getattr(self, "exam_mode", False)))
         return env
 

@@ -61,7 +61,7 @@ def test_users_servers_run_from_the_shared_environment(settings):
     """Do servers start from the readable users' environment, with the trimmed Lab config?"""
     c = Config()
     apply_config(settings, c, env(is_root=True))
-    assert c.Spawner.cmd == ["/opt/env/bin/jupyterhub-singleuser"]
+    assert c.Spawner.cmd == ["/opt/env/bin/kns-singleuser"]
     assert c.Spawner.environment["JUPYTER_CONFIG_PATH"].endswith("userconfig")
     assert c.Spawner.default_url == "/lab/tree/KhoaHoc"
 

@@ -206,7 +206,7 @@ def server_uids(hub, username: str) -> set[int]:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if (b"jupyterhub-singleuser" in cmdline and f"JUPYTERHUB_USER={username}".encode() in environ
+        if (b"kns-singleuser" in cmdline and f"JUPYTERHUB_USER={username}".encode() in environ
                 and any(var.startswith(api) for var in environ)):
             found.add(os.stat(f"/proc/{pid}").st_uid)
     return found

@@ -123,7 +123,7 @@ def test_kubespawner_takes_image_storage_and_resources_from_the_settings(kube_se
     assert spawner.mem_guarantee == spawner.mem_limit == 1024**3
     assert spawner.storage_pvc_ensure and spawner.storage_capacity == "2Gi"
     assert spawner.storage_class == "kns-home"
-    assert spawner.cmd == [f"{PREFIX}/bin/jupyterhub-singleuser"]
+    assert spawner.cmd == [f"{PREFIX}/bin/kns-singleuser"]
     assert spawner.default_url == "/lab/tree/KhoaHoc"
     kubernetes_validate.validate(pod, "1.32", strict=True)  # what the API server would accept
     container = pod["spec"]["containers"][0]
