@@ -544,9 +544,9 @@ def load(platform_url: str, gradebooks: list[GradebookSource], framework: Framew
 def read_flags(platform_url: str) -> pd.DataFrame:
     """The grading worker's flags (kynangso.exams.flags): one row per learner, exam and kind.
     The worker writes them from the report of a grading run it made, never from a learner."""
-    rows = _driver_rows(platform_url, flags.query())
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(flags.COLUMNS))
-    return frame[["username", "exam", "kind"]].rename(columns={"exam": "assignment"}).drop_duplicates()
+    rows = _driver_rows(platform_url, flags.query(columns=("username", "exam", "kind")))
+    return pd.DataFrame([tuple(r) for r in rows], columns=["username", "assignment", "kind"]
+                        ).drop_duplicates()
 
 
 RESULT_CATEGORIES = ("username", "competence", "level", "period_id", "item_id", "item_title",

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Integer, String, Text, column, delete, insert, select, table
 
-from kynangso.db import engine_for, session_scope
+from kynangso.db import engine_for
 
 # The model's table as a plain clause: the dashboards' kernels read the flags without importing
 # SQLAlchemy's ORM (tests/reports/test_cold_start.py checks it names the model's columns).
@@ -27,18 +27,18 @@ def record(db_url: str, exam: str, report: dict) -> int:
     rows = [{"exam": exam, "username": p["student"], "notebook": p.get("notebook") or "",
              "kind": p["kind"], "detail": (p.get("detail") or "")[:2000], "graded_at": now}
             for p in report.get("problems", []) if not p.get("fatal", True) and p["student"] in graded]
-    with session_scope(db_url) as s:
+    with engine_for(db_url).begin() as conn:  # one transaction: committed whole or not at all
         if graded:
-            s.execute(delete(TABLE).where(TABLE.c.exam == exam, TABLE.c.username.in_(sorted(graded))))
+            conn.execute(delete(TABLE).where(TABLE.c.exam == exam, TABLE.c.username.in_(sorted(graded))))
         if rows:
-            s.execute(insert(TABLE), rows)
+            conn.execute(insert(TABLE), rows)
     return len(rows)
 
 
-def query(username: str | None = None):
+def query(username: str | None = None, columns: tuple[str, ...] = COLUMNS):
     """Flags, oldest first: every learner's, or one learner's (the reports read this query)."""
     f = TABLE.c
-    ordered = select(*(f[name] for name in COLUMNS)).order_by(f.graded_at, f.id)
+    ordered = select(*(f[name] for name in columns)).order_by(f.graded_at, f.id)
     return ordered if username is None else ordered.where(f.username == username)
 
 

@@ -36,4 +36,3 @@ def test_jupyterlab_asks_node_for_yarn_config_unless_told_not_to(tmp_path):
     # The probe sees what the servers saw before kns-singleuser: it must find the query.
     assert any("config" in call for call in node_calls(tmp_path, "plain"))
     assert node_calls(tmp_path, "kns") == []
-
